@@ -1,0 +1,68 @@
+import { test, expect, type Page } from '@playwright/test';
+import { openApp, request } from './support/app';
+
+/** A PNG made by the browser itself: a sunset-like gradient with a dark disc. */
+async function generatedPng(page: Page): Promise<Buffer> {
+  const base64 = await page.evaluate(async () => {
+    const canvas = new OffscreenCanvas(320, 240);
+    const ctx = canvas.getContext('2d')!;
+    const gradient = ctx.createLinearGradient(0, 0, 0, 240);
+    gradient.addColorStop(0, '#f97316');
+    gradient.addColorStop(1, '#1e3a8a');
+    ctx.fillStyle = gradient;
+    ctx.fillRect(0, 0, 320, 240);
+    ctx.fillStyle = '#111';
+    ctx.beginPath();
+    ctx.arc(160, 140, 60, 0, Math.PI * 2);
+    ctx.fill();
+    const blob = await canvas.convertToBlob({ type: 'image/png' });
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let binary = '';
+    for (const byte of bytes) binary += String.fromCharCode(byte);
+    return btoa(binary);
+  });
+  return Buffer.from(base64, 'base64');
+}
+
+test('the shell shows four tabs, the device and a ready model', async ({ page }) => {
+  await openApp(page);
+  for (const name of ['Data', 'Train', 'Interpret', 'Predict']) {
+    await expect(page.getByRole('tab', { name })).toBeVisible();
+  }
+  await expect(page.getByTestId('backend')).toHaveText(/webgpu|webgl|wasm|cpu/);
+  await expect(page.getByTestId('adapter')).not.toHaveText('detecting device…');
+  // Tabs not built yet say so instead of faking anything.
+  await page.getByRole('tab', { name: 'Train' }).click();
+  await expect(page.getByRole('tabpanel', { name: 'Train' })).toContainText('Not built yet');
+});
+
+test('Predict shows the ImageNet top 5 for an image, a clear error for a corrupt file, and leaks no tensors', async ({
+  page,
+}) => {
+  await openApp(page);
+  await page.getByRole('tab', { name: 'Predict' }).click();
+  const png = await generatedPng(page);
+  const input = page.getByTestId('predict-drop-input');
+
+  const before = await request(page, 'memory', {});
+  await input.setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png });
+  const rows = page.getByTestId('top5').locator('li');
+  await expect(rows).toHaveCount(5);
+  const first = await rows.first().innerText();
+  expect(first).toMatch(/\S+.*\d+\.\d%/s);
+
+  // Two more predictions: the worker's tensor count must not grow.
+  for (let i = 0; i < 2; i++) {
+    await input.setInputFiles({ name: `again-${i}.png`, mimeType: 'image/png', buffer: png });
+    await expect(page.getByTestId('prediction').locator('.file-name')).toHaveText(`again-${i}.png`);
+    await expect(rows).toHaveCount(5);
+  }
+  const after = await request(page, 'memory', {});
+  expect(after.numTensors).toBe(before.numTensors);
+
+  const corrupt = Buffer.concat([png.subarray(0, 40), Buffer.from('not really a png')]);
+  await input.setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: corrupt });
+  await expect(page.getByTestId('predict-error')).toContainText('not an image the browser can decode');
+  await input.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+  await expect(page.getByTestId('predict-error')).toContainText('not an image');
+});

@@ -1,0 +1,41 @@
+// For every backend that starts in this browser, the worker's ResNet50 must match tfjs in Node.
+import { test, expect } from '@playwright/test';
+import type { BackendName } from '../src/protocol';
+import { classifyPixels, device, openApp, request } from './support/app';
+import { generatedBatch, maxAbsDiff } from './support/fixtures';
+import { referenceProbabilities } from './support/reference';
+
+const BATCH = generatedBatch(2, 64);
+let reference: Float32Array;
+
+test.beforeAll(async () => {
+  reference = await referenceProbabilities(BATCH.pixels, BATCH.shape);
+});
+
+const BACKENDS: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+for (const backend of BACKENDS) {
+  test(`ResNet50 on ${backend} matches tfjs-node CPU within 1e-3`, async ({ page }) => {
+    await openApp(page, backend);
+    const active = await device(page);
+    // A backend this browser cannot start is reported as skipped, never as passed.
+    test.skip(
+      active.backend !== backend,
+      `${backend} did not initialise here (fell back to ${active.backend})`,
+    );
+    console.log(`[parity] ${backend}: running on "${active.adapter}"`);
+
+    const probabilities = await classifyPixels(page, BATCH.pixels, BATCH.shape);
+    expect(probabilities.length).toBe(2 * 1000);
+    const diff = maxAbsDiff(probabilities, reference);
+    console.log(`[parity] ${backend}: max |Δp| = ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-3);
+
+    // Repeated predictions leave the tensor count flat.
+    const before = await request(page, 'memory', {});
+    for (let i = 0; i < 3; i++) await classifyPixels(page, BATCH.pixels, BATCH.shape);
+    const after = await request(page, 'memory', {});
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+  });
+}

@@ -1,0 +1,55 @@
+// Playwright helpers that drive the real app and its real worker.
+import { expect, type Page } from '@playwright/test';
+import type { BackendName, DeviceInfo, RequestArgs, RequestName, RequestResult } from '../../src/protocol';
+
+export async function openApp(page: Page, backend?: BackendName): Promise<void> {
+  await page.goto(backend ? `/?backend=${backend}` : '/');
+  await expect(page.getByTestId('status-bar')).toHaveAttribute('data-model-state', /ready|error/, {
+    timeout: 170_000,
+  });
+  await expect(page.getByTestId('model-state')).toHaveText('ready');
+}
+
+export async function device(page: Page): Promise<DeviceInfo> {
+  return page.evaluate(() => {
+    const studio = (window as unknown as { __studio: { getSnapshot(): { device: DeviceInfo } } }).__studio;
+    return studio.getSnapshot().device;
+  });
+}
+
+/** Sends a request through the app's own WorkerBridge. Typed arrays cross as plain arrays. */
+export async function request<K extends RequestName>(
+  page: Page,
+  name: K,
+  args: RequestArgs<K>,
+): Promise<RequestResult<K>> {
+  return page.evaluate(
+    async ([name, args]) => {
+      const studio = (window as unknown as { __studio: { request(n: string, a: unknown): Promise<unknown> } })
+        .__studio;
+      return studio.request(name, args);
+    },
+    [name, args] as const,
+  ) as Promise<RequestResult<K>>;
+}
+
+/** ImageNet probabilities for raw pixels, computed by the app's worker on its active backend. */
+export async function classifyPixels(
+  page: Page,
+  pixels: Float32Array,
+  shape: [number, number, number, 3],
+): Promise<Float32Array> {
+  const values = await page.evaluate(
+    async ([pixels, shape]) => {
+      const studio = (
+        window as unknown as {
+          __studio: { request(n: string, a: unknown): Promise<{ probabilities: Float32Array }> };
+        }
+      ).__studio;
+      const result = await studio.request('classifyPixels', { pixels: new Float32Array(pixels), shape });
+      return Array.from(result.probabilities);
+    },
+    [Array.from(pixels), shape] as const,
+  );
+  return Float32Array.from(values);
+}

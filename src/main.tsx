@@ -1,0 +1,25 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { isBackendName } from './protocol';
+import { App } from './ui/App';
+import { WorkerBridge } from './ui/bridge';
+import { StudioContext } from './ui/studio';
+import './ui/styles.css';
+
+const requested = new URLSearchParams(location.search).get('backend');
+const bridge = WorkerBridge.create();
+bridge.init({
+  backend: isBackendName(requested) ? requested : undefined,
+  modelUrl: `${import.meta.env.BASE_URL}models/resnet50/model.json`,
+  labelsUrl: `${import.meta.env.BASE_URL}models/imagenet-labels.json`,
+});
+// End-to-end tests and benchmarks drive the real worker through the same bridge the UI uses.
+(window as unknown as { __studio: WorkerBridge }).__studio = bridge;
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <StudioContext.Provider value={bridge}>
+      <App />
+    </StudioContext.Provider>
+  </StrictMode>,
+);

@@ -1,0 +1,94 @@
+// The one message protocol between the UI thread and the ML worker.
+// Commands go in (UI → worker), events come out (worker → UI). Requests are commands that expect
+// exactly one reply (or a failure with a human-readable message), matched by id.
+
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export function isBackendName(value: unknown): value is BackendName {
+  return typeof value === 'string' && (BACKENDS as readonly string[]).includes(value);
+}
+
+export interface DeviceInfo {
+  backend: BackendName;
+  /** Human name of the adapter/renderer, e.g. "NVIDIA GeForce …" or "SwiftShader". */
+  adapter: string;
+  /** wasm threads in use (1 when not cross-origin isolated). */
+  threads: number;
+  /** Why the preferred backend was not used, when the worker fell back. */
+  fallbackReason?: string;
+  /** Whether this backend can train convolutions. */
+  canTrain: boolean;
+}
+
+export type ModelState =
+  | { kind: 'idle' }
+  | { kind: 'loading'; fraction: number }
+  | { kind: 'warming' }
+  | { kind: 'ready' }
+  | { kind: 'error'; message: string };
+
+export interface Prediction {
+  index: number;
+  label: string;
+  probability: number;
+}
+
+export interface MemoryInfo {
+  numTensors: number;
+  numBytes: number;
+}
+
+/** Request name → arguments and result. Add a request here and both sides are type-checked. */
+export interface RequestMap {
+  /** Classify an encoded image (any format the browser decodes) with the ImageNet model. */
+  classifyImage: { args: { image: Blob; topK: number }; result: Prediction[] };
+  /** Raw RGB pixels 0–255, NHWC → ImageNet probabilities, for parity checks. */
+  classifyPixels: {
+    args: { pixels: Float32Array; shape: [number, number, number, 3] };
+    result: { probabilities: Float32Array; shape: [number, number] };
+  };
+  memory: { args: Record<string, never>; result: MemoryInfo };
+}
+export type RequestName = keyof RequestMap;
+export type RequestArgs<K extends RequestName> = RequestMap[K]['args'];
+export type RequestResult<K extends RequestName> = RequestMap[K]['result'];
+
+export interface InitOptions {
+  /** Forces a backend; otherwise WebGPU, then WebGL, then CPU. */
+  backend?: BackendName;
+  modelUrl: string;
+  labelsUrl: string;
+}
+
+export type Command =
+  | { type: 'init'; options: InitOptions }
+  | { [K in RequestName]: { type: 'request'; id: number; name: K; args: RequestArgs<K> } }[RequestName];
+
+export type WorkerEvent =
+  | { type: 'device'; device: DeviceInfo }
+  | { type: 'model'; state: ModelState }
+  | { type: 'reply'; id: number; result: unknown }
+  | { type: 'failed'; id: number; message: string }
+  | { type: 'fatal'; message: string };
+
+const EVENT_TYPES: ReadonlySet<string> = new Set(['device', 'model', 'reply', 'failed', 'fatal']);
+
+/** Accepts only well-formed worker events (messages from elsewhere are ignored). */
+export function isWorkerEvent(value: unknown): value is WorkerEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const event = value as { type?: unknown; id?: unknown; message?: unknown };
+  if (typeof event.type !== 'string' || !EVENT_TYPES.has(event.type)) return false;
+  if (event.type === 'reply' || event.type === 'failed') {
+    if (typeof event.id !== 'number') return false;
+  }
+  if (event.type === 'failed' || event.type === 'fatal') return typeof event.message === 'string';
+  return true;
+}
+
+export function isCommand(value: unknown): value is Command {
+  if (typeof value !== 'object' || value === null) return false;
+  const command = value as { type?: unknown; id?: unknown; name?: unknown; options?: unknown };
+  if (command.type === 'init') return typeof command.options === 'object' && command.options !== null;
+  return command.type === 'request' && typeof command.id === 'number' && typeof command.name === 'string';
+}

@@ -1,0 +1,46 @@
+import type { ModelState } from '../protocol';
+import { useStudioState } from './studio';
+
+function modelText(state: ModelState): string {
+  switch (state.kind) {
+    case 'idle':
+      return 'starting…';
+    case 'loading':
+      return `loading ${Math.round(state.fraction * 100)}%`;
+    case 'warming':
+      return 'warming up…';
+    case 'ready':
+      return 'ready';
+    case 'error':
+      return `error: ${state.message}`;
+  }
+}
+
+export function StatusBar() {
+  const { device, model, fatal } = useStudioState();
+  return (
+    <footer className="status-bar" data-testid="status-bar" data-model-state={model.kind}>
+      <span title="TensorFlow.js backend">
+        Backend: <strong data-testid="backend">{device?.backend ?? '…'}</strong>
+        {device?.backend === 'wasm' && <span data-testid="threads"> · {device.threads} threads</span>}
+      </span>
+      <span title="Adapter or renderer" data-testid="adapter">
+        {device?.adapter ?? 'detecting device…'}
+      </span>
+      <span className={`model-state model-${model.kind}`}>
+        ResNet50: <span data-testid="model-state">{modelText(model)}</span>
+        {model.kind === 'loading' && <progress max={1} value={model.fraction} aria-label="Model download" />}
+      </span>
+      {device?.fallbackReason && (
+        <span className="warning" role="note" data-testid="fallback">
+          ⚠ {device.fallbackReason}
+        </span>
+      )}
+      {fatal && (
+        <span className="error" role="alert">
+          {fatal}
+        </span>
+      )}
+    </footer>
+  );
+}

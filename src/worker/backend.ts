@@ -1,0 +1,158 @@
+// Chooses and initialises the tfjs backend inside the worker, and describes it for the status bar.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import type { BackendName, DeviceInfo } from '../protocol';
+import { registerWasmTrainingKernels } from './kernels/register';
+
+/** Minimal slice of the WebGPU API we read (kept local so the worker needs no extra type package). */
+interface GpuAdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: {
+    vendor?: string;
+    architecture?: string;
+    device?: string;
+    description?: string;
+    isFallbackAdapter?: boolean;
+  };
+}
+interface GpuLike {
+  requestAdapter(): Promise<GpuAdapterLike | null>;
+}
+
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
+export async function webgpuAdapter(): Promise<GpuAdapterLike | null> {
+  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
+  if (!gpu) return null;
+  try {
+    return await gpu.requestAdapter();
+  } catch {
+    return null;
+  }
+}
+
+function adapterName(adapter: GpuAdapterLike): string {
+  const info = adapter.info ?? {};
+  return info.description || [info.vendor, info.architecture, info.device].filter(Boolean).join(' ');
+}
+
+/** Chrome moved isFallbackAdapter into adapter.info; SwiftShader is software whatever it says. */
+export function isSoftwareAdapter(adapter: GpuAdapterLike): boolean {
+  return Boolean(
+    adapter.isFallbackAdapter ||
+    adapter.info?.isFallbackAdapter ||
+    SOFTWARE_RENDERER.test(adapterName(adapter)),
+  );
+}
+
+function describeAdapter(adapter: GpuAdapterLike): string {
+  const name = adapterName(adapter);
+  const fallback = isSoftwareAdapter(adapter) ? ' (software)' : '';
+  return (name || 'WebGPU adapter') + fallback;
+}
+
+export function webglRenderer(): string | null {
+  try {
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+    if (!gl) return null;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return String(name);
+  } catch {
+    return null;
+  }
+}
+
+let wasmConfigured = false;
+function configureWasm(): void {
+  if (wasmConfigured) return;
+  wasmConfigured = true;
+  setWasmPaths({
+    'tfjs-backend-wasm.wasm': wasmPlainUrl,
+    'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+    'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
+  });
+  // tfjs-wasm sizes its thread pool as hardwareConcurrency / 2 (one thread on a 2-core laptop).
+  // Training is compute-bound, so we want one thread per core: report twice the cores to it.
+  const cores = navigator.hardwareConcurrency || 1;
+  if (self.crossOriginIsolated) {
+    Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores * 2, configurable: true });
+    setThreadsCount(cores);
+  }
+  registerWasmTrainingKernels();
+}
+
+async function trySetBackend(name: BackendName): Promise<boolean> {
+  if (name === 'wasm') configureWasm();
+  if (name === 'webgpu' && !(await webgpuAdapter())) return false;
+  try {
+    const ok = await tf.setBackend(name);
+    if (ok) await tf.ready();
+    return ok && tf.getBackend() === name;
+  } catch {
+    return false;
+  }
+}
+
+async function describe(name: BackendName, fallbackReason?: string): Promise<DeviceInfo> {
+  let adapter: string;
+  if (name === 'webgpu') {
+    const found = await webgpuAdapter();
+    adapter = found ? describeAdapter(found) : 'WebGPU';
+  } else if (name === 'webgl') {
+    adapter = webglRenderer() ?? 'WebGL';
+  } else if (name === 'wasm') {
+    adapter = `CPU (WebAssembly SIMD${self.crossOriginIsolated ? ', threads' : ''})`;
+  } else {
+    adapter = 'CPU (plain JavaScript)';
+  }
+  return {
+    backend: name,
+    adapter,
+    threads: name === 'wasm' ? getThreadsCount() : 1,
+    fallbackReason,
+    canTrain: true,
+  };
+}
+
+/**
+ * Without an override: a real (non-software) WebGPU adapter, else a real WebGL GPU, else wasm —
+ * on a machine without a GPU, WebAssembly with our training kernels is the fastest trainer by far.
+ */
+export async function defaultBackendOrder(): Promise<{ order: BackendName[]; reason?: string }> {
+  const adapter = await webgpuAdapter();
+  if (adapter && !isSoftwareAdapter(adapter)) return { order: ['webgpu', 'webgl', 'wasm', 'cpu'] };
+  const webgpuReason = adapter
+    ? 'WebGPU only offers a software adapter here'
+    : 'WebGPU is not available in this browser (no adapter)';
+  const renderer = webglRenderer();
+  if (renderer && !SOFTWARE_RENDERER.test(renderer)) {
+    return { order: ['webgl', 'wasm', 'cpu'], reason: webgpuReason };
+  }
+  return {
+    order: ['wasm', 'webgl', 'cpu'],
+    reason: `${webgpuReason}, and WebGL runs in software${renderer ? ` (${renderer})` : ''}: using the CPU (WebAssembly)`,
+  };
+}
+
+export async function initBackend(preferred?: BackendName): Promise<DeviceInfo> {
+  let order: BackendName[];
+  let reason: string | undefined;
+  if (preferred) {
+    order = [preferred, ...(await defaultBackendOrder()).order.filter((b) => b !== preferred)];
+  } else {
+    ({ order, reason } = await defaultBackendOrder());
+  }
+  for (const name of order) {
+    if (await trySetBackend(name)) {
+      const why = name === preferred || !preferred ? reason : `${preferred} could not start here`;
+      return describe(name, name === order[0] && preferred ? undefined : why);
+    }
+  }
+  throw new Error('No TensorFlow.js backend could start in this browser.');
+}

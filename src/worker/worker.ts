@@ -1,0 +1,98 @@
+// The ML worker: owns TensorFlow.js, the model and (later) training. Talks only via src/protocol.ts.
+import * as tf from '@tensorflow/tfjs';
+import {
+  isCommand,
+  type Command,
+  type InitOptions,
+  type RequestArgs,
+  type RequestName,
+  type RequestResult,
+  type WorkerEvent,
+} from '../protocol';
+import { initBackend } from './backend';
+import { humanMessage } from './errors';
+import { classifyBlob, imagenetProbabilities, IMAGENET_SIZE } from './imagenet';
+import { httpModelFiles, loadResNet50 } from './resnet';
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+
+function emit(event: WorkerEvent, transfer: Transferable[] = []): void {
+  scope.postMessage(event, transfer);
+}
+
+interface Loaded {
+  model: tf.LayersModel;
+  labels: string[];
+}
+let loaded: Promise<Loaded> | null = null;
+
+async function init(options: InitOptions): Promise<Loaded> {
+  const device = await initBackend(options.backend);
+  emit({ type: 'device', device });
+  emit({ type: 'model', state: { kind: 'loading', fraction: 0 } });
+  const [model, labels] = await Promise.all([
+    loadResNet50(options.modelUrl, httpModelFiles, (fraction) =>
+      emit({ type: 'model', state: { kind: 'loading', fraction } }),
+    ),
+    fetch(options.labelsUrl).then((r) => r.json() as Promise<string[]>),
+  ]);
+  emit({ type: 'model', state: { kind: 'warming' } });
+  // One pass compiles shaders and allocates buffers, so the first real prediction is not slow. On a
+  // software renderer a 224 px pass takes tens of seconds, so warm up small there.
+  const size = device.adapter.includes('(software)') || device.backend === 'cpu' ? 32 : IMAGENET_SIZE;
+  const warm = tf.tidy(() => model.predict(tf.zeros([1, size, size, 3])) as tf.Tensor);
+  await warm.data();
+  warm.dispose();
+  emit({ type: 'model', state: { kind: 'ready' } });
+  return { model, labels };
+}
+
+type Handler<K extends RequestName> = (
+  args: RequestArgs<K>,
+  ctx: Loaded,
+) => Promise<{ result: RequestResult<K>; transfer?: Transferable[] }>;
+
+const handlers: { [K in RequestName]: Handler<K> } = {
+  async classifyImage({ image, topK }, { model, labels }) {
+    return { result: await classifyBlob(model, labels, image, topK) };
+  },
+  async classifyPixels({ pixels, shape }, { model }) {
+    const input = tf.tensor4d(pixels, shape);
+    const probabilities = imagenetProbabilities(model, input);
+    input.dispose();
+    const values = (await probabilities.data()) as Float32Array;
+    const result = { probabilities: values, shape: probabilities.shape as [number, number] };
+    probabilities.dispose();
+    return { result, transfer: [values.buffer] };
+  },
+  async memory() {
+    const { numTensors, numBytes } = tf.memory();
+    return { result: { numTensors, numBytes } };
+  },
+};
+
+async function handle(command: Command): Promise<void> {
+  if (command.type === 'init') {
+    if (loaded) return;
+    loaded = init(command.options);
+    loaded.catch((error) => emit({ type: 'model', state: { kind: 'error', message: humanMessage(error) } }));
+    return;
+  }
+  const { id, name, args } = command;
+  try {
+    if (!loaded) throw new Error('The worker has not been initialised.');
+    const ctx = await loaded;
+    const handler = handlers[name] as Handler<typeof name>;
+    const { result, transfer } = await handler(args as never, ctx);
+    emit({ type: 'reply', id, result }, transfer);
+  } catch (error) {
+    emit({ type: 'failed', id, message: humanMessage(error) });
+  }
+}
+
+scope.addEventListener('message', (event: MessageEvent<unknown>) => {
+  if (isCommand(event.data)) void handle(event.data);
+});
+scope.addEventListener('unhandledrejection', (event) => {
+  emit({ type: 'fatal', message: humanMessage(event.reason) });
+});

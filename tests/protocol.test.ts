@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { isBackendName, isCommand, isWorkerEvent } from '../src/protocol';
+
+describe('protocol guards', () => {
+  it('accepts well-formed worker events', () => {
+    expect(isWorkerEvent({ type: 'model', state: { kind: 'ready' } })).toBe(true);
+    expect(isWorkerEvent({ type: 'reply', id: 3, result: [] })).toBe(true);
+    expect(isWorkerEvent({ type: 'failed', id: 3, message: 'no' })).toBe(true);
+  });
+  it('rejects foreign or malformed messages', () => {
+    expect(isWorkerEvent(null)).toBe(false);
+    expect(isWorkerEvent('ready')).toBe(false);
+    expect(isWorkerEvent({ type: 'hello' })).toBe(false);
+    expect(isWorkerEvent({ type: 'reply' })).toBe(false);
+    expect(isWorkerEvent({ type: 'failed', id: 1 })).toBe(false);
+    expect(isWorkerEvent({ type: 'fatal' })).toBe(false);
+  });
+  it('checks commands', () => {
+    expect(isCommand({ type: 'init', options: { modelUrl: 'm', labelsUrl: 'l' } })).toBe(true);
+    expect(isCommand({ type: 'request', id: 1, name: 'memory', args: {} })).toBe(true);
+    expect(isCommand({ type: 'request', name: 'memory' })).toBe(false);
+    expect(isCommand({ type: 'init' })).toBe(false);
+  });
+  it('knows the backends', () => {
+    expect(isBackendName('webgpu')).toBe(true);
+    expect(isBackendName('wasm')).toBe(true);
+    expect(isBackendName('metal')).toBe(false);
+  });
+});

@@ -1,0 +1,85 @@
+// Compares our wasm convolution-gradient kernels with the reference cpu backend's.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { readFileSync } from 'node:fs';
+import { beforeAll } from 'vitest';
+import { registerWasmTrainingKernels } from '../../src/worker/kernels/register';
+import { resnetConvShapes, type ConvCase } from './resnet-shapes';
+
+export const MODEL = JSON.parse(readFileSync('public/models/resnet50/model.json', 'utf8'));
+
+export function withWasmKernels(): void {
+  beforeAll(async () => {
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+  });
+}
+
+/** Normwise relative error: max |a − b| / max |b|. */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / (scale || 1);
+}
+
+async function onBackend(backend: string, run: () => tf.Tensor): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  const out = run();
+  const values = (await out.data()) as Float32Array;
+  out.dispose();
+  return values;
+}
+
+function randomInputs(c: ConvCase, seed: number) {
+  const info = tf.backend_util.computeConv2DInfo(c.xShape, c.filterShape, c.strides, 1, c.pad);
+  const dyShape: [number, number, number, number] = [
+    c.xShape[0],
+    info.outHeight,
+    info.outWidth,
+    c.filterShape[3],
+  ];
+  return {
+    x: Float32Array.from(tf.randomNormal(c.xShape, 0, 1, 'float32', seed).dataSync()),
+    dy: Float32Array.from(tf.randomNormal(dyShape, 0, 1, 'float32', seed + 1).dataSync()),
+    w: Float32Array.from(tf.randomNormal(c.filterShape, 0, 0.1, 'float32', seed + 2).dataSync()),
+    dyShape,
+  };
+}
+
+export async function compare(c: ConvCase, seed: number): Promise<{ filter: number; input: number }> {
+  const { x, dy, w, dyShape } = randomInputs(c, seed);
+  const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
+  const filterGrad = () =>
+    tf
+      .engine()
+      .runKernel(
+        'Conv2DBackpropFilter',
+        { x: tf.tensor4d(x, c.xShape), dy: tf.tensor4d(dy, dyShape) },
+        { ...attrs, filterShape: c.filterShape },
+      ) as tf.Tensor;
+  const inputGrad = () =>
+    tf
+      .engine()
+      .runKernel(
+        'Conv2DBackpropInput',
+        { dy: tf.tensor4d(dy, dyShape), filter: tf.tensor4d(w, c.filterShape) },
+        { ...attrs, inputShape: c.xShape },
+      ) as tf.Tensor;
+  const tidyRun = (f: () => tf.Tensor) => () => tf.tidy(f);
+  const filter = relativeError(
+    await onBackend('wasm', tidyRun(filterGrad)),
+    await onBackend('cpu', tidyRun(filterGrad)),
+  );
+  const input = relativeError(
+    await onBackend('wasm', tidyRun(inputGrad)),
+    await onBackend('cpu', tidyRun(inputGrad)),
+  );
+  await tf.setBackend('wasm');
+  return { filter, input };
+}
+
+export { resnetConvShapes, type ConvCase };
