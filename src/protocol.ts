@@ -39,6 +39,34 @@ export interface MemoryInfo {
   numBytes: number;
 }
 
+export interface BenchArgs {
+  mode: 'inference' | 'train';
+  size: number;
+  batch: number;
+  /** Training accumulates gradients over micro-batches of this size (memory ceiling). */
+  microBatch?: number;
+  steps: number;
+  warmup: number;
+  /** Stop after one measured step slower than this. */
+  budgetSeconds?: number;
+  /** Also return the kernels that took the most time in one extra step. */
+  profile?: boolean;
+}
+
+export interface KernelTime {
+  name: string;
+  ms: number;
+  calls: number;
+}
+
+export interface BenchResult {
+  stepSeconds: number[];
+  imagesPerSecond: number;
+  microBatch: number;
+  tensorsLeaked: number;
+  topKernels?: KernelTime[];
+}
+
 /** Request name → arguments and result. Add a request here and both sides are type-checked. */
 export interface RequestMap {
   /** Classify an encoded image (any format the browser decodes) with the ImageNet model. */
@@ -49,6 +77,22 @@ export interface RequestMap {
     result: { probabilities: Float32Array; shape: [number, number] };
   };
   memory: { args: Record<string, never>; result: MemoryInfo };
+  /** Conv2D gradient kernels run on the active backend (checks our wasm kernels in the browser). */
+  convGradients: {
+    args: {
+      x: Float32Array;
+      xShape: [number, number, number, number];
+      dy: Float32Array;
+      dyShape: [number, number, number, number];
+      filter: Float32Array;
+      filterShape: [number, number, number, number];
+      strides: [number, number];
+      pad: 'valid' | 'same';
+    };
+    result: { dFilter: Float32Array; dInput: Float32Array };
+  };
+  /** Throughput of the active backend on generated inputs (bench:speed). */
+  benchmark: { args: BenchArgs; result: BenchResult };
 }
 export type RequestName = keyof RequestMap;
 export type RequestArgs<K extends RequestName> = RequestMap[K]['args'];

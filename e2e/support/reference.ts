@@ -1,7 +1,7 @@
 // The same ResNet50 evaluated by tfjs in Node (CPU backend): the ground truth for backend parity.
 import * as tf from '@tensorflow/tfjs';
 import { readFile } from 'node:fs/promises';
-import { loadResNet50, type ModelFiles } from '../../src/worker/resnet';
+import { loadResNet50, type ModelFiles } from '../../src/worker/ml/resnet-loader';
 import { caffePreprocess } from '../../src/ml/preprocess';
 
 export const MODEL_JSON = 'public/models/resnet50/model.json';

@@ -4,6 +4,7 @@ import { caffePreprocess, centerSquare } from '../ml/preprocess';
 import { topK } from '../ml/topk';
 import type { Prediction } from '../protocol';
 import { UserFacingError } from './errors';
+import type { ResNetGraph } from './ml/resnet-graph';
 
 export const IMAGENET_SIZE = 224;
 
@@ -31,12 +32,12 @@ export function centerCropPixels(bitmap: ImageBitmap, size: number): tf.Tensor4D
 }
 
 /** RGB 0–255 → ImageNet probabilities. The Keras model ends in softmax already. */
-export function imagenetProbabilities(model: tf.LayersModel, rgb: tf.Tensor4D): tf.Tensor2D {
-  return tf.tidy(() => model.predict(caffePreprocess(rgb)) as tf.Tensor2D);
+export function imagenetProbabilities(graph: ResNetGraph, rgb: tf.Tensor4D): tf.Tensor2D {
+  return tf.tidy(() => graph.forward(caffePreprocess(rgb), { training: false }).output as tf.Tensor2D);
 }
 
 export async function classifyBlob(
-  model: tf.LayersModel,
+  model: ResNetGraph,
   labels: readonly string[],
   blob: Blob,
   k: number,

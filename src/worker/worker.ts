@@ -10,9 +10,11 @@ import {
   type WorkerEvent,
 } from '../protocol';
 import { initBackend } from './backend';
+import { runBenchmark } from './bench';
 import { humanMessage } from './errors';
 import { classifyBlob, imagenetProbabilities, IMAGENET_SIZE } from './imagenet';
-import { httpModelFiles, loadResNet50 } from './resnet';
+import { ResNetGraph } from './ml/resnet-graph';
+import { httpModelFiles, loadResNet50WithTopology } from './ml/resnet-loader';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -21,7 +23,7 @@ function emit(event: WorkerEvent, transfer: Transferable[] = []): void {
 }
 
 interface Loaded {
-  model: tf.LayersModel;
+  model: ResNetGraph;
   labels: string[];
 }
 let loaded: Promise<Loaded> | null = null;
@@ -30,17 +32,20 @@ async function init(options: InitOptions): Promise<Loaded> {
   const device = await initBackend(options.backend);
   emit({ type: 'device', device });
   emit({ type: 'model', state: { kind: 'loading', fraction: 0 } });
-  const [model, labels] = await Promise.all([
-    loadResNet50(options.modelUrl, httpModelFiles, (fraction) =>
+  const [keras, labels] = await Promise.all([
+    loadResNet50WithTopology(options.modelUrl, httpModelFiles, (fraction) =>
       emit({ type: 'model', state: { kind: 'loading', fraction } }),
     ),
     fetch(options.labelsUrl).then((r) => r.json() as Promise<string[]>),
   ]);
+  // Our own graph (fast training, freezing, custom head) takes over the Keras weights.
+  const model = ResNetGraph.fromLayersModel(keras.model, keras.topology);
+  keras.model.dispose();
   emit({ type: 'model', state: { kind: 'warming' } });
   // One pass compiles shaders and allocates buffers, so the first real prediction is not slow. On a
   // software renderer a 224 px pass takes tens of seconds, so warm up small there.
   const size = device.adapter.includes('(software)') || device.backend === 'cpu' ? 32 : IMAGENET_SIZE;
-  const warm = tf.tidy(() => model.predict(tf.zeros([1, size, size, 3])) as tf.Tensor);
+  const warm = tf.tidy(() => model.forward(tf.zeros([1, size, size, 3]), { training: false }).output);
   await warm.data();
   warm.dispose();
   emit({ type: 'model', state: { kind: 'ready' } });
@@ -64,6 +69,35 @@ const handlers: { [K in RequestName]: Handler<K> } = {
     const result = { probabilities: values, shape: probabilities.shape as [number, number] };
     probabilities.dispose();
     return { result, transfer: [values.buffer] };
+  },
+  async convGradients(a) {
+    const attrs = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC' };
+    const [dFilter, dInput] = tf.tidy(() => {
+      const x = tf.tensor4d(a.x, a.xShape);
+      const dy = tf.tensor4d(a.dy, a.dyShape);
+      const filter = tf.tensor4d(a.filter, a.filterShape);
+      return [
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy },
+            { ...attrs, filterShape: a.filterShape },
+          ) as tf.Tensor,
+        tf
+          .engine()
+          .runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: a.xShape }) as tf.Tensor,
+      ];
+    });
+    const result = {
+      dFilter: (await dFilter.data()) as Float32Array,
+      dInput: (await dInput.data()) as Float32Array,
+    };
+    tf.dispose([dFilter, dInput]);
+    return { result, transfer: [result.dFilter.buffer, result.dInput.buffer] };
+  },
+  async benchmark(args, { model }) {
+    return { result: await runBenchmark(model, args) };
   },
   async memory() {
     const { numTensors, numBytes } = tf.memory();

@@ -1,7 +1,10 @@
 // Gradient kernels for 2-D convolutions, written with the active backend's own fast kernels
-// (strided slices, transposes, plain matrix products and forward convolutions, which XNNPACK
-// accelerates on wasm). tfjs-backend-wasm ships no Conv2DBackpropFilter at all, and its
-// Conv2DBackpropInput is a scalar loop; these replace both for the shapes ResNet50 uses.
+// (forward convolutions, plain matrix products, contiguous slices, transposes — all XNNPACK or
+// memcpy-speed on wasm). tfjs-backend-wasm ships no Conv2DBackpropFilter at all, and its
+// Conv2DBackpropInput is a scalar loop. Each strategy below was picked by measurement on wasm
+// (Node, one thread, ResNet50 res2 3×3 at batch 8): transpose trick 77 ms vs im2col-by-slices 125 ms
+// for k×k; StridedSlice 143 ms vs reshaped 2-D slices 15 ms for stride-2 subsampling; tf.reverse
+// 167 ms vs a 9×9 permutation matmul for flipping a 3×3×512×512 filter.
 import * as tf from '@tensorflow/tfjs';
 
 export type ConvPad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -37,11 +40,49 @@ function convInfo(
   );
 }
 
+/** x[:, ::s, ::s, :] from contiguous 2-D slices of reshaped views (wasm's StridedSlice is scalar). */
+export function subsample(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  if (sh === 1 && sw === 1) return x;
+  return tf.tidy(() => {
+    const [b, h, w, c] = x.shape;
+    const hp = Math.ceil(h / sh) * sh;
+    const wp = Math.ceil(w / sw) * sw;
+    const padded =
+      hp === h && wp === w
+        ? x
+        : tf.pad(x, [
+            [0, 0],
+            [0, hp - h],
+            [0, wp - w],
+            [0, 0],
+          ]);
+    const rows = tf.slice(tf.reshape(padded, [(b * hp) / sh, sh * wp * c]), [0, 0], [(b * hp) / sh, wp * c]);
+    const cols = tf.slice(
+      tf.reshape(rows, [(b * hp * wp) / (sh * sw), sw * c]),
+      [0, 0],
+      [(b * hp * wp) / (sh * sw), c],
+    );
+    return tf.reshape(cols, [b, hp / sh, wp / sw, c]) as tf.Tensor4D;
+  });
+}
+
+function padInput(x: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+  const { top, bottom, left, right } = info.padInfo;
+  if (!(top || bottom || left || right)) return x;
+  // A negative pad would be a crop; computeConv2DInfo never produces one for valid/same/explicit ≥ 0.
+  return tf.pad(x, [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ]);
+}
+
 /**
  * dW[kh, kw, ci, co] = Σ_{b, y, x} xpad[b, y·s + i, x·s + j, ci] · dy[b, y, x, co].
- * im2col by slices: for each kernel tap (i, j) one strided slice of the padded input, already laid
- * out as [N, ci], and one matrix product with dyᵀ [co, N], which is transposed once for all taps
- * (a transposed operand sends wasm's BatchMatMul down a slow scalar path).
+ * 1×1: one matrix product (after subsampling when strided).
+ * k×k: the transpose trick — convolve the padded input with batch and channels swapped
+ * ([ci, H, W, B]) by dy as the filter ([Ho, Wo, B, co]), stride as dilation → [ci, kh, kw, co].
  */
 export function conv2dBackpropFilter(
   x: tf.Tensor4D,
@@ -51,40 +92,29 @@ export function conv2dBackpropFilter(
 ): tf.Tensor4D {
   const info = convInfo(x.shape, filterShape, geometry);
   const [kh, kw, ci, co] = filterShape;
-  const { top, bottom, left, right } = info.padInfo;
   const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo, batchSize: b } = info;
   if (dy.shape[1] !== ho || dy.shape[2] !== wo || dy.shape[3] !== co) {
     throw new Error(`conv gradient: dy shape ${dy.shape} does not match output ${[b, ho, wo, co]}`);
   }
-  return tf.tidy(() => {
-    const n = b * ho * wo;
-    const xPadded =
-      top || bottom || left || right
-        ? tf.pad(x, [
-            [0, 0],
-            [top, bottom],
-            [left, right],
-            [0, 0],
-          ])
-        : x;
-    const dyT = tf.transpose(tf.reshape(dy, [n, co])); // [co, N]
-    const taps: tf.Tensor2D[] = [];
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const patch =
-          sh === 1 && sw === 1
-            ? tf.slice(xPadded, [0, i, j, 0], [b, ho, wo, ci])
-            : tf.stridedSlice(
-                xPadded,
-                [0, i, j, 0],
-                [b, i + (ho - 1) * sh + 1, j + (wo - 1) * sw + 1, ci],
-                [1, sh, sw, 1],
-              );
-        taps.push(tf.matMul(dyT, tf.reshape(patch, [n, ci]))); // [co, ci]
-      }
+  return tf.tidy((): tf.Tensor4D => {
+    const xPadded = padInput(x, info);
+    if (kh === 1 && kw === 1) {
+      const n = b * ho * wo;
+      const taps = tf.slice(subsample(xPadded, sh, sw), [0, 0, 0, 0], [b, ho, wo, ci]);
+      // Transpose the operand with fewer channels (a transposed operand is slow in wasm's matmul).
+      if (ci <= co)
+        return tf.reshape(
+          tf.matMul(tf.transpose(tf.reshape(taps, [n, ci])), tf.reshape(dy, [n, co])),
+          filterShape,
+        );
+      const coByCi = tf.matMul(tf.transpose(tf.reshape(dy, [n, co])), tf.reshape(taps, [n, ci]));
+      return tf.reshape(tf.transpose(coByCi), filterShape);
     }
-    const stacked = tf.reshape(tf.stack(taps), [kh, kw, co, ci]);
-    return tf.transpose(stacked, [0, 1, 3, 2]) as tf.Tensor4D;
+    const xT = tf.transpose(xPadded, [3, 1, 2, 0]) as tf.Tensor4D; // [ci, Hp, Wp, B]
+    const dyT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, B, co]
+    const full = tf.conv2d(xT, dyT, 1, 'valid', 'NHWC', [sh, sw]); // [ci, ≥kh, ≥kw, co]
+    const cropped = tf.slice(full, [0, 0, 0, 0], [ci, kh, kw, co]);
+    return tf.transpose(cropped, [1, 2, 0, 3]);
   });
 }
 
@@ -101,10 +131,22 @@ export function backpropInputSupported(
   return filterShape[0] === 1 && filterShape[1] === 1 && top + bottom + left + right === 0;
 }
 
+/** W[kh, kw, ci, co] → W'[a, b, co, ci] = W[kh−1−a, kw−1−b, ci, co]. */
+export function flipFilter(filter: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, ci, co] = filter.shape;
+  return tf.tidy(() => {
+    if (kh * kw === 1) return tf.transpose(filter, [0, 1, 3, 2]);
+    // Reversing the kh·kw taps is a product with the anti-identity: exact, and on XNNPACK.
+    const taps = kh * kw;
+    const antiIdentity = tf.reverse(tf.eye(taps), 1);
+    const reversed = tf.matMul(antiIdentity, tf.reshape(filter, [taps, ci * co]));
+    return tf.transpose(tf.reshape(reversed, [kh, kw, ci, co]), [0, 1, 3, 2]);
+  });
+}
+
 /**
- * dx for stride 1: a forward convolution of dy with the filter rotated 180° and its channel axes
- * swapped, padded by (k − 1 − pad). For strided 1×1 convolutions: a 1×1 convolution, then the
- * result spread onto every s-th pixel of a zero image.
+ * dx for stride 1: a forward convolution of dy with the flipped filter, padded by (k − 1 − pad).
+ * For strided 1×1 convolutions: a 1×1 convolution, then the result spread onto every s-th pixel.
  */
 export function conv2dBackpropInput(
   dy: tf.Tensor4D,
@@ -118,7 +160,7 @@ export function conv2dBackpropInput(
   const { strideHeight: sh, strideWidth: sw } = info;
   const [b, h, w, ci] = inputShape;
   return tf.tidy((): tf.Tensor4D => {
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    const flipped = flipFilter(filter);
     if (sh === 1 && sw === 1) {
       return tf.conv2d(dy, flipped, 1, [
         [0, 0],
@@ -141,7 +183,7 @@ export function conv2dBackpropInput(
       [0, 0],
     ]);
     const grid = tf.reshape(spread, [b, ho * sh, wo * sw, ci]) as tf.Tensor4D;
-    // The last input rows/columns that no output reads get zero gradient.
+    // Input rows/columns that no output reads get zero gradient.
     const fitted =
       ho * sh >= h && wo * sw >= w
         ? grid

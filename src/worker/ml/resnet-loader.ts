@@ -24,11 +24,20 @@ export function makeInputSizeFree(topology: LayersModelJson['modelTopology']): v
   input.batch_input_shape = [null, null, null, 3];
 }
 
-export async function loadResNet50(
+export interface KerasTopology {
+  layers: {
+    class_name: string;
+    config: Record<string, unknown> & { name: string };
+    inbound_nodes: [string, number, number, unknown][][];
+  }[];
+}
+
+/** The Keras model plus its topology (our graph reads the layer wiring from it). */
+export async function loadResNet50WithTopology(
   modelJsonPath: string,
   files: ModelFiles,
   onProgress: (fraction: number) => void = () => {},
-): Promise<tf.LayersModel> {
+): Promise<{ model: tf.LayersModel; topology: KerasTopology }> {
   const json = (await files.json(modelJsonPath)) as LayersModelJson;
   makeInputSizeFree(json.modelTopology);
   const base = modelJsonPath.slice(0, modelJsonPath.lastIndexOf('/') + 1);
@@ -44,7 +53,16 @@ export async function loadResNet50(
     weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
     weightData: concatBuffers(buffers),
   };
-  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  return { model, topology: json.modelTopology.model_config.config as unknown as KerasTopology };
+}
+
+export async function loadResNet50(
+  modelJsonPath: string,
+  files: ModelFiles,
+  onProgress: (fraction: number) => void = () => {},
+): Promise<tf.LayersModel> {
+  return (await loadResNet50WithTopology(modelJsonPath, files, onProgress)).model;
 }
 
 function concatBuffers(buffers: ArrayBuffer[]): ArrayBuffer {

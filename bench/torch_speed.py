@@ -1,0 +1,63 @@
+"""PyTorch reference throughput for bench:speed: the same ResNet50 shape, the same generated inputs.
+
+Prints one JSON object: {"torch": version, "threads": n, "results": [{mode, size, batch, imagesPerSecond}]}.
+"""
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torchvision
+
+
+def generated(n, size):
+    b = torch.arange(n).view(n, 1, 1, 1)
+    y = torch.arange(size).view(1, size, 1, 1)
+    x = torch.arange(size).view(1, 1, size, 1)
+    c = torch.arange(3).view(1, 1, 1, 3)
+    pixels = (37 * b + 11 * y + 7 * x + 53 * c + ((x * y) % 17) * 5) % 256
+    mean = torch.tensor([123.68, 116.779, 103.939])  # caffe means, RGB order
+    return (pixels.float() - mean).permute(0, 3, 1, 2).contiguous()
+
+
+def timed(step, warmup, steps):
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main():
+    sizes = [int(s) for s in sys.argv[1].split(",")]
+    batch, steps = int(sys.argv[2]), int(sys.argv[3])
+    torch.manual_seed(0)
+    model = torchvision.models.resnet50(weights=None)
+    results = []
+    for size in sizes:
+        x = generated(batch, size)
+        labels = torch.arange(batch) * 97 % 1000
+        model.eval()
+        with torch.no_grad():
+            seconds = timed(lambda: model(x), 1, steps)
+        results.append({"mode": "inference", "size": size, "batch": batch, "imagesPerSecond": batch / seconds})
+        model.train()
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-5)
+
+        def train_step():
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(x), labels)
+            loss.backward()
+            optimizer.step()
+
+        seconds = timed(train_step, 1, steps)
+        results.append({"mode": "train", "size": size, "batch": batch, "imagesPerSecond": batch / seconds})
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "results": results}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+// Throughput measurements of the active backend with generated inputs (no dataset needed).
+import * as tf from '@tensorflow/tfjs';
+import { caffePreprocess } from '../ml/preprocess';
+import type { BenchArgs, BenchResult, KernelTime } from '../protocol';
+import { disposeBatchStats, type ResNetGraph } from './ml/resnet-graph';
+
+/** The same deterministic pattern the tests and the PyTorch benchmark use. */
+export function generatedPixels(n: number, size: number): tf.Tensor4D {
+  const pixels = new Float32Array(n * size * size * 3);
+  let i = 0;
+  for (let b = 0; b < n; b++)
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++)
+        for (let c = 0; c < 3; c++)
+          pixels[i++] = (37 * b + 11 * y + 7 * x + 53 * c + ((x * y) % 17) * 5) % 256;
+  return tf.tensor4d(pixels, [n, size, size, 3]);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function inferenceStep(model: ResNetGraph, input: tf.Tensor4D): Promise<void> {
+  const out = tf.tidy(() => model.forward(input, { training: false }).output);
+  await out.data();
+  out.dispose();
+}
+
+/**
+ * One full fine-tuning step (every weight trains, BatchNorm in training mode), gradients summed over
+ * micro-batches so a large batch fits in wasm's 4 GB address space.
+ */
+async function trainStep(
+  model: ResNetGraph,
+  optimizer: tf.Optimizer,
+  input: tf.Tensor4D,
+  labels: tf.Tensor2D,
+  microBatch: number,
+): Promise<void> {
+  const vars = model.trainableVariables();
+  const batch = input.shape[0];
+  let summed: tf.NamedTensorMap | null = null;
+  for (let start = 0; start < batch; start += microBatch) {
+    const size = Math.min(microBatch, batch - start);
+    let stats: ReturnType<ResNetGraph['forward']>['batchStats'] | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const x = tf.slice(input, start, size);
+      const y = tf.slice(labels, start, size);
+      const forward = model.forward(x, { training: true });
+      stats = forward.batchStats;
+      return tf.mul(
+        tf.mean(tf.metrics.categoricalCrossentropy(y, forward.output)),
+        size / batch,
+      ) as tf.Scalar;
+    }, vars);
+    value.dispose();
+    if (stats) {
+      model.updateRunningStats(stats);
+      disposeBatchStats(stats);
+    }
+    if (!summed) summed = grads;
+    else {
+      const previous: tf.NamedTensorMap = summed;
+      summed = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.add(previous[k], g)]));
+      tf.dispose([previous, grads]);
+    }
+  }
+  optimizer.applyGradients(summed!);
+  tf.dispose(summed!);
+  await vars[0].data(); // wait for the device to finish
+}
+
+/** Kernel time per kernel name over one step (nested kernels of our composite kernels count too). */
+async function profileStep(step: () => Promise<void>): Promise<KernelTime[]> {
+  const info = await tf.profile(step);
+  const byName = new Map<string, KernelTime>();
+  for (const kernel of info.kernels) {
+    const entry = byName.get(kernel.name) ?? { name: kernel.name, ms: 0, calls: 0 };
+    entry.ms += typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0;
+    entry.calls += 1;
+    byName.set(kernel.name, entry);
+  }
+  return [...byName.values()].sort((a, b) => b.ms - a.ms).slice(0, 15);
+}
+
+export async function runBenchmark(model: ResNetGraph, args: BenchArgs): Promise<BenchResult> {
+  const { mode, size, batch, steps, warmup } = args;
+  const microBatch = Math.min(args.microBatch ?? batch, batch);
+  const tensorsBefore = tf.memory().numTensors;
+  const input = tf.tidy(() => caffePreprocess(generatedPixels(batch, size)));
+  const labels = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => (i * 97) % 1000),
+      'int32',
+    ),
+    1000,
+  ) as tf.Tensor2D;
+  const optimizer = tf.train.adam(1e-5);
+  const stepSeconds: number[] = [];
+  let topKernels: KernelTime[] | undefined;
+  try {
+    const step = () =>
+      mode === 'inference'
+        ? inferenceStep(model, input)
+        : trainStep(model, optimizer, input, labels, microBatch);
+    for (let i = 0; i < warmup + steps; i++) {
+      const t0 = performance.now();
+      await step();
+      if (i >= warmup) stepSeconds.push((performance.now() - t0) / 1000);
+      // A step slower than the budget: one measured step is all we take.
+      if (args.budgetSeconds && (performance.now() - t0) / 1000 > args.budgetSeconds && i >= warmup) break;
+    }
+    if (args.profile) topKernels = await profileStep(() => step());
+  } finally {
+    optimizer.dispose();
+    tf.dispose([input, labels]);
+  }
+  const seconds = median(stepSeconds);
+  return {
+    stepSeconds,
+    imagesPerSecond: batch / seconds,
+    microBatch,
+    tensorsLeaked: tf.memory().numTensors - tensorsBefore,
+    topKernels,
+  };
+}

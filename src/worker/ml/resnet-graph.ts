@@ -1,0 +1,315 @@
+// ResNet50 as our own differentiable graph, built from the Keras topology and weights.
+// Owning the forward pass lets us: train BatchNorm with a fast fused backward (batchnorm.ts), switch
+// BatchNorm between batch and running statistics, freeze layer groups, and cut the ImageNet top off.
+import * as tf from '@tensorflow/tfjs';
+import { batchNormInfer, batchNormTrain } from './batchnorm';
+
+import type { KerasTopology } from './resnet-loader';
+
+type KerasLayer = KerasTopology['layers'][number];
+
+type Node =
+  | { op: 'input'; name: string }
+  | { op: 'pad'; name: string; input: string; padding: [[number, number], [number, number]] }
+  | { op: 'conv'; name: string; input: string; strides: [number, number]; padding: 'valid' | 'same' }
+  | { op: 'bn'; name: string; input: string; epsilon: number; relu: boolean }
+  | { op: 'relu'; name: string; input: string }
+  | { op: 'add'; name: string; inputs: string[] }
+  | { op: 'maxpool'; name: string; input: string; size: [number, number]; strides: [number, number] }
+  | { op: 'gap'; name: string; input: string }
+  | { op: 'dense'; name: string; input: string; softmax: boolean };
+
+export interface BnParams {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  movingMean: tf.Variable;
+  movingVariance: tf.Variable;
+}
+
+/** PyTorch/fast.ai running-average momentum (Keras's 0.99 is the same thing seen from the other side). */
+export const BN_MOMENTUM = 0.1;
+
+let graphCount = 0;
+
+export class ResNetGraph {
+  readonly nodes: Node[];
+  readonly convs = new Map<string, tf.Variable>();
+  readonly bns = new Map<string, BnParams>();
+  readonly dense = new Map<string, { kernel: tf.Variable; bias: tf.Variable }>();
+  /** Name of the last node of the body (before global pooling). */
+  readonly bodyOutput: string;
+
+  /** For inference: after which node each value can be freed. */
+  private readonly lastUse = new Map<string, string>();
+
+  private constructor(nodes: Node[]) {
+    this.nodes = nodes;
+    for (const node of nodes) {
+      const inputs = 'inputs' in node ? node.inputs : 'input' in node ? [node.input] : [];
+      for (const input of inputs) this.lastUse.set(input, node.name);
+    }
+    const gap = nodes.find((n) => n.op === 'gap') as { input: string } | undefined;
+    this.bodyOutput = gap ? gap.input : nodes[nodes.length - 1].name;
+  }
+
+  /**
+   * Converts a loaded Keras ResNet50. Conv biases are folded into the following BatchNorm's moving
+   * mean: with batch statistics they cancel exactly, with running statistics
+   * (x + b − μ) = (x − (μ − b)); so the graph needs no conv bias at all.
+   */
+  static fromLayersModel(model: tf.LayersModel, topology: KerasTopology): ResNetGraph {
+    const layers = topology.layers;
+    const consumers = new Map<string, string[]>();
+    for (const layer of layers) {
+      for (const [from] of layer.inbound_nodes[0] ?? [])
+        consumers.set(from, [...(consumers.get(from) ?? []), layer.config.name]);
+    }
+    const byName = new Map(layers.map((l) => [l.config.name, l]));
+    const fusedRelu = new Set<string>();
+    const rename = new Map<string, string>(); // fused activation → its BN
+    const nodes: Node[] = [];
+    const src = (layer: KerasLayer, i = 0) => {
+      const name = layer.inbound_nodes[0][i][0];
+      return rename.get(name) ?? name;
+    };
+    for (const layer of layers) {
+      const { name } = layer.config;
+      const cfg = layer.config;
+      switch (layer.class_name) {
+        case 'InputLayer':
+          nodes.push({ op: 'input', name });
+          break;
+        case 'ZeroPadding2D':
+          nodes.push({
+            op: 'pad',
+            name,
+            input: src(layer),
+            padding: cfg.padding as [[number, number], [number, number]],
+          });
+          break;
+        case 'Conv2D':
+          nodes.push({
+            op: 'conv',
+            name,
+            input: src(layer),
+            strides: cfg.strides as [number, number],
+            padding: cfg.padding as 'valid' | 'same',
+          });
+          break;
+        case 'BatchNormalization': {
+          const next = consumers.get(name) ?? [];
+          const relu =
+            next.length === 1 &&
+            byName.get(next[0])?.class_name === 'Activation' &&
+            byName.get(next[0])?.config.activation === 'relu';
+          if (relu) {
+            fusedRelu.add(next[0]);
+            rename.set(next[0], name);
+          }
+          nodes.push({ op: 'bn', name, input: src(layer), epsilon: cfg.epsilon as number, relu });
+          break;
+        }
+        case 'Activation':
+          if (cfg.activation !== 'relu') throw new Error(`unsupported activation ${String(cfg.activation)}`);
+          if (!fusedRelu.has(name)) nodes.push({ op: 'relu', name, input: src(layer) });
+          break;
+        case 'Add':
+          nodes.push({ op: 'add', name, inputs: layer.inbound_nodes[0].map((_, i) => src(layer, i)) });
+          break;
+        case 'MaxPooling2D':
+          nodes.push({
+            op: 'maxpool',
+            name,
+            input: src(layer),
+            size: cfg.pool_size as [number, number],
+            strides: cfg.strides as [number, number],
+          });
+          break;
+        case 'GlobalAveragePooling2D':
+          nodes.push({ op: 'gap', name, input: src(layer) });
+          break;
+        case 'Dense':
+          nodes.push({ op: 'dense', name, input: src(layer), softmax: cfg.activation === 'softmax' });
+          break;
+        default:
+          throw new Error(`unsupported layer ${layer.class_name}`);
+      }
+    }
+    const graph = new ResNetGraph(nodes);
+    graph.copyWeights(model);
+    return graph;
+  }
+
+  private copyWeights(model: tf.LayersModel): void {
+    // Variable names are global in tfjs: make ours unique per graph.
+    const prefix = `graph${++graphCount}/`;
+    const variable = (value: tf.Tensor, trainable: boolean, name: string) =>
+      tf.variable(value, trainable, prefix + name);
+    const convBias = new Map<string, tf.Tensor>();
+    for (const node of this.nodes) {
+      if (node.op === 'conv') {
+        const [kernel, bias] = model.getLayer(node.name).getWeights();
+        this.convs.set(node.name, variable(kernel, true, `${node.name}/kernel`));
+        if (bias) convBias.set(node.name, bias);
+      } else if (node.op === 'bn') {
+        const [gamma, beta, mean, variance] = model.getLayer(node.name).getWeights();
+        const bias = convBias.get(node.input);
+        const folded = bias ? tf.sub(mean, bias) : mean;
+        this.bns.set(node.name, {
+          gamma: variable(gamma, true, `${node.name}/gamma`),
+          beta: variable(beta, true, `${node.name}/beta`),
+          movingMean: variable(folded, false, `${node.name}/moving_mean`),
+          movingVariance: variable(variance, false, `${node.name}/moving_variance`),
+        });
+        if (bias) folded.dispose();
+      } else if (node.op === 'dense') {
+        const [kernel, bias] = model.getLayer(node.name).getWeights();
+        this.dense.set(node.name, {
+          kernel: variable(kernel, true, `${node.name}/kernel`),
+          bias: variable(bias, true, `${node.name}/bias`),
+        });
+      }
+    }
+  }
+
+  /**
+   * Runs the graph. `training` uses batch statistics in every BatchNorm and returns them so the
+   * caller can update the running averages after the step. `until` stops at a node (the body output).
+   */
+  forward(
+    x: tf.Tensor4D,
+    options: { training: boolean; until?: string },
+  ): {
+    output: tf.Tensor;
+    batchStats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>;
+  } {
+    const values = new Map<string, tf.Tensor>();
+    const batchStats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>();
+    let last: tf.Tensor = x;
+    for (const node of this.nodes) {
+      last = this.apply(node, values, x, options.training, batchStats);
+      values.set(node.name, last);
+      if (node.name === options.until) break;
+      // Without a gradient tape nothing needs old activations: free them to cut peak memory.
+      if (!options.training) this.freeDeadValues(node, values, x);
+    }
+    return { output: last, batchStats };
+  }
+
+  private freeDeadValues(node: Node, values: Map<string, tf.Tensor>, x: tf.Tensor): void {
+    const inputs = 'inputs' in node ? node.inputs : 'input' in node ? [node.input] : [];
+    for (const input of inputs) {
+      const value = values.get(input);
+      if (this.lastUse.get(input) === node.name && value && value !== x) {
+        value.dispose();
+        values.delete(input);
+      }
+    }
+  }
+
+  private apply(
+    node: Node,
+    values: Map<string, tf.Tensor>,
+    x: tf.Tensor4D,
+    training: boolean,
+    batchStats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>,
+  ): tf.Tensor {
+    const get = (name: string) => values.get(name)!;
+    switch (node.op) {
+      case 'input':
+        return x;
+      case 'pad': {
+        const [[t, b], [l, r]] = node.padding;
+        return tf.pad(get(node.input), [
+          [0, 0],
+          [t, b],
+          [l, r],
+          [0, 0],
+        ]);
+      }
+      case 'conv':
+        return tf.conv2d(
+          get(node.input) as tf.Tensor4D,
+          this.convs.get(node.name) as tf.Tensor4D,
+          node.strides,
+          node.padding,
+        );
+      case 'bn': {
+        const p = this.bns.get(node.name)!;
+        const input = get(node.input);
+        if (!training) {
+          return batchNormInfer(
+            input,
+            p.gamma as tf.Tensor1D,
+            p.beta as tf.Tensor1D,
+            p.movingMean as tf.Tensor1D,
+            p.movingVariance as tf.Tensor1D,
+            node.epsilon,
+            node.relu,
+          );
+        }
+        const { y, stats } = batchNormTrain(
+          input,
+          p.gamma as tf.Tensor1D,
+          p.beta as tf.Tensor1D,
+          node.epsilon,
+          node.relu,
+        );
+        batchStats.set(node.name, { ...stats, count: input.size / input.shape[input.rank - 1] });
+        return y;
+      }
+      case 'relu':
+        return tf.relu(get(node.input));
+      case 'add':
+        return tf.addN(node.inputs.map(get));
+      case 'maxpool':
+        return tf.maxPool(get(node.input) as tf.Tensor4D, node.size, node.strides, 'valid');
+      case 'gap':
+        return tf.mean(get(node.input), [1, 2]);
+      case 'dense': {
+        const { kernel, bias } = this.dense.get(node.name)!;
+        const logits = tf.add(tf.matMul(get(node.input) as tf.Tensor2D, kernel as tf.Tensor2D), bias);
+        return node.softmax ? tf.softmax(logits) : logits;
+      }
+    }
+  }
+
+  /** Moves the running statistics towards this step's batch statistics (PyTorch convention). */
+  updateRunningStats(
+    batchStats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>,
+  ): void {
+    tf.tidy(() => {
+      for (const [name, { mean, variance, count }] of batchStats) {
+        const p = this.bns.get(name)!;
+        const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
+        p.movingMean.assign(tf.add(tf.mul(p.movingMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+        p.movingVariance.assign(
+          tf.add(tf.mul(p.movingVariance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)),
+        );
+      }
+    });
+  }
+
+  /** Trainable variables (conv kernels, BN γ/β, dense), in graph order. */
+  trainableVariables(): tf.Variable[] {
+    const out: tf.Variable[] = [];
+    for (const node of this.nodes) {
+      if (node.op === 'conv') out.push(this.convs.get(node.name)!);
+      if (node.op === 'bn') out.push(this.bns.get(node.name)!.gamma, this.bns.get(node.name)!.beta);
+      if (node.op === 'dense') out.push(this.dense.get(node.name)!.kernel, this.dense.get(node.name)!.bias);
+    }
+    return out;
+  }
+
+  dispose(): void {
+    for (const v of this.convs.values()) v.dispose();
+    for (const p of this.bns.values()) tf.dispose([p.gamma, p.beta, p.movingMean, p.movingVariance]);
+    for (const d of this.dense.values()) tf.dispose([d.kernel, d.bias]);
+  }
+}
+
+export function disposeBatchStats(
+  batchStats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>,
+): void {
+  for (const { mean, variance } of batchStats.values()) tf.dispose([mean, variance]);
+}
