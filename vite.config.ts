@@ -5,7 +5,9 @@ import react from '@vitejs/plugin-react';
 // must be sent by any static host the app is deployed to (see README, "Deploying").
 export const isolationHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
+  // credentialless (not require-corp) still isolates the page, and lets an opaque probe tell a CORS
+  // refusal from an unreachable host when downloading images.
+  'Cross-Origin-Embedder-Policy': 'credentialless',
 };
 
 export default defineConfig({
@@ -13,5 +15,7 @@ export default defineConfig({
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
+  // No minification: tfjs-wasm starts its threads from the source text of its own factory
+  // function (toString), which a minifier makes refer to names outside it ("e is not defined").
+  build: { target: 'es2022', chunkSizeWarningLimit: 4000, minify: false },
 });

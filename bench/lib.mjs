@@ -1,16 +1,30 @@
 // Shared by the benchmarks: serve the app, drive it in headless Chromium, print and save tables.
 import { chromium } from '@playwright/test';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'vite';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, chromiumEnv, findChromium } from '../scripts/chromium.mjs';
 
+/**
+ * Builds the app once and serves the production build: what users get, and immune to edits made
+ * to the sources while a long benchmark runs.
+ */
 export async function startApp(port = 5288) {
-  const server = await createServer({
-    server: { port, host: '127.0.0.1', strictPort: true },
+  const outDir = mkdtempSync(join(tmpdir(), 'bench-dist-'));
+  await build({ build: { outDir, emptyOutDir: true }, logLevel: 'error' });
+  const server = await preview({
+    build: { outDir },
+    preview: { port, host: '127.0.0.1', strictPort: true },
     logLevel: 'error',
   });
-  await server.listen();
-  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await server.close();
+      rmSync(outDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function launchBrowser() {

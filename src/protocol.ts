@@ -67,6 +67,48 @@ export interface BenchResult {
   topKernels?: KernelTime[];
 }
 
+export interface IngestSettings {
+  maxPerClass: number;
+  parallel: number;
+  timeoutMs: number;
+  retries: number;
+  /** Longest side of stored images, like verify_images(max_size=500). */
+  maxSize: number;
+  corsProxy: string;
+}
+
+export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
+  maxPerClass: 300,
+  parallel: 8,
+  timeoutMs: 10_000,
+  retries: 2,
+  maxSize: 500,
+  corsProxy: '',
+};
+
+export interface ClassProgress {
+  className: string;
+  /** URLs this run will try (after skipping those already stored). */
+  total: number;
+  done: number;
+  stored: number;
+  failed: number;
+}
+
+export interface IngestProgress {
+  running: boolean;
+  startedAt: number;
+  classes: ClassProgress[];
+  /** Why the run stopped early (quota, cancel), if it did. */
+  message?: string;
+}
+
+export interface LocalImage {
+  className: string;
+  path: string;
+  file: Blob;
+}
+
 /** Request name → arguments and result. Add a request here and both sides are type-checked. */
 export interface RequestMap {
   /** Classify an encoded image (any format the browser decodes) with the ImageNet model. */
@@ -77,6 +119,14 @@ export interface RequestMap {
     result: { probabilities: Float32Array; shape: [number, number] };
   };
   memory: { args: Record<string, never>; result: MemoryInfo };
+  /** Downloads the given stored jobs' URLs (resuming: URLs already stored are skipped). */
+  ingest: { args: { jobIds: number[]; settings: IngestSettings }; result: IngestProgress };
+  ingestCancel: { args: Record<string, never>; result: boolean };
+  /** Verifies and stores dropped image files. */
+  importImages: {
+    args: { images: LocalImage[]; maxSize: number };
+    result: { stored: number; failed: number };
+  };
   /** Conv2D gradient kernels run on the active backend (checks our wasm kernels in the browser). */
   convGradients: {
     args: {
@@ -114,9 +164,10 @@ export type WorkerEvent =
   | { type: 'model'; state: ModelState }
   | { type: 'reply'; id: number; result: unknown }
   | { type: 'failed'; id: number; message: string }
-  | { type: 'fatal'; message: string };
+  | { type: 'fatal'; message: string }
+  | { type: 'ingest'; progress: IngestProgress };
 
-const EVENT_TYPES: ReadonlySet<string> = new Set(['device', 'model', 'reply', 'failed', 'fatal']);
+const EVENT_TYPES: ReadonlySet<string> = new Set(['device', 'model', 'reply', 'failed', 'fatal', 'ingest']);
 
 /** Accepts only well-formed worker events (messages from elsewhere are ignored). */
 export function isWorkerEvent(value: unknown): value is WorkerEvent {

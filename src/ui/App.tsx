@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { StatusBar } from './StatusBar';
-import { DataTab } from './tabs/DataTab';
+import { DataTab } from './data/DataTab';
 import { InterpretTab } from './tabs/InterpretTab';
 import { PredictTab } from './tabs/PredictTab';
 import { TrainTab } from './tabs/TrainTab';

@@ -2,6 +2,7 @@
 import {
   isWorkerEvent,
   type DeviceInfo,
+  type IngestProgress,
   type InitOptions,
   type ModelState,
   type RequestArgs,
@@ -20,6 +21,7 @@ export interface BridgeSnapshot {
   device: DeviceInfo | null;
   model: ModelState;
   fatal: string | null;
+  ingest: IngestProgress | null;
 }
 
 export class WorkerBridge {
@@ -27,7 +29,7 @@ export class WorkerBridge {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<() => void>();
-  private snapshot: BridgeSnapshot = { device: null, model: { kind: 'idle' }, fatal: null };
+  private snapshot: BridgeSnapshot = { device: null, model: { kind: 'idle' }, fatal: null, ingest: null };
 
   constructor(worker: Worker) {
     this.worker = worker;
@@ -95,6 +97,9 @@ export class WorkerBridge {
         break;
       case 'fatal':
         this.update({ fatal: event.message });
+        break;
+      case 'ingest':
+        this.update({ ingest: event.progress });
         break;
     }
   }

@@ -10,6 +10,7 @@ import {
   type WorkerEvent,
 } from '../protocol';
 import { initBackend } from './backend';
+import { cancelIngest, importImages, runIngest } from './ingest/ingest';
 import { runBenchmark } from './bench';
 import { humanMessage } from './errors';
 import { classifyBlob, imagenetProbabilities, IMAGENET_SIZE } from './imagenet';
@@ -99,11 +100,22 @@ const handlers: { [K in RequestName]: Handler<K> } = {
   async benchmark(args, { model }) {
     return { result: await runBenchmark(model, args) };
   },
+  async ingest({ jobIds, settings }) {
+    return { result: await runIngest(jobIds, settings, (progress) => emit({ type: 'ingest', progress })) };
+  },
+  async ingestCancel() {
+    return { result: cancelIngest() };
+  },
+  async importImages({ images, maxSize }) {
+    return { result: await importImages(images, maxSize) };
+  },
   async memory() {
     const { numTensors, numBytes } = tf.memory();
     return { result: { numTensors, numBytes } };
   },
 };
+
+const MODEL_FREE: ReadonlySet<RequestName> = new Set(['ingest', 'ingestCancel', 'importImages', 'memory']);
 
 async function handle(command: Command): Promise<void> {
   if (command.type === 'init') {
@@ -115,7 +127,8 @@ async function handle(command: Command): Promise<void> {
   const { id, name, args } = command;
   try {
     if (!loaded) throw new Error('The worker has not been initialised.');
-    const ctx = await loaded;
+    // Data requests do not need the model: they run while it is still loading.
+    const ctx = MODEL_FREE.has(name) ? (undefined as unknown as Loaded) : await loaded;
     const handler = handlers[name] as Handler<typeof name>;
     const { result, transfer } = await handler(args as never, ctx);
     emit({ type: 'reply', id, result }, transfer);

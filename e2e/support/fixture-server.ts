@@ -1,0 +1,57 @@
+// Real HTTP servers on 127.0.0.1 for the data tests: a CORS-enabled image host with every kind of
+// bad answer a real URL list contains, and a second host that sends no CORS headers.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FixtureFile {
+  body: Buffer;
+  type: string;
+}
+
+export interface FixtureHost {
+  origin: string;
+  /** Requests seen per path (to check resumes do not download twice). */
+  hits: Map<string, number>;
+  close(): Promise<void>;
+}
+
+export async function startHost(
+  files: Map<string, FixtureFile>,
+  options: { cors: boolean; hangPaths?: Set<string>; delayMs?: number },
+): Promise<FixtureHost> {
+  const hits = new Map<string, number>();
+  const hanging = new Set<import('node:http').ServerResponse>();
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    if (options.cors) res.setHeader('Access-Control-Allow-Origin', '*');
+    if (options.hangPaths?.has(path)) {
+      hanging.add(res); // never answers
+      return;
+    }
+    const file = files.get(path);
+    const send = () => {
+      if (!file) {
+        res.statusCode = 404;
+        res.end('not found');
+        return;
+      }
+      res.setHeader('Content-Type', file.type);
+      res.end(file.body);
+    };
+    if (options.delayMs) setTimeout(send, options.delayMs);
+    else send();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    hits,
+    close: () =>
+      new Promise((resolve) => {
+        for (const res of hanging) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,42 @@
+import type { IngestProgress } from '../../protocol';
+
+function eta(progress: IngestProgress, done: number, total: number): string {
+  const elapsed = (Date.now() - progress.startedAt) / 1000;
+  if (!done || done >= total) return '';
+  const seconds = Math.round((elapsed / done) * (total - done));
+  return seconds >= 60 ? `~${Math.floor(seconds / 60)} min ${seconds % 60} s left` : `~${seconds} s left`;
+}
+
+export function IngestProgressView({ progress, onCancel }: { progress: IngestProgress; onCancel(): void }) {
+  const total = progress.classes.reduce((n, c) => n + c.total, 0);
+  const done = progress.classes.reduce((n, c) => n + c.done, 0);
+  return (
+    <div className="card" data-testid="ingest-progress" data-running={progress.running}>
+      <div className="row">
+        <h3>{progress.running ? 'Downloading' : 'Download finished'}</h3>
+        {progress.running && (
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
+      </div>
+      <div className="progress-line">
+        <span>All classes</span>
+        <progress max={Math.max(1, total)} value={done} />
+        <span>
+          {done}/{total} {progress.running && eta(progress, done, total)}
+        </span>
+      </div>
+      {progress.classes.map((c) => (
+        <div className="progress-line" key={c.className}>
+          <span>{c.className}</span>
+          <progress max={Math.max(1, c.total)} value={c.done} />
+          <span>
+            {c.done}/{c.total} · {c.stored} stored · {c.failed} failed
+          </span>
+        </div>
+      ))}
+      {progress.message && <p className="warning">{progress.message}</p>}
+    </div>
+  );
+}

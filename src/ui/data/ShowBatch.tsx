@@ -1,0 +1,160 @@
+import { useEffect, useMemo, useState } from 'react';
+import { deleteImage, listImages, openStudioDb, relabelImage } from '../../data/db';
+import type { ImageRecord } from '../../data/schema';
+import { toCsv, toUrlList } from '../../data/url-list';
+import { downloadText } from './files';
+
+function shuffled<T>(items: T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed || 1;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 16807) % 2147483647;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** fast.ai's show_batch: a grid of samples with their labels, to browse and fix the data. */
+export function ShowBatch({ counts, onChanged }: { counts: Map<string, number>; onChanged(): void }) {
+  const [images, setImages] = useState<ImageRecord[]>([]);
+  const [rows, setRows] = useState(3);
+  const [cols, setCols] = useState(5);
+  const [seed, setSeed] = useState(1);
+  const [filter, setFilter] = useState('');
+  const [large, setLarge] = useState<ImageRecord | null>(null);
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+
+  useEffect(() => {
+    let live = true;
+    void openStudioDb()
+      .then((db) => listImages(db, filter || undefined))
+      .then((all) => live && setImages(all));
+    return () => {
+      live = false;
+    };
+  }, [filter, total]);
+
+  const sample = useMemo(() => shuffled(images, seed).slice(0, rows * cols), [images, seed, rows, cols]);
+  const urls = useMemo(() => new Map(sample.map((i) => [i.id!, URL.createObjectURL(i.blob)])), [sample]);
+  useEffect(() => () => urls.forEach((u) => URL.revokeObjectURL(u)), [urls]);
+
+  if (!total) return null;
+  const classes = [...counts.keys()];
+  const edit = async (action: () => Promise<void>) => {
+    await action();
+    setLarge(null);
+    onChanged();
+  };
+
+  const exportLists = async () => {
+    const all = await listImages(await openStudioDb());
+    for (const c of classes) {
+      downloadText(
+        `urls_${c}.csv`,
+        toUrlList(all.filter((i) => i.className === c && !i.url.startsWith('file:')).map((i) => i.url)),
+      );
+    }
+    downloadText(
+      'manifest.csv',
+      toCsv(
+        ['id', 'class', 'url', 'width', 'height', 'bytes'],
+        all.map((i) => [i.id!, i.className, i.url, i.width, i.height, i.bytes]),
+      ),
+    );
+  };
+
+  return (
+    <div className="card" data-testid="show-batch">
+      <div className="row">
+        <h3>show_batch</h3>
+        <label>
+          Class{' '}
+          <select value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="Filter by class">
+            <option value="">all</option>
+            {classes.map((c) => (
+              <option key={c}>{c}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Rows{' '}
+          <input
+            type="number"
+            min={1}
+            max={10}
+            value={rows}
+            onChange={(e) => setRows(Number(e.target.value) || 1)}
+          />
+        </label>
+        <label>
+          Columns{' '}
+          <input
+            type="number"
+            min={1}
+            max={10}
+            value={cols}
+            onChange={(e) => setCols(Number(e.target.value) || 1)}
+          />
+        </label>
+        <button type="button" onClick={() => setSeed((s) => s + 1)}>
+          Reshuffle
+        </button>
+        <button type="button" onClick={() => void exportLists()}>
+          Export URL lists + manifest
+        </button>
+      </div>
+      <div className="grid" style={{ gridTemplateColumns: `repeat(${cols}, 1fr)` }}>
+        {sample.map((image) => (
+          <figure key={image.id} className="thumb" data-testid="thumb">
+            <button
+              type="button"
+              className="thumb-button"
+              onClick={() => setLarge(image)}
+              aria-label={`Open image ${image.id}`}
+            >
+              <img src={urls.get(image.id!)} alt={image.className} />
+            </button>
+            <figcaption>{image.className}</figcaption>
+          </figure>
+        ))}
+      </div>
+      {large && (
+        <div className="lightbox" role="dialog" aria-label="Image" onClick={() => setLarge(null)}>
+          <div className="lightbox-body" onClick={(e) => e.stopPropagation()}>
+            <img src={URL.createObjectURL(large.blob)} alt={large.className} />
+            <p className="small">
+              {large.width}×{large.height} · <code>{large.url}</code>
+            </p>
+            <div className="row">
+              <label>
+                Class{' '}
+                <select
+                  aria-label="Relabel"
+                  value={large.className}
+                  onChange={(e) =>
+                    void edit(() => openStudioDb().then((db) => relabelImage(db, large.id!, e.target.value)))
+                  }
+                >
+                  {classes.map((c) => (
+                    <option key={c}>{c}</option>
+                  ))}
+                </select>
+              </label>
+              <button
+                type="button"
+                className="danger"
+                onClick={() => void edit(() => openStudioDb().then((db) => deleteImage(db, large.id!)))}
+              >
+                Delete
+              </button>
+              <button type="button" onClick={() => setLarge(null)}>
+                Close
+              </button>
+            </div>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

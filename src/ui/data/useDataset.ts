@@ -1,0 +1,43 @@
+import { useCallback, useEffect, useState } from 'react';
+import { classCounts, listFailures, openStudioDb } from '../../data/db';
+import type { FailureRecord } from '../../data/schema';
+import { useStudioState } from '../studio';
+
+export interface DatasetSummary {
+  counts: Map<string, number>;
+  failures: FailureRecord[];
+  usage?: { used: number; quota: number; persisted: boolean };
+}
+
+/** Live view of what is stored: refreshed after every ingest report and on demand. */
+export function useDataset(): DatasetSummary & { refresh(): void } {
+  const { ingest } = useStudioState();
+  const [summary, setSummary] = useState<DatasetSummary>({ counts: new Map(), failures: [] });
+  const [version, setVersion] = useState(0);
+  const refresh = useCallback(() => setVersion((v) => v + 1), []);
+
+  useEffect(() => {
+    let live = true;
+    void (async () => {
+      const db = await openStudioDb();
+      const [counts, failures, estimate, persisted] = await Promise.all([
+        classCounts(db),
+        listFailures(db),
+        navigator.storage?.estimate?.(),
+        navigator.storage?.persisted?.() ?? false,
+      ]);
+      if (live) {
+        setSummary({
+          counts,
+          failures,
+          usage: estimate ? { used: estimate.usage ?? 0, quota: estimate.quota ?? 0, persisted } : undefined,
+        });
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [ingest, version]);
+
+  return { ...summary, refresh };
+}
