@@ -5,7 +5,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist', 'dist-e2e', 'node_modules', 'public/models', 'test-results', 'playwright-report', 'bench/results'],
+    ignores: [
+      'dist',
+      'dist-e2e',
+      'node_modules',
+      'public/models',
+      'test-results',
+      'playwright-report',
+      'bench/results',
+    ],
   },
   {
     extends: [js.configs.recommended, ...tseslint.configs.recommended],

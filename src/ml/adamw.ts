@@ -1,0 +1,69 @@
+// AdamW exactly as fast.ai v1 runs it (OptimWrapper with true_wd=True, bn_wd=True over torch Adam):
+// decoupled weight decay p ← p·(1 − lr·wd) first, then torch's Adam step with bias correction,
+// per layer group learning rates, β1 set by the one-cycle schedule each step.
+import * as tf from '@tensorflow/tfjs';
+
+export interface AdamWOptions {
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+}
+
+export const ADAMW_DEFAULTS: AdamWOptions = { beta2: 0.99, epsilon: 1e-8, weightDecay: 1e-2 };
+
+interface Slot {
+  m: tf.Variable;
+  v: tf.Variable;
+}
+
+export class AdamW {
+  private readonly slots = new Map<tf.Variable, Slot>();
+  step = 0;
+
+  constructor(readonly options: AdamWOptions = ADAMW_DEFAULTS) {}
+
+  /**
+   * One update. `groups[i]` lists the variables trained with `lrs[i]`; grads are keyed by variable
+   * name. Variables without a gradient are left alone (frozen).
+   */
+  apply(groups: tf.Variable[][], lrs: number[], beta1: number, grads: tf.NamedTensorMap): void {
+    this.step++;
+    const { beta2, epsilon, weightDecay } = this.options;
+    const bc1 = 1 - beta1 ** this.step;
+    const bc2 = 1 - beta2 ** this.step;
+    tf.tidy(() => {
+      groups.forEach((variables, g) => {
+        const lr = lrs[g];
+        for (const p of variables) {
+          const grad = grads[p.name];
+          if (!grad) continue;
+          const slot = this.slot(p);
+          slot.m.assign(tf.add(tf.mul(slot.m, beta1), tf.mul(grad, 1 - beta1)));
+          slot.v.assign(tf.add(tf.mul(slot.v, beta2), tf.mul(tf.square(grad), 1 - beta2)));
+          const decayed = tf.mul(p, 1 - lr * weightDecay);
+          const denom = tf.add(tf.div(tf.sqrt(slot.v), Math.sqrt(bc2)), epsilon);
+          p.assign(tf.sub(decayed, tf.mul(tf.div(slot.m, denom), lr / bc1)));
+        }
+      });
+    });
+  }
+
+  private slot(p: tf.Variable): Slot {
+    let slot = this.slots.get(p);
+    if (!slot) {
+      slot = { m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) };
+      this.slots.set(p, slot);
+    }
+    return slot;
+  }
+
+  /** Moments, for checkpoints and for restoring after lr_find. */
+  state(): Map<tf.Variable, Slot> {
+    return this.slots;
+  }
+
+  dispose(): void {
+    for (const { m, v } of this.slots.values()) tf.dispose([m, v]);
+    this.slots.clear();
+  }
+}

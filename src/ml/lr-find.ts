@@ -1,0 +1,47 @@
+// fast.ai v1's LR range test: the schedule, the stopping rule, and the suggestions.
+import { annealExp } from './schedule';
+
+export const LR_FIND = { start: 1e-7, end: 10, iterations: 100, skipStart: 10, skipEnd: 5 } as const;
+
+export function lrFindRate(i: number, iterations: number = LR_FIND.iterations): number {
+  return annealExp(LR_FIND.start, LR_FIND.end, i / iterations);
+}
+
+/** Stop once the smoothed loss is 4× the best so far, or not a number. */
+export function shouldStop(smoothedLoss: number, bestLoss: number): boolean {
+  return Number.isNaN(smoothedLoss) || smoothedLoss > 4 * bestLoss;
+}
+
+export interface LrSuggestion {
+  /** Where the smoothed loss falls fastest (fast.ai: argmin of its gradient). */
+  steepest: number;
+  /** The rate at the minimum loss, divided by 10. */
+  minOverTen: number;
+}
+
+/** numpy.gradient: central differences inside, one-sided at the ends. */
+export function gradient(values: readonly number[]): number[] {
+  const n = values.length;
+  return values.map((v, i) => {
+    if (n < 2) return 0;
+    if (i === 0) return values[1] - v;
+    if (i === n - 1) return v - values[n - 2];
+    return (values[i + 1] - values[i - 1]) / 2;
+  });
+}
+
+export function suggestLr(
+  lrs: readonly number[],
+  losses: readonly number[],
+  skipStart: number = LR_FIND.skipStart,
+  skipEnd: number = LR_FIND.skipEnd,
+): LrSuggestion | null {
+  const end = Math.max(skipStart, lrs.length - skipEnd);
+  const l = lrs.slice(skipStart, end);
+  const v = losses.slice(skipStart, end);
+  if (v.length < 2) return null;
+  const g = gradient(v);
+  const steepestAt = g.indexOf(Math.min(...g));
+  const minAt = v.indexOf(Math.min(...v));
+  return { steepest: l[steepestAt], minOverTen: l[minAt] / 10 };
+}
