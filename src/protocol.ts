@@ -109,6 +109,76 @@ export interface LocalImage {
   file: Blob;
 }
 
+export interface TrainConfig {
+  size: number;
+  batchSize: number;
+  seed: number;
+  /** fast: the frozen body runs once per image (× variants) and the head trains on cached features. */
+  frozenMode: 'fast' | 'faithful';
+  variants: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  size: 224,
+  batchSize: 16,
+  seed: 42,
+  frozenMode: 'fast',
+  variants: 4,
+};
+
+export interface DatasetInfo {
+  classes: string[];
+  train: number;
+  valid: number;
+}
+
+export interface EpochRow {
+  stage: 'frozen' | 'unfrozen';
+  epoch: number;
+  trainLoss: number;
+  validLoss: number;
+  errorRate: number;
+  accuracy: number;
+  seconds: number;
+  /** Worker tensor count and bytes after the epoch (flat from epoch to epoch: no leaks). */
+  tensors: number;
+  bytes: number;
+}
+
+export interface TrainProgress {
+  phase: 'features' | 'fit' | 'lr_find' | 'validate';
+  done: number;
+  total: number;
+  lr?: number;
+  loss?: number;
+  startedAt: number;
+}
+
+export interface LrFindResult {
+  lrs: number[];
+  losses: number[];
+  suggestion: { steepest: number; minOverTen: number } | null;
+}
+
+export interface Interpretation {
+  classes: string[];
+  ids: number[];
+  actual: number[];
+  predicted: number[];
+  losses: number[];
+  /** Probability of the actual class per image. */
+  actualProbability: number[];
+  confusion: number[][];
+}
+
+export interface CheckpointInfo {
+  name: string;
+  stage: 'frozen' | 'unfrozen';
+  savedAt: number;
+  errorRate: number | null;
+  classes: string[];
+}
+
 /** Request name → arguments and result. Add a request here and both sides are type-checked. */
 export interface RequestMap {
   /** Classify an encoded image (any format the browser decodes) with the ImageNet model. */
@@ -141,6 +211,19 @@ export interface RequestMap {
     };
     result: { dFilter: Float32Array; dInput: Float32Array };
   };
+  /** Builds the learner (split, head) over the stored dataset. */
+  trainPrepare: { args: { config: TrainConfig }; result: DatasetInfo };
+  fit: { args: { epochs: number; maxLr: string }; result: EpochRow[] };
+  lrFind: { args: Record<string, never>; result: LrFindResult };
+  setFrozen: { args: { frozen: boolean }; result: boolean };
+  trainCancel: { args: Record<string, never>; result: boolean };
+  interpret: { args: Record<string, never>; result: Interpretation };
+  saveCheckpoint: { args: { name: string }; result: CheckpointInfo };
+  loadCheckpoint: { args: { name: string }; result: CheckpointInfo };
+  listCheckpoints: { args: Record<string, never>; result: CheckpointInfo[] };
+  deleteCheckpoint: { args: { name: string }; result: boolean };
+  /** Class probabilities of the trained classifier for an image. */
+  classify: { args: { image: Blob }; result: { classes: string[]; probabilities: number[] } };
   /** Throughput of the active backend on generated inputs (bench:speed). */
   benchmark: { args: BenchArgs; result: BenchResult };
 }
@@ -165,9 +248,20 @@ export type WorkerEvent =
   | { type: 'reply'; id: number; result: unknown }
   | { type: 'failed'; id: number; message: string }
   | { type: 'fatal'; message: string }
-  | { type: 'ingest'; progress: IngestProgress };
+  | { type: 'ingest'; progress: IngestProgress }
+  | { type: 'train'; progress: TrainProgress }
+  | { type: 'epoch'; row: EpochRow };
 
-const EVENT_TYPES: ReadonlySet<string> = new Set(['device', 'model', 'reply', 'failed', 'fatal', 'ingest']);
+const EVENT_TYPES: ReadonlySet<string> = new Set([
+  'device',
+  'model',
+  'reply',
+  'failed',
+  'fatal',
+  'ingest',
+  'train',
+  'epoch',
+]);
 
 /** Accepts only well-formed worker events (messages from elsewhere are ignored). */
 export function isWorkerEvent(value: unknown): value is WorkerEvent {

@@ -8,6 +8,7 @@ export const STORES = {
   failures: 'failures',
   jobs: 'jobs',
   meta: 'meta',
+  checkpoints: 'checkpoints',
 } as const;
 
 export type Split = 'train' | 'valid';
@@ -49,6 +50,21 @@ export interface JobRecord {
   createdAt: number;
 }
 
+export interface CheckpointRecord {
+  name: string;
+  savedAt: number;
+  stage: 'frozen' | 'unfrozen';
+  classes: string[];
+  seed: number;
+  size: number;
+  errorRate: number | null;
+  history: unknown[];
+  /** Variables by stable name; Adam moments as `<name>#m` / `<name>#v`. Blobs: the browser keeps
+   * them as files, so a 300 MB checkpoint does not have to fit in one in-memory value. */
+  tensors: { name: string; shape: number[]; data: Blob }[];
+  optimizerStep: number;
+}
+
 export interface MetaRecord {
   key: string;
   value: unknown;
@@ -63,6 +79,7 @@ export interface StudioSchema extends DBSchema {
   failures: { key: [string, string]; value: FailureRecord; indexes: { byClass: string } };
   jobs: { key: number; value: JobRecord; indexes: { byStatus: string } };
   meta: { key: string; value: MetaRecord };
+  checkpoints: { key: string; value: CheckpointRecord };
 }
 
 type UpgradeTx = IDBPTransaction<StudioSchema, StoreNames<StudioSchema>[], 'versionchange'>;
@@ -80,6 +97,10 @@ export const MIGRATIONS: Migration[] = [
     const jobs = db.createObjectStore(STORES.jobs, { keyPath: 'id', autoIncrement: true });
     jobs.createIndex('byStatus', 'status');
     db.createObjectStore(STORES.meta, { keyPath: 'key' });
+  },
+  // v2: trained models.
+  (db) => {
+    db.createObjectStore(STORES.checkpoints, { keyPath: 'name' });
   },
 ];
 

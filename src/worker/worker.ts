@@ -12,6 +12,8 @@ import {
 import { initBackend } from './backend';
 import { cancelIngest, importImages, runIngest } from './ingest/ingest';
 import { runBenchmark } from './bench';
+import { deleteCheckpoint, listCheckpoints, saveCheckpoint } from './train/checkpoints';
+import { TrainingSession } from './train/session';
 import { humanMessage } from './errors';
 import { classifyBlob, imagenetProbabilities, IMAGENET_SIZE } from './imagenet';
 import { ResNetGraph } from './ml/resnet-graph';
@@ -109,13 +111,67 @@ const handlers: { [K in RequestName]: Handler<K> } = {
   async importImages({ images, maxSize }) {
     return { result: await importImages(images, maxSize) };
   },
+  async trainPrepare({ config }, ctx) {
+    return { result: await trainingSession(ctx).prepare(config) };
+  },
+  async fit({ epochs, maxLr }, ctx) {
+    return { result: await trainingSession(ctx).fit(epochs, maxLr) };
+  },
+  async lrFind(_args, ctx) {
+    return { result: await trainingSession(ctx).require().lrFind() };
+  },
+  async setFrozen({ frozen }, ctx) {
+    trainingSession(ctx).require().setFrozen(frozen);
+    return { result: frozen };
+  },
+  async trainCancel() {
+    session?.learner?.cancel();
+    return { result: Boolean(session?.learner) };
+  },
+  async interpret(_args, ctx) {
+    return { result: await trainingSession(ctx).require().interpret() };
+  },
+  async saveCheckpoint({ name }, ctx) {
+    return { result: await saveCheckpoint(trainingSession(ctx).require(), name) };
+  },
+  async loadCheckpoint({ name }, ctx) {
+    return { result: await trainingSession(ctx).load(name) };
+  },
+  async listCheckpoints() {
+    return { result: await listCheckpoints() };
+  },
+  async deleteCheckpoint({ name }) {
+    return { result: await deleteCheckpoint(name) };
+  },
+  async classify({ image }, ctx) {
+    const learner = trainingSession(ctx).require();
+    return { result: { classes: learner.data.classes, probabilities: await learner.classify(image) } };
+  },
   async memory() {
     const { numTensors, numBytes } = tf.memory();
     return { result: { numTensors, numBytes } };
   },
 };
 
-const MODEL_FREE: ReadonlySet<RequestName> = new Set(['ingest', 'ingestCancel', 'importImages', 'memory']);
+const MODEL_FREE: ReadonlySet<RequestName> = new Set([
+  'ingest',
+  'ingestCancel',
+  'importImages',
+  'memory',
+  'trainCancel',
+  'listCheckpoints',
+  'deleteCheckpoint',
+]);
+
+let session: TrainingSession | null = null;
+function trainingSession(ctx: Loaded): TrainingSession {
+  session ??= new TrainingSession(
+    ctx.model,
+    (progress) => emit({ type: 'train', progress }),
+    (row) => emit({ type: 'epoch', row }),
+  );
+  return session;
+}
 
 async function handle(command: Command): Promise<void> {
   if (command.type === 'init') {

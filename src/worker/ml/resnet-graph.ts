@@ -290,6 +290,33 @@ export class ResNetGraph {
     });
   }
 
+  /** fast.ai's layer groups for ResNet: 0 = stem, res2, res3; 1 = res4, res5. */
+  static layerGroup(nodeName: string): 0 | 1 {
+    return /^(res|bn)[45]/.test(nodeName) ? 1 : 0;
+  }
+
+  /** Body variables by stable name (checkpoints), running statistics included; no ImageNet top. */
+  namedBodyVariables(): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    for (const [name, v] of this.convs) out.set(`body/${name}/kernel`, v);
+    for (const [name, p] of this.bns) {
+      out.set(`body/${name}/gamma`, p.gamma).set(`body/${name}/beta`, p.beta);
+      out.set(`body/${name}/moving_mean`, p.movingMean).set(`body/${name}/moving_variance`, p.movingVariance);
+    }
+    return out;
+  }
+
+  /** Body variables that train, per layer group: everything, or only BatchNorm γ/β when frozen. */
+  bodyGroups(frozen: boolean): [tf.Variable[], tf.Variable[]] {
+    const groups: [tf.Variable[], tf.Variable[]] = [[], []];
+    for (const node of this.nodes) {
+      const g = groups[ResNetGraph.layerGroup(node.name)];
+      if (node.op === 'conv' && !frozen) g.push(this.convs.get(node.name)!);
+      if (node.op === 'bn') g.push(this.bns.get(node.name)!.gamma, this.bns.get(node.name)!.beta);
+    }
+    return groups;
+  }
+
   /** Trainable variables (conv kernels, BN γ/β, dense), in graph order. */
   trainableVariables(): tf.Variable[] {
     const out: tf.Variable[] = [];

@@ -1,0 +1,36 @@
+// A small seeded PRNG: splits and augmentation draws are reproducible from a seed.
+
+/** mulberry32: fast, 32-bit state, good enough for shuffles and augmentation. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffle<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** fast.ai's split_by_rand_pct(0.2, seed): shuffle with the seed, the first 20% validate. */
+export function splitIds(
+  ids: readonly number[],
+  seed: number,
+  validPct = 0.2,
+): { train: number[]; valid: number[] } {
+  const order = shuffle(
+    [...ids].sort((a, b) => a - b),
+    seededRandom(seed),
+  );
+  const cut = Math.round(order.length * validPct);
+  return { valid: order.slice(0, cut), train: order.slice(cut) };
+}

@@ -1,0 +1,127 @@
+// The dataset for training: seeded 80/20 split kept in IndexedDB, classes sorted by name, and
+// batches decoded, resized and cropped by the browser's image decoder, augmented on the backend.
+import * as tf from '@tensorflow/tfjs';
+import { getMeta, listImages, setMeta, type StudioDb } from '../../data/db';
+import { STORES, type ImageRecord, type Split } from '../../data/schema';
+import { drawAugment, pixelTransform, type AugmentDraw } from '../../ml/augment';
+import { seededRandom, splitIds } from '../../ml/random';
+
+export interface Example {
+  id: number;
+  label: number;
+  blob: Blob;
+}
+
+export interface Dataset {
+  classes: string[];
+  train: Example[];
+  valid: Example[];
+}
+
+/** Assigns the split once per image (seeded) and keeps it, so validation stays fixed forever. */
+export async function loadDataset(db: StudioDb, seed: number): Promise<Dataset> {
+  const images = await listImages(db);
+  const classes = [...new Set(images.map((i) => i.className))].sort();
+  if (classes.length < 2)
+    throw new Error('Training needs images of at least two classes (see the Data tab).');
+  const storedSeed = await getMeta<number>(db, 'split-seed');
+  const fresh = storedSeed !== seed || images.every((i) => !i.split);
+  const splits = new Map<number, Split>();
+  if (fresh) {
+    const { valid } = splitIds(
+      images.map((i) => i.id!),
+      seed,
+    );
+    const validSet = new Set(valid);
+    for (const i of images) splits.set(i.id!, validSet.has(i.id!) ? 'valid' : 'train');
+  } else {
+    // Images added after the split: a seeded coin per id keeps 80/20 without moving old ones.
+    for (const i of images)
+      splits.set(i.id!, i.split ?? (seededRandom(seed ^ (i.id! * 2654435761))() < 0.2 ? 'valid' : 'train'));
+  }
+  const changed = images.filter((i) => i.split !== splits.get(i.id!));
+  if (changed.length) {
+    const tx = db.transaction(STORES.images, 'readwrite');
+    await Promise.all(changed.map((i) => tx.store.put({ ...i, split: splits.get(i.id!) })));
+    await tx.done;
+  }
+  await setMeta(db, 'split-seed', seed);
+  const example = (i: ImageRecord): Example => ({
+    id: i.id!,
+    label: classes.indexOf(i.className),
+    blob: i.blob,
+  });
+  return {
+    classes,
+    train: images.filter((i) => splits.get(i.id!) === 'train').map(example),
+    valid: images.filter((i) => splits.get(i.id!) === 'valid').map(example),
+  };
+}
+
+/**
+ * Shorter side resized to `size`, then a `size`×`size` crop: random along the longer side for
+ * training, centred for validation. One drawImage does both.
+ */
+async function decodeCropped(blob: Blob, size: number, random: (() => number) | null): Promise<ImageData> {
+  const bitmap = await createImageBitmap(blob);
+  const side = Math.min(bitmap.width, bitmap.height);
+  const slackX = bitmap.width - side;
+  const slackY = bitmap.height - side;
+  const sx = random ? random() * slackX : slackX / 2;
+  const sy = random ? random() * slackY : slackY / 2;
+  const canvas = new OffscreenCanvas(size, size);
+  const context = canvas.getContext('2d')!;
+  context.drawImage(bitmap, sx, sy, side, side, 0, 0, size, size);
+  bitmap.close();
+  return context.getImageData(0, 0, size, size);
+}
+
+export interface RawBatch {
+  pixels: ImageData[];
+  labels: number[];
+  ids: number[];
+  draws: AugmentDraw[] | null;
+}
+
+/** Decoding happens in the browser's image decoder, so it overlaps with the step in flight. */
+export async function decodeBatch(
+  examples: Example[],
+  size: number,
+  random: (() => number) | null,
+): Promise<RawBatch> {
+  const pixels = await Promise.all(examples.map((e) => decodeCropped(e.blob, size, random)));
+  return {
+    pixels,
+    labels: examples.map((e) => e.label),
+    ids: examples.map((e) => e.id),
+    draws: random ? examples.map(() => drawAugment(random)) : null,
+  };
+}
+
+/** RGB 0–255 NHWC, augmented in one resampling pass (reflection padding) plus lighting. */
+export function batchTensor(batch: RawBatch, size: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const x = tf.stack(batch.pixels.map((p) => tf.browser.fromPixels(p, 3))).toFloat() as tf.Tensor4D;
+    if (!batch.draws) return x;
+    const transforms = tf.tensor2d(batch.draws.map((d) => pixelTransform(d, size)));
+    const warped = tf.image.transform(x, transforms, 'bilinear', 'reflect', 0, [size, size]);
+    // Lighting in logit space, as fast.ai: brightness shifts, contrast scales.
+    const p = tf.clipByValue(tf.div(warped, 255), 1e-4, 1 - 1e-4);
+    const logit = tf.log(tf.div(p, tf.sub(1, p)));
+    const contrast = tf.tensor4d(
+      batch.draws.map((d) => d.contrast),
+      [batch.draws.length, 1, 1, 1],
+    );
+    const brightness = tf.tensor4d(
+      batch.draws.map((d) => d.brightness),
+      [batch.draws.length, 1, 1, 1],
+    );
+    return tf.mul(tf.sigmoid(tf.add(tf.mul(logit, contrast), brightness)), 255) as tf.Tensor4D;
+  });
+}
+
+export function batches<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,143 @@
+// fast.ai's head for cnn_learner: concat(max-pool, avg-pool) → BN(4096) → Dropout(0.25) →
+// Linear(512) → ReLU → BN(512) → Dropout(0.5) → Linear(classes). Kaiming-normal weights, zero biases.
+import * as tf from '@tensorflow/tfjs';
+import { batchNormInfer, batchNormTrain } from '../ml/batchnorm';
+import { BN_MOMENTUM } from '../ml/resnet-graph';
+
+interface Bn {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  movingMean: tf.Variable;
+  movingVariance: tf.Variable;
+}
+
+const EPS = 1e-5; // PyTorch's BatchNorm1d default, as in fast.ai's head
+
+function bn(size: number, name: string): Bn {
+  return {
+    gamma: tf.variable(tf.ones([size]), true, `${name}/gamma`),
+    beta: tf.variable(tf.zeros([size]), true, `${name}/beta`),
+    movingMean: tf.variable(tf.zeros([size]), false, `${name}/moving_mean`),
+    movingVariance: tf.variable(tf.ones([size]), false, `${name}/moving_variance`),
+  };
+}
+
+function kaiming(fanIn: number, fanOut: number, name: string, seed: number): tf.Variable {
+  return tf.variable(tf.randomNormal([fanIn, fanOut], 0, Math.sqrt(2 / fanIn), 'float32', seed), true, name);
+}
+
+let headCount = 0;
+
+/** Pools body features [B, h, w, 2048] into fast.ai's [B, 4096] (max first, then average). */
+export function concatPool(features: tf.Tensor4D): tf.Tensor2D {
+  return tf.tidy(() => tf.concat([tf.max(features, [1, 2]), tf.mean(features, [1, 2])], 1) as tf.Tensor2D);
+}
+
+export class FastaiHead {
+  readonly bn1: Bn;
+  readonly bn2: Bn;
+  readonly dense1: { kernel: tf.Variable; bias: tf.Variable };
+  readonly dense2: { kernel: tf.Variable; bias: tf.Variable };
+
+  constructor(
+    readonly inFeatures: number,
+    readonly classes: number,
+    seed = 42,
+  ) {
+    const p = `head${++headCount}`;
+    this.bn1 = bn(inFeatures, `${p}/bn1`);
+    this.dense1 = {
+      kernel: kaiming(inFeatures, 512, `${p}/dense1/kernel`, seed),
+      bias: tf.variable(tf.zeros([512]), true, `${p}/dense1/bias`),
+    };
+    this.bn2 = bn(512, `${p}/bn2`);
+    this.dense2 = {
+      kernel: kaiming(512, classes, `${p}/dense2/kernel`, seed + 1),
+      bias: tf.variable(tf.zeros([classes]), true, `${p}/dense2/bias`),
+    };
+  }
+
+  /** Pooled features [B, 4096] → logits. In training, also the BN batch statistics. */
+  forward(
+    pooled: tf.Tensor2D,
+    training: boolean,
+  ): { logits: tf.Tensor2D; stats: [Bn, tf.Tensor1D, tf.Tensor1D, number][] } {
+    const stats: [Bn, tf.Tensor1D, tf.Tensor1D, number][] = [];
+    const norm = (x: tf.Tensor, b: Bn, relu: boolean) => {
+      if (!training)
+        return batchNormInfer(
+          x,
+          b.gamma as tf.Tensor1D,
+          b.beta as tf.Tensor1D,
+          b.movingMean as tf.Tensor1D,
+          b.movingVariance as tf.Tensor1D,
+          EPS,
+          relu,
+        );
+      const r = batchNormTrain(x, b.gamma as tf.Tensor1D, b.beta as tf.Tensor1D, EPS, relu);
+      stats.push([b, r.stats.mean, r.stats.variance, x.shape[0]]);
+      return r.y;
+    };
+    const drop = (x: tf.Tensor, rate: number) => (training ? tf.dropout(x, rate) : x);
+    let x: tf.Tensor = drop(norm(pooled, this.bn1, false), 0.25);
+    x = tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, this.dense1.kernel as tf.Tensor2D), this.dense1.bias));
+    x = drop(norm(x, this.bn2, false), 0.5);
+    const logits = tf.add(
+      tf.matMul(x as tf.Tensor2D, this.dense2.kernel as tf.Tensor2D),
+      this.dense2.bias,
+    ) as tf.Tensor2D;
+    return { logits, stats };
+  }
+
+  updateRunningStats(stats: [Bn, tf.Tensor1D, tf.Tensor1D, number][]): void {
+    tf.tidy(() => {
+      for (const [b, mean, variance, count] of stats) {
+        const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
+        b.movingMean.assign(tf.add(tf.mul(b.movingMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+        b.movingVariance.assign(
+          tf.add(tf.mul(b.movingVariance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)),
+        );
+      }
+    });
+    for (const [, mean, variance] of stats) tf.dispose([mean, variance]);
+  }
+
+  /** Stable names (for checkpoints) → variables, trainable and running statistics alike. */
+  namedVariables(): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    for (const [key, b] of [
+      ['bn1', this.bn1],
+      ['bn2', this.bn2],
+    ] as const) {
+      out
+        .set(`head/${key}/gamma`, b.gamma)
+        .set(`head/${key}/beta`, b.beta)
+        .set(`head/${key}/moving_mean`, b.movingMean)
+        .set(`head/${key}/moving_variance`, b.movingVariance);
+    }
+    for (const [key, d] of [
+      ['dense1', this.dense1],
+      ['dense2', this.dense2],
+    ] as const) {
+      out.set(`head/${key}/kernel`, d.kernel).set(`head/${key}/bias`, d.bias);
+    }
+    return out;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [
+      this.bn1.gamma,
+      this.bn1.beta,
+      this.dense1.kernel,
+      this.dense1.bias,
+      this.bn2.gamma,
+      this.bn2.beta,
+      this.dense2.kernel,
+      this.dense2.bias,
+    ];
+  }
+
+  dispose(): void {
+    tf.dispose([...this.namedVariables().values()]);
+  }
+}

@@ -1,0 +1,388 @@
+// fast.ai's cnn_learner recipe in the worker: ResNet50 body + fast.ai head, freeze/unfreeze,
+// fit_one_cycle with discriminative rates, lr_find, interpretation and checkpoints.
+import * as tf from '@tensorflow/tfjs';
+import { AdamW } from '../../ml/adamw';
+import { LR_FIND, lrFindRate, shouldStop, suggestLr } from '../../ml/lr-find';
+import { confusionMatrix, errorRate } from '../../ml/metrics';
+import { caffePreprocess } from '../../ml/preprocess';
+import { seededRandom, shuffle } from '../../ml/random';
+import { groupRates, oneCycleAt, parseLearningRate, SmoothLoss } from '../../ml/schedule';
+import type { EpochRow, Interpretation, LrFindResult, TrainConfig, TrainProgress } from '../../protocol';
+import { disposeBatchStats, type ResNetGraph } from '../ml/resnet-graph';
+import { batches, batchTensor, decodeBatch, type Dataset, type Example, type RawBatch } from './data';
+import { concatPool, FastaiHead } from './head';
+
+export class Cancelled extends Error {
+  constructor() {
+    super('Cancelled.');
+  }
+}
+
+interface Evaluation {
+  loss: number;
+  losses: number[];
+  predicted: number[];
+  actualProbability: number[];
+  probabilities: number[][];
+}
+
+export class Learner {
+  frozen = true;
+  history: EpochRow[] = [];
+  readonly head: FastaiHead;
+  optimizer = new AdamW();
+  private cancelRequested = false;
+  /** Pooled body features for the fast frozen mode; dropped whenever the body changes. */
+  private cache: { train: tf.Tensor2D[]; valid: tf.Tensor2D } | null = null;
+  private readonly random: () => number;
+
+  constructor(
+    readonly body: ResNetGraph,
+    readonly data: Dataset,
+    readonly config: TrainConfig,
+    private readonly report: (progress: TrainProgress) => void,
+  ) {
+    this.head = new FastaiHead(4096, data.classes.length, config.seed);
+    this.random = seededRandom(config.seed + 1);
+  }
+
+  get stage(): 'frozen' | 'unfrozen' {
+    return this.frozen ? 'frozen' : 'unfrozen';
+  }
+
+  cancel(): void {
+    this.cancelRequested = true;
+  }
+
+  setFrozen(frozen: boolean): void {
+    this.frozen = frozen;
+  }
+
+  /** [stem, res2, res3] · [res4, res5] · [head], each limited to what trains in this stage. */
+  groups(): tf.Variable[][] {
+    return [...this.body.bodyGroups(this.frozen), this.head.trainableVariables()];
+  }
+
+  private get fastMode(): boolean {
+    return this.frozen && this.config.frozenMode === 'fast';
+  }
+
+  invalidateCache(): void {
+    if (this.cache) tf.dispose([...this.cache.train, this.cache.valid]);
+    this.cache = null;
+  }
+
+  private pooledEval(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { output } = this.body.forward(caffePreprocess(x), {
+        training: false,
+        until: this.body.bodyOutput,
+      });
+      return concatPool(output as tf.Tensor4D);
+    });
+  }
+
+  /** Runs the frozen body once per validation image and per augmented variant of each training image. */
+  private async ensureCache(): Promise<NonNullable<Learner['cache']>> {
+    if (this.cache) return this.cache;
+    const { train, valid } = this.data;
+    const { size, batchSize, variants } = this.config;
+    const total = train.length * variants + valid.length;
+    const startedAt = Date.now();
+    let done = 0;
+    const run = async (examples: Example[], random: (() => number) | null): Promise<tf.Tensor2D> => {
+      const parts: tf.Tensor2D[] = [];
+      for (const chunk of batches(examples, batchSize)) {
+        this.throwIfCancelled(parts);
+        const raw = await decodeBatch(chunk, size, random);
+        const x = batchTensor(raw, size);
+        parts.push(this.pooledEval(x));
+        x.dispose();
+        done += chunk.length;
+        this.report({ phase: 'features', done, total, startedAt });
+      }
+      const all = tf.concat(parts) as tf.Tensor2D;
+      tf.dispose(parts);
+      return all;
+    };
+    const trainParts: tf.Tensor2D[] = [];
+    try {
+      for (let v = 0; v < variants; v++)
+        trainParts.push(await run(train, seededRandom(this.config.seed * 31 + v)));
+      const validFeatures = await run(valid, null);
+      this.cache = { train: trainParts, valid: validFeatures };
+      return this.cache;
+    } catch (error) {
+      tf.dispose(trainParts);
+      throw error;
+    }
+  }
+
+  private throwIfCancelled(toDispose: tf.Tensor[] = []): void {
+    if (!this.cancelRequested) return;
+    this.cancelRequested = false;
+    tf.dispose(toDispose);
+    throw new Cancelled();
+  }
+
+  /** One optimisation step; returns the batch loss. */
+  private async step(
+    input: tf.Tensor4D | tf.Tensor2D,
+    labels: number[],
+    lrs: number[],
+    beta1: number,
+  ): Promise<number> {
+    const groups = this.groups();
+    const vars = groups.flat();
+    let bodyStats: ReturnType<ResNetGraph['forward']>['batchStats'] | null = null;
+    let headStats: ReturnType<FastaiHead['forward']>['stats'] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      let pooled: tf.Tensor2D;
+      if (input.rank === 4) {
+        const f = this.body.forward(caffePreprocess(input as tf.Tensor4D), {
+          training: true,
+          until: this.body.bodyOutput,
+        });
+        bodyStats = f.batchStats;
+        pooled = concatPool(f.output as tf.Tensor4D);
+      } else pooled = input as tf.Tensor2D;
+      const h = this.head.forward(pooled, true);
+      headStats = h.stats;
+      const target = tf.oneHot(tf.tensor1d(labels, 'int32'), this.data.classes.length);
+      return tf.losses.softmaxCrossEntropy(target, h.logits) as tf.Scalar;
+    }, vars);
+    this.optimizer.apply(groups, lrs, beta1, grads);
+    tf.dispose(grads);
+    if (bodyStats) {
+      this.body.updateRunningStats(bodyStats);
+      disposeBatchStats(bodyStats);
+    }
+    this.head.updateRunningStats(headStats);
+    const loss = (await value.data())[0];
+    value.dispose();
+    return loss;
+  }
+
+  /** The training set as batches for one epoch: shuffled, last partial batch dropped (fast.ai). */
+  private epochBatches(epoch: number): { examples: Example[]; rows: number[] }[] {
+    const order = shuffle(
+      this.data.train.map((e, i) => ({ e, i })),
+      this.random,
+    );
+    const all = batches(order, this.config.batchSize);
+    const usable =
+      all.length > 1 && all[all.length - 1].length < this.config.batchSize ? all.slice(0, -1) : all;
+    void epoch;
+    return usable
+      .filter((b) => b.length >= 2)
+      .map((b) => ({ examples: b.map((x) => x.e), rows: b.map((x) => x.i) }));
+  }
+
+  private async trainBatch(
+    batch: { examples: Example[]; rows: number[] },
+    epoch: number,
+    prefetched: Promise<RawBatch> | null,
+    lrs: number[],
+    beta1: number,
+  ): Promise<number> {
+    if (this.fastMode) {
+      const cache = await this.ensureCache();
+      const variant = cache.train[epoch % cache.train.length];
+      const x = tf.gather(variant, batch.rows);
+      const loss = await this.step(
+        x,
+        batch.examples.map((e) => e.label),
+        lrs,
+        beta1,
+      );
+      x.dispose();
+      return loss;
+    }
+    const raw = await (prefetched ?? decodeBatch(batch.examples, this.config.size, this.random));
+    const x = batchTensor(raw, this.config.size);
+    try {
+      return await this.step(x, raw.labels, lrs, beta1);
+    } finally {
+      x.dispose();
+      this.invalidateCache();
+    }
+  }
+
+  async fitOneCycle(
+    epochs: number,
+    maxLrText: string,
+    onEpoch: (row: EpochRow) => Promise<void>,
+  ): Promise<EpochRow[]> {
+    const peaks = groupRates(parseLearningRate(maxLrText), 3);
+    this.cancelRequested = false;
+    const perEpoch = this.epochBatches(0).length;
+    if (!perEpoch)
+      throw new Error('Too few training images for one batch: add images or lower the batch size.');
+    const total = epochs * perEpoch;
+    const rows: EpochRow[] = [];
+    const startedAt = Date.now();
+    let iteration = 0;
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const t0 = Date.now();
+      const smooth = new SmoothLoss();
+      const plan = this.epochBatches(epoch);
+      let next: Promise<RawBatch> | null = null;
+      for (let b = 0; b < plan.length; b++) {
+        this.throwIfCancelled();
+        const current = next;
+        // Start decoding the next batch now: the browser decodes while this step computes.
+        next =
+          !this.fastMode && b + 1 < plan.length
+            ? decodeBatch(plan[b + 1].examples, this.config.size, this.random)
+            : null;
+        const schedule = peaks.map((peak) => oneCycleAt(iteration, total, peak));
+        const loss = await this.trainBatch(
+          plan[b],
+          epoch,
+          current,
+          schedule.map((s) => s.lr),
+          schedule[0].mom,
+        );
+        smooth.add(loss);
+        iteration++;
+        this.report({ phase: 'fit', done: iteration, total, lr: schedule[2].lr, loss, startedAt });
+      }
+      const evaluation = await this.evaluate();
+      const errors = errorRate(
+        this.data.valid.map((e) => e.label),
+        evaluation.predicted,
+      );
+      const row: EpochRow = {
+        stage: this.stage,
+        epoch: this.history.filter((r) => r.stage === this.stage).length,
+        trainLoss: smooth.value,
+        validLoss: evaluation.loss,
+        errorRate: errors,
+        accuracy: 1 - errors,
+        seconds: (Date.now() - t0) / 1000,
+        tensors: tf.memory().numTensors,
+        bytes: tf.memory().numBytes,
+      };
+      this.history.push(row);
+      rows.push(row);
+      await onEpoch(row);
+    }
+    return rows;
+  }
+
+  /** Validation set in eval mode: per-image losses, predictions and probabilities. */
+  async evaluate(): Promise<Evaluation> {
+    const valid = this.data.valid;
+    const out: Evaluation = { loss: 0, losses: [], predicted: [], actualProbability: [], probabilities: [] };
+    const cache = this.fastMode ? await this.ensureCache() : null;
+    let offset = 0;
+    for (const chunk of batches(valid, this.config.batchSize)) {
+      let pooled: tf.Tensor2D;
+      if (cache) pooled = tf.slice(cache.valid, offset, chunk.length);
+      else {
+        const raw = await decodeBatch(chunk, this.config.size, null);
+        const x = batchTensor(raw, this.config.size);
+        pooled = this.pooledEval(x);
+        x.dispose();
+      }
+      const p = tf.tidy(() => tf.softmax(this.head.forward(pooled, false).logits));
+      pooled.dispose();
+      const rows = (await p.array()) as number[][];
+      p.dispose();
+      chunk.forEach((e, i) => {
+        const row = rows[i];
+        const actual = Math.max(row[e.label], 1e-12);
+        out.losses.push(-Math.log(actual));
+        out.actualProbability.push(row[e.label]);
+        out.predicted.push(row.indexOf(Math.max(...row)));
+        out.probabilities.push(row);
+      });
+      offset += chunk.length;
+    }
+    out.loss = out.losses.reduce((a, b) => a + b, 0) / Math.max(1, out.losses.length);
+    return out;
+  }
+
+  async interpret(): Promise<Interpretation> {
+    const e = await this.evaluate();
+    const actual = this.data.valid.map((x) => x.label);
+    return {
+      classes: this.data.classes,
+      ids: this.data.valid.map((x) => x.id),
+      actual,
+      predicted: e.predicted,
+      losses: e.losses,
+      actualProbability: e.actualProbability,
+      confusion: confusionMatrix(actual, e.predicted, this.data.classes.length),
+    };
+  }
+
+  /** Every variable by a name that survives reloads: body, head, running statistics. */
+  namedVariables(): Map<string, tf.Variable> {
+    return new Map([...this.body.namedBodyVariables(), ...this.head.namedVariables()]);
+  }
+
+  /** fast.ai's lr_find: exponential sweep, smoothed loss, then weights and optimizer restored exactly. */
+  async lrFind(): Promise<LrFindResult> {
+    this.cancelRequested = false;
+    const snapshot = new Map([...this.namedVariables()].map(([k, v]) => [k, tf.clone(v)]));
+    const savedOptimizer = this.optimizer;
+    this.optimizer = new AdamW();
+    const lrs: number[] = [];
+    const losses: number[] = [];
+    const startedAt = Date.now();
+    try {
+      const smooth = new SmoothLoss();
+      let best = Infinity;
+      let epoch = 0;
+      outer: while (lrs.length < LR_FIND.iterations) {
+        for (const batch of this.epochBatches(epoch)) {
+          this.throwIfCancelled();
+          const lr = lrFindRate(lrs.length);
+          const loss = await this.trainBatch(batch, epoch, null, [lr, lr, lr], 0.9);
+          const smoothed = smooth.add(loss);
+          lrs.push(lr);
+          losses.push(smoothed);
+          this.report({
+            phase: 'lr_find',
+            done: lrs.length,
+            total: LR_FIND.iterations,
+            lr,
+            loss: smoothed,
+            startedAt,
+          });
+          if (shouldStop(smoothed, best)) break outer;
+          best = Math.min(best, smoothed);
+          if (lrs.length >= LR_FIND.iterations) break outer;
+        }
+        epoch++;
+      }
+    } finally {
+      for (const [name, v] of this.namedVariables()) v.assign(snapshot.get(name)!);
+      tf.dispose([...snapshot.values()]);
+      this.optimizer.dispose();
+      this.optimizer = savedOptimizer;
+      this.invalidateCache();
+    }
+    return { lrs, losses, suggestion: suggestLr(lrs, losses) };
+  }
+
+  /** The trained classifier on one image (validation preprocessing). */
+  async classify(blob: Blob): Promise<number[]> {
+    const raw = await decodeBatch([{ id: 0, label: 0, blob }], this.config.size, null);
+    const x = batchTensor(raw, this.config.size);
+    const pooled = this.pooledEval(x);
+    x.dispose();
+    const p = tf.tidy(() => tf.softmax(this.head.forward(pooled, false).logits));
+    pooled.dispose();
+    const values = Array.from(await p.data());
+    p.dispose();
+    return values;
+  }
+
+  dispose(): void {
+    this.invalidateCache();
+    this.head.dispose();
+    this.optimizer.dispose();
+  }
+}
