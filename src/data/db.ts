@@ -49,7 +49,8 @@ export async function addImage(
   maxPerClass = Number.POSITIVE_INFINITY,
 ): Promise<'added' | 'duplicate' | 'full'> {
   try {
-    const tx = db.transaction([STORES.images, STORES.failures], 'readwrite');
+    // Relaxed durability: no fsync per image; a crash may lose the last few writes, never half of one.
+    const tx = db.transaction([STORES.images, STORES.failures], 'readwrite', { durability: 'relaxed' });
     const images = tx.objectStore(STORES.images);
     if ((await images.index('byClassHash').count([record.className, record.hash])) > 0) {
       await tx.done;
@@ -66,6 +67,18 @@ export async function addImage(
   } catch (error) {
     rethrowQuota(error);
   }
+}
+
+/** Every URL stored for a class, read from the index alone (no image data loaded). */
+export async function storedUrls(db: StudioDb, className: string): Promise<Set<string>> {
+  const urls = new Set<string>();
+  const range = IDBKeyRange.bound([className, ''], [className, '\uffff']);
+  let cursor = await db.transaction(STORES.images).store.index('byClassUrl').openKeyCursor(range);
+  while (cursor) {
+    urls.add((cursor.key as [string, string])[1]);
+    cursor = await cursor.continue();
+  }
+  return urls;
 }
 
 export async function hasImage(db: StudioDb, className: string, url: string): Promise<boolean> {

@@ -228,7 +228,7 @@ export function DataTab() {
         <IngestProgressView progress={ingest} onCancel={() => void bridge.request('ingestCancel', {})} />
       )}
       <ReportTable counts={dataset.counts} failures={dataset.failures} usage={dataset.usage} />
-      <ShowBatch counts={dataset.counts} onChanged={dataset.refresh} />
+      <ShowBatch counts={dataset.counts} settled={dataset.settled ?? true} onChanged={dataset.refresh} />
     </div>
   );
 }

@@ -16,7 +16,15 @@ function shuffled<T>(items: T[], seed: number): T[] {
 }
 
 /** fast.ai's show_batch: a grid of samples with their labels, to browse and fix the data. */
-export function ShowBatch({ counts, onChanged }: { counts: Map<string, number>; onChanged(): void }) {
+export function ShowBatch({
+  counts,
+  settled,
+  onChanged,
+}: {
+  counts: Map<string, number>;
+  settled: boolean;
+  onChanged(): void;
+}) {
   const [images, setImages] = useState<ImageRecord[]>([]);
   const [rows, setRows] = useState(3);
   const [cols, setCols] = useState(5);
@@ -26,6 +34,7 @@ export function ShowBatch({ counts, onChanged }: { counts: Map<string, number>; 
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
 
   useEffect(() => {
+    if (!settled) return; // reading every image while downloads write them would slow both
     let live = true;
     void openStudioDb()
       .then((db) => listImages(db, filter || undefined))
@@ -33,7 +42,7 @@ export function ShowBatch({ counts, onChanged }: { counts: Map<string, number>; 
     return () => {
       live = false;
     };
-  }, [filter, total]);
+  }, [filter, total, settled]);
 
   const sample = useMemo(() => shuffled(images, seed).slice(0, rows * cols), [images, seed, rows, cols]);
   const urls = useMemo(() => new Map(sample.map((i) => [i.id!, URL.createObjectURL(i.blob)])), [sample]);

@@ -4,6 +4,8 @@ import type { FailureRecord } from '../../data/schema';
 import { useStudioState } from '../studio';
 
 export interface DatasetSummary {
+  /** False while a download runs: heavy views wait for it to settle. */
+  settled?: boolean;
   counts: Map<string, number>;
   failures: FailureRecord[];
   usage?: { used: number; quota: number; persisted: boolean };
@@ -12,6 +14,8 @@ export interface DatasetSummary {
 /** Live view of what is stored: refreshed after every ingest report and on demand. */
 export function useDataset(): DatasetSummary & { refresh(): void } {
   const { ingest } = useStudioState();
+  // While downloading, re-read the store at most once a second (it competes with the writes).
+  const tick = ingest?.running ? Math.floor(Date.now() / 1000) : -1;
   const [summary, setSummary] = useState<DatasetSummary>({ counts: new Map(), failures: [] });
   const [version, setVersion] = useState(0);
   const refresh = useCallback(() => setVersion((v) => v + 1), []);
@@ -28,6 +32,7 @@ export function useDataset(): DatasetSummary & { refresh(): void } {
       ]);
       if (live) {
         setSummary({
+          settled: !ingest?.running,
           counts,
           failures,
           usage: estimate ? { used: estimate.usage ?? 0, quota: estimate.quota ?? 0, persisted } : undefined,
@@ -37,7 +42,7 @@ export function useDataset(): DatasetSummary & { refresh(): void } {
     return () => {
       live = false;
     };
-  }, [ingest, version]);
+  }, [tick, ingest?.running, version]);
 
   return { ...summary, refresh };
 }

@@ -4,6 +4,7 @@ import {
   addImage,
   countImages,
   hasImage,
+  storedUrls,
   openStudioDb,
   putFailure,
   QuotaError,
@@ -74,10 +75,11 @@ async function fail(
 async function planJob(db: StudioDb, job: JobRecord, maxPerClass: number): Promise<Task[]> {
   const progress: ClassProgress = { className: job.className, total: 0, done: 0, stored: 0, failed: 0 };
   const room = maxPerClass - (await countImages(db, job.className));
+  const stored = await storedUrls(db, job.className);
   const tasks: Task[] = [];
   for (const url of job.urls) {
     if (tasks.length >= room) break;
-    if (!(await hasImage(db, job.className, url))) tasks.push({ job, url, progress });
+    if (!stored.has(url)) tasks.push({ job, url, progress });
   }
   progress.total = tasks.length;
   return tasks;
@@ -120,14 +122,12 @@ export async function runIngest(
   const worker = async () => {
     while (next < tasks.length && !controller.signal.aborted) {
       const task = tasks[next++];
-      const className = task.job.className;
-      if ((await countImages(db, className)) < settings.maxPerClass) {
-        const fetched = await download(task.url, settings, controller.signal);
-        const verified: Verified = fetched.ok
-          ? await verifyAndShrink(fetched.bytes, settings.maxSize)
-          : fetched;
-        await record(db, className, task.url, verified, task.progress, settings.maxPerClass);
-      }
+      // planJob took no more URLs than the class has room for; addImage enforces the cap.
+      const fetched = await download(task.url, settings, controller.signal);
+      const verified: Verified = fetched.ok
+        ? await verifyAndShrink(fetched.bytes, settings.maxSize)
+        : fetched;
+      await record(db, task.job.className, task.url, verified, task.progress, settings.maxPerClass);
       task.progress.done++;
       report();
     }

@@ -36,6 +36,9 @@ export async function verifyAndShrink(bytes: Uint8Array, maxSize: number): Promi
     };
   }
   const size = targetSize(width, height, maxSize);
+  // A JPEG that already fits is kept byte for byte once it decodes: re-encoding would only cost
+  // time and quality (verify_images, too, rewrites only what it must).
+  const keep = format === 'jpeg' && size.width === width && size.height === height;
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([bytes as unknown as ArrayBuffer]), {
@@ -48,6 +51,15 @@ export async function verifyAndShrink(bytes: Uint8Array, maxSize: number): Promi
       ok: false,
       reason: 'not-image',
       detail: `the ${format.toUpperCase()} data could not be decoded`,
+    };
+  }
+  if (keep) {
+    bitmap.close();
+    return {
+      ok: true,
+      blob: new Blob([bytes as unknown as ArrayBuffer], { type: 'image/jpeg' }),
+      ...size,
+      hash: await sha256(bytes),
     };
   }
   const canvas = new OffscreenCanvas(size.width, size.height);
