@@ -37,5 +37,12 @@ for (const backend of BACKENDS) {
     const after = await request(page, 'memory', {});
     expect(after.numTensors).toBe(before.numTensors);
     expect(after.numBytes).toBe(before.numBytes);
+
+    // One full training step (every weight, BatchNorm in training mode) at size 32 on this backend.
+    const step = await request(page, 'benchmark', { mode: 'train', size: 32, batch: 2, steps: 1, warmup: 0 });
+    console.log(`[train step] ${backend}: ${step.stepSeconds[0].toFixed(1)} s for 2 images at 32 px`);
+    expect(step.stepSeconds).toHaveLength(1);
+    expect(Number.isFinite(step.imagesPerSecond)).toBe(true);
+    expect(step.tensorsLeaked).toBe(0);
   });
 }

@@ -177,6 +177,7 @@ export interface CheckpointInfo {
   savedAt: number;
   errorRate: number | null;
   classes: string[];
+  history: EpochRow[];
 }
 
 /** Request name → arguments and result. Add a request here and both sides are type-checked. */
@@ -250,7 +251,9 @@ export type WorkerEvent =
   | { type: 'fatal'; message: string }
   | { type: 'ingest'; progress: IngestProgress }
   | { type: 'train'; progress: TrainProgress }
-  | { type: 'epoch'; row: EpochRow };
+  | { type: 'epoch'; row: EpochRow }
+  /** The stored dataset changed (imports): views re-read it. */
+  | { type: 'dataset' };
 
 const EVENT_TYPES: ReadonlySet<string> = new Set([
   'device',
@@ -261,6 +264,7 @@ const EVENT_TYPES: ReadonlySet<string> = new Set([
   'ingest',
   'train',
   'epoch',
+  'dataset',
 ]);
 
 /** Accepts only well-formed worker events (messages from elsewhere are ignored). */

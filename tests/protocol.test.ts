@@ -27,3 +27,11 @@ describe('protocol guards', () => {
     expect(isBackendName('metal')).toBe(false);
   });
 });
+
+describe('every worker event type passes the guard', () => {
+  it('accepts each event the worker emits', () => {
+    for (const type of ['device', 'model', 'ingest', 'train', 'epoch', 'dataset']) {
+      expect(isWorkerEvent({ type, device: {}, state: {}, progress: {}, row: {} }), type).toBe(true);
+    }
+  });
+});

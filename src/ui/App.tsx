@@ -1,9 +1,9 @@
 import { useState } from 'react';
 import { StatusBar } from './StatusBar';
 import { DataTab } from './data/DataTab';
-import { InterpretTab } from './tabs/InterpretTab';
+import { InterpretTab } from './interpret/InterpretTab';
 import { PredictTab } from './tabs/PredictTab';
-import { TrainTab } from './tabs/TrainTab';
+import { TrainTab } from './train/TrainTab';
 
 const TABS = [
   { id: 'data', title: 'Data', Component: DataTab },

@@ -3,6 +3,8 @@ import {
   isWorkerEvent,
   type DeviceInfo,
   type IngestProgress,
+  type EpochRow,
+  type TrainProgress,
   type InitOptions,
   type ModelState,
   type RequestArgs,
@@ -22,6 +24,12 @@ export interface BridgeSnapshot {
   model: ModelState;
   fatal: string | null;
   ingest: IngestProgress | null;
+  train: TrainProgress | null;
+  epochs: EpochRow[];
+  /** Per-batch training loss, for the live chart. */
+  batchLosses: { iteration: number; loss: number }[];
+  /** Bumped whenever the worker changed the stored dataset. */
+  datasetVersion: number;
 }
 
 export class WorkerBridge {
@@ -29,7 +37,16 @@ export class WorkerBridge {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<() => void>();
-  private snapshot: BridgeSnapshot = { device: null, model: { kind: 'idle' }, fatal: null, ingest: null };
+  private snapshot: BridgeSnapshot = {
+    device: null,
+    model: { kind: 'idle' },
+    fatal: null,
+    ingest: null,
+    train: null,
+    epochs: [],
+    batchLosses: [],
+    datasetVersion: 0,
+  };
 
   constructor(worker: Worker) {
     this.worker = worker;
@@ -72,6 +89,11 @@ export class WorkerBridge {
 
   getSnapshot = (): BridgeSnapshot => this.snapshot;
 
+  /** The epoch table after a checkpoint load (its history replaces what this page saw). */
+  setHistory(epochs: EpochRow[]): void {
+    this.update({ epochs, batchLosses: [] });
+  }
+
   terminate(): void {
     this.worker.terminate();
     this.rejectAll('The ML worker was stopped.');
@@ -100,6 +122,24 @@ export class WorkerBridge {
         break;
       case 'ingest':
         this.update({ ingest: event.progress });
+        break;
+      case 'train': {
+        const { progress } = event;
+        const batchLosses =
+          progress.phase === 'fit' && progress.loss !== undefined
+            ? [
+                ...this.snapshot.batchLosses,
+                { iteration: this.snapshot.batchLosses.length, loss: progress.loss },
+              ]
+            : this.snapshot.batchLosses;
+        this.update({ train: progress, batchLosses });
+        break;
+      }
+      case 'dataset':
+        this.update({ datasetVersion: this.snapshot.datasetVersion + 1 });
+        break;
+      case 'epoch':
+        this.update({ epochs: [...this.snapshot.epochs, event.row] });
         break;
     }
   }

@@ -90,13 +90,16 @@ export async function runBenchmark(model: ResNetGraph, args: BenchArgs): Promise
   const microBatch = Math.min(args.microBatch ?? batch, batch);
   const tensorsBefore = tf.memory().numTensors;
   const input = tf.tidy(() => caffePreprocess(generatedPixels(batch, size)));
-  const labels = tf.oneHot(
-    tf.tensor1d(
-      Array.from({ length: batch }, (_, i) => (i * 97) % 1000),
-      'int32',
-    ),
-    1000,
-  ) as tf.Tensor2D;
+  const labels = tf.tidy(
+    () =>
+      tf.oneHot(
+        tf.tensor1d(
+          Array.from({ length: batch }, (_, i) => (i * 97) % 1000),
+          'int32',
+        ),
+        1000,
+      ) as tf.Tensor2D,
+  );
   const optimizer = tf.train.adam(1e-5);
   const stepSeconds: number[] = [];
   let topKernels: KernelTime[] | undefined;

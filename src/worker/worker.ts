@@ -109,7 +109,9 @@ const handlers: { [K in RequestName]: Handler<K> } = {
     return { result: cancelIngest() };
   },
   async importImages({ images, maxSize }) {
-    return { result: await importImages(images, maxSize) };
+    const result = await importImages(images, maxSize);
+    emit({ type: 'dataset' });
+    return { result };
   },
   async trainPrepare({ config }, ctx) {
     return { result: await trainingSession(ctx).prepare(config) };

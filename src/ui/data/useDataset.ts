@@ -13,7 +13,7 @@ export interface DatasetSummary {
 
 /** Live view of what is stored: refreshed after every ingest report and on demand. */
 export function useDataset(): DatasetSummary & { refresh(): void } {
-  const { ingest } = useStudioState();
+  const { ingest, datasetVersion } = useStudioState();
   // While downloading, re-read the store at most once a second (it competes with the writes).
   const tick = ingest?.running ? Math.floor(Date.now() / 1000) : -1;
   const [summary, setSummary] = useState<DatasetSummary>({ counts: new Map(), failures: [] });
@@ -42,7 +42,7 @@ export function useDataset(): DatasetSummary & { refresh(): void } {
     return () => {
       live = false;
     };
-  }, [tick, ingest?.running, version]);
+  }, [tick, ingest?.running, version, datasetVersion]);
 
   return { ...summary, refresh };
 }

@@ -8,7 +8,26 @@ interface Outcome {
   name: string;
   previewUrl: string;
   predictions?: Prediction[];
+  /** Which model answered: the trained classifier, or ImageNet before any training. */
+  source?: 'classifier' | 'imagenet';
   error?: string;
+}
+
+/** The trained classifier if there is one; otherwise the pretrained ImageNet top 5. */
+async function predict(
+  bridge: ReturnType<typeof useBridge>,
+  image: File,
+): Promise<Pick<Outcome, 'predictions' | 'source'>> {
+  try {
+    const { classes, probabilities } = await bridge.request('classify', { image });
+    const predictions = classes
+      .map((label, index) => ({ index, label, probability: probabilities[index] }))
+      .sort((a, b) => b.probability - a.probability);
+    return { predictions, source: 'classifier' };
+  } catch (error) {
+    if (!/Prepare training first/.test((error as Error).message)) throw error;
+    return { predictions: await bridge.request('classifyImage', { image, topK: 5 }), source: 'imagenet' };
+  }
 }
 
 export function PredictTab() {
@@ -33,8 +52,7 @@ export function PredictTab() {
       setOutcome({ name: file.name, previewUrl });
       setBusy(true);
       try {
-        const predictions = await bridge.request('classifyImage', { image: file, topK: 5 });
-        setOutcome({ name: file.name, previewUrl, predictions });
+        setOutcome({ name: file.name, previewUrl, ...(await predict(bridge, file)) });
       } catch (error) {
         setOutcome({ name: file.name, previewUrl, error: (error as Error).message });
       } finally {
@@ -48,7 +66,8 @@ export function PredictTab() {
     <div className="predict">
       <h2>Predict</h2>
       <p className="muted">
-        No classifier trained yet: this shows what the pretrained ImageNet ResNet50 sees (top 5).
+        With a trained (or loaded) classifier: its class probabilities. Before that: what the pretrained
+        ImageNet ResNet50 sees (top 5).
       </p>
       <DropZone
         accept="image/*"
@@ -68,8 +87,21 @@ export function PredictTab() {
                 {outcome.error}
               </div>
             )}
+            {outcome.predictions && outcome.source === 'classifier' && (
+              <p data-testid="top3-words">
+                Most likely{' '}
+                {outcome.predictions
+                  .slice(0, 3)
+                  .map((p) => `${humanLabel(p.label)} (${(p.probability * 100).toFixed(0)}%)`)
+                  .join(', then ')}
+                .
+              </p>
+            )}
             {outcome.predictions && (
-              <ol className="bars" data-testid="top5">
+              <ol
+                className="bars"
+                data-testid={outcome.source === 'classifier' ? 'class-probabilities' : 'top5'}
+              >
                 {outcome.predictions.map((p) => (
                   <li key={p.index}>
                     <span className="bar-label">{humanLabel(p.label)}</span>

@@ -15,6 +15,7 @@ function info(record: CheckpointRecord): CheckpointInfo {
     savedAt: record.savedAt,
     errorRate: record.errorRate,
     classes: record.classes,
+    history: record.history as EpochRow[],
   };
 }
 

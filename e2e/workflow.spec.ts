@@ -1,0 +1,99 @@
+// The whole recipe clicked through as a user would, on a tiny generated dataset at size 64.
+import { test, expect } from '@playwright/test';
+import { openApp } from './support/app';
+import { generatedImage, importGeneratedDataset } from './support/generated';
+
+async function storedCount(page: import('@playwright/test').Page): Promise<number> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>(
+      (ok) =>
+        (indexedDB.open('deep-art-studio').onsuccess = (e) => ok((e.target as IDBOpenDBRequest).result)),
+    );
+    const n = await new Promise<number>(
+      (ok) =>
+        (db.transaction('images').objectStore('images').count().onsuccess = (e) =>
+          ok((e.target as IDBRequest<number>).result)),
+    );
+    db.close();
+    return n;
+  });
+}
+
+test('data → fit frozen → save → LR find → unfreeze → fit → interpret → clean → predict, in the UI', async ({
+  page,
+}, testInfo) => {
+  test.setTimeout(600_000);
+  await openApp(page);
+  await importGeneratedDataset(page, 12);
+  const shot = async (name: string) =>
+    page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
+
+  await page.getByRole('tab', { name: 'Data' }).click();
+  await expect(page.locator('[data-testid=report] tr[data-class="reds"] td[data-col="stored"]')).toHaveText(
+    '12',
+  );
+  await shot('data');
+
+  await page.getByRole('tab', { name: 'Train' }).click();
+  const panel = page.getByRole('tabpanel', { name: 'Train' });
+  await panel.getByLabel('Image size').fill('64');
+  await panel.getByLabel('Batch size').fill('8');
+  await panel.getByLabel('Frozen epochs', { exact: true }).fill('1');
+  await panel.getByLabel('Frozen max lr', { exact: true }).fill('fast please');
+  await page.getByTestId('step-fit1').click();
+  await expect(page.getByTestId('train-message')).toContainText('not a learning rate');
+  await panel.getByLabel('Frozen max lr', { exact: true }).fill('3e-3');
+  await page.getByTestId('step-fit1').click();
+  await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(1, { timeout: 120_000 });
+  await page.getByTestId('step-save1').click();
+  await expect(page.getByTestId('train-message')).toContainText('Saved "stage-1"');
+  await page.getByTestId('step-lrfind').click();
+  await expect(page.getByTestId('lr-suggestion')).toBeVisible({ timeout: 300_000 });
+  expect(Number(await page.getByTestId('lr-chart').getAttribute('data-points'))).toBeGreaterThan(5);
+  await page.getByTestId('step-unfreeze').click();
+  await expect(page.getByTestId('train-message')).toContainText('whole network');
+  await panel.getByLabel('Unfrozen epochs').fill('1');
+  await panel.getByLabel('Unfrozen max lr').fill('slice(1e-5,1e-3)');
+  await page.getByTestId('step-fit2').click();
+  const rows = page.getByTestId('epoch-table').locator('tbody tr');
+  await expect(rows).toHaveCount(2, { timeout: 300_000 });
+  await expect(page.getByTestId('epoch-table').locator('thead')).toHaveText(
+    /epoch\s*train_loss\s*valid_loss\s*error_rate\s*time/,
+  );
+  await expect(rows.nth(1)).toContainText('unfrozen');
+  await expect(rows.nth(1).locator('td').last()).toHaveText(/^\d\d:\d\d$/);
+  await expect(page.getByTestId('checkpoints')).toContainText('autosave');
+  await shot('train');
+
+  await page.getByRole('tab', { name: 'Interpret' }).click();
+  await page.getByTestId('interpret-run').click();
+  const cells = page.getByTestId('confusion').locator('td');
+  await expect(cells).toHaveCount(9);
+  const counts = (await cells.allInnerTexts()).map(Number);
+  const valid = counts.reduce((a, b) => a + b, 0);
+  expect(valid).toBe(7);
+  const firstNonEmpty = counts.findIndex((n) => n > 0);
+  await cells.nth(firstNonEmpty).click();
+  await expect(page.getByTestId('cell-images').locator('img')).toHaveCount(counts[firstNonEmpty]);
+  await expect(page.getByTestId('top-loss')).toHaveCount(7);
+  await shot('interpret');
+  const before = await storedCount(page);
+  await page.getByTestId('top-loss').first().getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByTestId('top-loss')).toHaveCount(6);
+  expect(await storedCount(page)).toBe(before - 1);
+  await page.reload();
+  expect(await storedCount(page)).toBe(before - 1);
+
+  await openApp(page);
+  await page.getByRole('tab', { name: 'Train' }).click();
+  await expect(page.getByTestId('resume')).toBeVisible();
+  await page.getByTestId('resume').getByRole('button').click();
+  await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(2);
+  await page.getByRole('tab', { name: 'Predict' }).click();
+  await page
+    .getByTestId('predict-drop-input')
+    .setInputFiles({ name: 'blue.png', mimeType: 'image/png', buffer: await generatedImage(page, 230) });
+  await expect(page.getByTestId('class-probabilities').locator('li')).toHaveCount(3);
+  await expect(page.getByTestId('top3-words')).toContainText('Most likely');
+  await shot('predict');
+});

@@ -1,0 +1,246 @@
+import { useEffect, useMemo, useState } from 'react';
+import { deleteImage, openStudioDb, relabelImage } from '../../data/db';
+import { STORES } from '../../data/schema';
+import { mostConfused, topLosses } from '../../ml/metrics';
+import type { Interpretation } from '../../protocol';
+import { useBridge } from '../studio';
+
+/** Object URLs of stored images by id (revoked when the set changes). */
+function useImageUrls(ids: number[]): Map<number, string> {
+  const [urls, setUrls] = useState(new Map<number, string>());
+  const key = ids.join(',');
+  useEffect(() => {
+    let live = true;
+    const made: string[] = [];
+    void (async () => {
+      const db = await openStudioDb();
+      const out = new Map<number, string>();
+      for (const id of key ? key.split(',').map(Number) : []) {
+        const record = await db.get(STORES.images, id);
+        if (record) {
+          const url = URL.createObjectURL(record.blob);
+          made.push(url);
+          out.set(id, url);
+        }
+      }
+      if (live) setUrls(out);
+    })();
+    return () => {
+      live = false;
+      made.forEach((u) => URL.revokeObjectURL(u));
+    };
+  }, [key]);
+  return urls;
+}
+
+export function InterpretTab() {
+  const bridge = useBridge();
+  const [data, setData] = useState<Interpretation | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [minVal, setMinVal] = useState(1);
+  const [cell, setCell] = useState<[number, number] | null>(null);
+  const [k, setK] = useState(9);
+  const [removed, setRemoved] = useState(new Set<number>());
+
+  const compute = async () => {
+    setError(null);
+    try {
+      setData(await bridge.request('interpret', {}));
+      setRemoved(new Set());
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  const worst = useMemo(
+    () => (data ? topLosses(data.losses, k).filter((i) => !removed.has(data.ids[i])) : []),
+    [data, k, removed],
+  );
+  const inCell = useMemo(
+    () =>
+      data && cell
+        ? data.ids.filter((_, i) => data.actual[i] === cell[0] && data.predicted[i] === cell[1])
+        : [],
+    [data, cell],
+  );
+  const urls = useImageUrls([...worst.map((i) => data!.ids[i]), ...inCell]);
+
+  if (!data) {
+    return (
+      <div>
+        <h2>Interpret</h2>
+        <p className="muted">
+          Confusion matrix, most confused classes and top losses on the validation set of the current model.
+        </p>
+        <button type="button" className="primary" onClick={() => void compute()} data-testid="interpret-run">
+          Analyse the validation set
+        </button>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+      </div>
+    );
+  }
+  const max = Math.max(1, ...data.confusion.flat());
+  const clean = async (id: number, action: 'delete' | string) => {
+    const db = await openStudioDb();
+    if (action === 'delete') await deleteImage(db, id);
+    else await relabelImage(db, id, action);
+    setRemoved((r) => new Set(r).add(id));
+  };
+
+  return (
+    <div className="interpret">
+      <div className="row">
+        <h2>Interpret</h2>
+        <button type="button" onClick={() => void compute()}>
+          Recompute
+        </button>
+      </div>
+      <div className="card">
+        <h3>Confusion matrix</h3>
+        <div className="confusion-wrap">
+          <table className="confusion" data-testid="confusion">
+            <thead>
+              <tr>
+                <th className="corner">actual ↓ / predicted →</th>
+                {data.classes.map((c) => (
+                  <th key={c} className="col-label">
+                    <span>{c}</span>
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {data.confusion.map((row, a) => (
+                <tr key={a}>
+                  <th>{data.classes[a]}</th>
+                  {row.map((n, p) => (
+                    <td
+                      key={p}
+                      data-cell={`${a}-${p}`}
+                      className={cell && cell[0] === a && cell[1] === p ? 'selected' : ''}
+                      style={{
+                        background: `rgba(194, 65, 12, ${n / max})`,
+                        color: n / max > 0.5 ? '#fff' : undefined,
+                      }}
+                      onClick={() => setCell([a, p])}
+                    >
+                      {n}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {cell && (
+          <div data-testid="cell-images">
+            <h4>
+              Actual {data.classes[cell[0]]}, predicted {data.classes[cell[1]]}: {inCell.length} image
+              {inCell.length === 1 ? '' : 's'}
+            </h4>
+            <div className="grid" style={{ gridTemplateColumns: 'repeat(8, 1fr)' }}>
+              {inCell.map((id) => (
+                <img
+                  key={id}
+                  src={urls.get(id)}
+                  alt={`validation image ${id}`}
+                  className="thumb-img"
+                  data-id={id}
+                />
+              ))}
+            </div>
+          </div>
+        )}
+      </div>
+      <div className="card">
+        <div className="row">
+          <h3>Most confused</h3>
+          <label>
+            min_val{' '}
+            <input
+              type="number"
+              min={1}
+              value={minVal}
+              onChange={(e) => setMinVal(Math.max(1, Number(e.target.value)))}
+            />
+          </label>
+        </div>
+        <table className="table" data-testid="most-confused">
+          <thead>
+            <tr>
+              <th>actual</th>
+              <th>predicted</th>
+              <th>count</th>
+            </tr>
+          </thead>
+          <tbody>
+            {mostConfused(data.confusion, data.classes, minVal).map((c) => (
+              <tr key={`${c.actual}-${c.predicted}`}>
+                <td>{c.actual}</td>
+                <td>{c.predicted}</td>
+                <td>{c.count}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div className="card">
+        <div className="row">
+          <h3>Top losses · clean the data</h3>
+          <label>
+            k{' '}
+            <input
+              type="number"
+              min={1}
+              max={64}
+              value={k}
+              onChange={(e) => setK(Math.max(1, Number(e.target.value)))}
+            />
+          </label>
+        </div>
+        <div
+          className="grid"
+          style={{ gridTemplateColumns: 'repeat(auto-fill, minmax(170px, 1fr))' }}
+          data-testid="top-losses"
+        >
+          {worst.map((i) => {
+            const id = data.ids[i];
+            return (
+              <figure key={id} className="loss-card" data-testid="top-loss">
+                <img src={urls.get(id)} alt={`validation image ${id}`} />
+                <figcaption>
+                  {data.classes[data.predicted[i]]} / {data.classes[data.actual[i]]} /{' '}
+                  {data.losses[i].toFixed(2)} / {data.actualProbability[i].toFixed(2)}
+                </figcaption>
+                <div className="row small">
+                  <button type="button" onClick={() => setRemoved((r) => new Set(r).add(id))}>
+                    Keep
+                  </button>
+                  <button type="button" className="danger" onClick={() => void clean(id, 'delete')}>
+                    Delete
+                  </button>
+                  <select aria-label="Relabel as" value="" onChange={(e) => void clean(id, e.target.value)}>
+                    <option value="" disabled>
+                      Relabel…
+                    </option>
+                    {data.classes.map((c) => (
+                      <option key={c}>{c}</option>
+                    ))}
+                  </select>
+                </div>
+              </figure>
+            );
+          })}
+        </div>
+        <p className="muted small">
+          Titles read predicted / actual / loss / probability of the actual class. Changes go to the dataset
+          at once; retrain from the Train tab (load stage-1, fit again) to use them.
+        </p>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,78 @@
+import { useEffect, useRef } from 'react';
+import {
+  Chart,
+  CategoryScale,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  ScatterController,
+  Tooltip,
+  type ChartDataset,
+} from 'chart.js';
+
+Chart.register(
+  LineController,
+  ScatterController,
+  LineElement,
+  PointElement,
+  LinearScale,
+  LogarithmicScale,
+  CategoryScale,
+  Legend,
+  Tooltip,
+);
+
+interface Props {
+  datasets: ChartDataset<'line', { x: number; y: number }[]>[];
+  logX?: boolean;
+  xLabel: string;
+  yLabel: string;
+  testId: string;
+  onPick?(x: number): void;
+}
+
+/** A chart.js line chart that updates in place as data grows. */
+export function LineChart({ datasets, logX = false, xLabel, yLabel, testId, onPick }: Props) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const chart = useRef<Chart<'line', { x: number; y: number }[]> | null>(null);
+  const pick = useRef(onPick);
+  pick.current = onPick;
+
+  useEffect(() => {
+    chart.current = new Chart(canvas.current!, {
+      type: 'line',
+      data: { datasets: [] },
+      options: {
+        animation: false,
+        parsing: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        scales: {
+          x: { type: logX ? 'logarithmic' : 'linear', title: { display: true, text: xLabel } },
+          y: { title: { display: true, text: yLabel } },
+        },
+        onClick: (_event, elements) => {
+          const hit = elements[0];
+          if (hit && pick.current)
+            pick.current(chart.current!.data.datasets[hit.datasetIndex].data[hit.index].x);
+        },
+      },
+    });
+    return () => chart.current?.destroy();
+  }, [logX, xLabel, yLabel]);
+
+  useEffect(() => {
+    if (!chart.current) return;
+    chart.current.data.datasets = datasets;
+    chart.current.update();
+  }, [datasets]);
+
+  return (
+    <div className="chart" data-testid={testId} data-points={datasets.reduce((n, d) => n + d.data.length, 0)}>
+      <canvas ref={canvas} />
+    </div>
+  );
+}
