@@ -31,9 +31,10 @@ test('the shell shows four tabs, the device and a ready model', async ({ page })
   }
   await expect(page.getByTestId('backend')).toHaveText(/webgpu|webgl|wasm|cpu/);
   await expect(page.getByTestId('adapter')).not.toHaveText('detecting device…');
-  // Tabs not built yet say so instead of faking anything.
   await page.getByRole('tab', { name: 'Train' }).click();
-  await expect(page.getByRole('tabpanel', { name: 'Train' })).toContainText('Not built yet');
+  await expect(page.getByRole('tabpanel', { name: 'Train' })).toContainText('Fit frozen');
+  await page.getByRole('tab', { name: 'Data' }).click();
+  await expect(page.getByRole('tabpanel', { name: 'Data' })).toContainText('No images yet.');
 });
 
 test('Predict shows the ImageNet top 5 for an image, a clear error for a corrupt file, and leaks no tensors', async ({

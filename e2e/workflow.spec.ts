@@ -49,7 +49,10 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   await expect(page.getByTestId('train-message')).toContainText('Saved "stage-1"');
   await page.getByTestId('step-lrfind').click();
   await expect(page.getByTestId('lr-suggestion')).toBeVisible({ timeout: 300_000 });
-  expect(Number(await page.getByTestId('lr-chart').getAttribute('data-points'))).toBeGreaterThan(5);
+  await expect(page.getByTestId('lr-chart')).toHaveAttribute('data-points', /^([3-9]|\d\d+)$/);
+  console.log(
+    `[workflow] LR finder plot: ${await page.getByTestId('lr-chart').getAttribute('data-points')} points`,
+  );
   await page.getByTestId('step-unfreeze').click();
   await expect(page.getByTestId('train-message')).toContainText('whole network');
   await panel.getByLabel('Unfrozen epochs').fill('1');
@@ -81,6 +84,8 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   await page.getByTestId('top-loss').first().getByRole('button', { name: 'Delete' }).click();
   await expect(page.getByTestId('top-loss')).toHaveCount(6);
   expect(await storedCount(page)).toBe(before - 1);
+  await page.getByTestId('retrain').click();
+  await expect(page.getByTestId('retrain-message')).toContainText('Done: error_rate', { timeout: 120_000 });
   await page.reload();
   expect(await storedCount(page)).toBe(before - 1);
 
@@ -88,7 +93,8 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   await page.getByRole('tab', { name: 'Train' }).click();
   await expect(page.getByTestId('resume')).toBeVisible();
   await page.getByTestId('resume').getByRole('button').click();
-  await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(2);
+  // The autosave is the retrained run: stage-1's frozen epoch plus the 4 retraining epochs.
+  await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(5);
   await page.getByRole('tab', { name: 'Predict' }).click();
   await page
     .getByTestId('predict-drop-input')
@@ -96,4 +102,28 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   await expect(page.getByTestId('class-probabilities').locator('li')).toHaveCount(3);
   await expect(page.getByTestId('top3-words')).toContainText('Most likely');
   await shot('predict');
+  const probabilities = await page.getByTestId('class-probabilities').locator('li').allInnerTexts();
+
+  // Export, wipe every stored byte, reload, import: the same probabilities without any dataset.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('export-model').click(),
+  ]);
+  // The classifier is ~100 MB: hand it to the file input by path.
+  const modelFile = testInfo.outputPath(download.suggestedFilename());
+  await download.saveAs(modelFile);
+  await page.evaluate(
+    () => new Promise((ok) => (indexedDB.deleteDatabase('deep-art-studio').onsuccess = ok)),
+  );
+  await page.reload();
+  await openApp(page);
+  await page.getByRole('tab', { name: 'Predict' }).click();
+  await page.getByTestId('import-model').setInputFiles(modelFile);
+  await expect(page.getByTestId('predict-notice')).toContainText('3 classes');
+  await page
+    .getByTestId('predict-drop-input')
+    .setInputFiles({ name: 'blue.png', mimeType: 'image/png', buffer: await generatedImage(page, 230) });
+  await expect(page.getByTestId('class-probabilities').locator('li')).toHaveCount(3);
+  expect(await page.getByTestId('class-probabilities').locator('li').allInnerTexts()).toEqual(probabilities);
+  expect(await storedCount(page)).toBe(0);
 });

@@ -223,8 +223,14 @@ export interface RequestMap {
   loadCheckpoint: { args: { name: string }; result: CheckpointInfo };
   listCheckpoints: { args: Record<string, never>; result: CheckpointInfo[] };
   deleteCheckpoint: { args: { name: string }; result: boolean };
-  /** Class probabilities of the trained classifier for an image. */
-  classify: { args: { image: Blob }; result: { classes: string[]; probabilities: number[] } };
+  /** Class probabilities of the trained classifier for an image (tta: centre, flip, 4 corners). */
+  classify: { args: { image: Blob; tta?: boolean }; result: { classes: string[]; probabilities: number[] } };
+  /** fast.ai's ImageCleaner loop: rebuild the dataset (after cleaning), load a checkpoint, fit again. */
+  retrain: { args: { checkpoint: string; epochs: number; maxLr: string }; result: EpochRow[] };
+  /** The current classifier as one downloadable file. */
+  exportModel: { args: Record<string, never>; result: { file: Blob; fileName: string } };
+  /** Stores an exported classifier as a checkpoint and loads it. */
+  importModel: { args: { file: Blob; name: string }; result: CheckpointInfo };
   /** Throughput of the active backend on generated inputs (bench:speed). */
   benchmark: { args: BenchArgs; result: BenchResult };
 }

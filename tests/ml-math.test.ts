@@ -117,6 +117,15 @@ describe('lr_find', () => {
   });
 });
 
+describe('lr_find on a sweep that diverged early', () => {
+  it('still suggests from all points when too few remain after skipping', () => {
+    const lrs = [1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2];
+    const losses = [1, 0.9, 0.5, 0.45, 0.44, 3];
+    expect(suggestLr(lrs, losses)!.steepest).toBe(1e-6);
+    expect(suggestLr([1e-7], [1])).toBeNull();
+  });
+});
+
 describe('interpretation', () => {
   const classes = ['baroque', 'cubism', 'pop-art'];
   const actual = [0, 0, 0, 1, 1, 2, 2, 2, 2];

@@ -36,9 +36,10 @@ export function suggestLr(
   skipStart: number = LR_FIND.skipStart,
   skipEnd: number = LR_FIND.skipEnd,
 ): LrSuggestion | null {
-  const end = Math.max(skipStart, lrs.length - skipEnd);
-  const l = lrs.slice(skipStart, end);
-  const v = losses.slice(skipStart, end);
+  // A sweep that diverged early has too few points to skip any: then use them all.
+  const skip = lrs.length - skipStart - skipEnd >= 2;
+  const l = skip ? lrs.slice(skipStart, lrs.length - skipEnd) : [...lrs];
+  const v = skip ? losses.slice(skipStart, losses.length - skipEnd) : [...losses];
   if (v.length < 2) return null;
   const g = gradient(v);
   const steepestAt = g.indexOf(Math.min(...g));

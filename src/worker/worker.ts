@@ -12,7 +12,10 @@ import {
 import { initBackend } from './backend';
 import { cancelIngest, importImages, runIngest } from './ingest/ingest';
 import { runBenchmark } from './bench';
-import { deleteCheckpoint, listCheckpoints, saveCheckpoint } from './train/checkpoints';
+import { openStudioDb } from '../data/db';
+import { decodeModelFile, encodeModelFile } from '../data/model-file';
+import { STORES } from '../data/schema';
+import { deleteCheckpoint, listCheckpoints, readCheckpoint, saveCheckpoint } from './train/checkpoints';
 import { TrainingSession } from './train/session';
 import { humanMessage } from './errors';
 import { classifyBlob, imagenetProbabilities, IMAGENET_SIZE } from './imagenet';
@@ -145,9 +148,27 @@ const handlers: { [K in RequestName]: Handler<K> } = {
   async deleteCheckpoint({ name }) {
     return { result: await deleteCheckpoint(name) };
   },
-  async classify({ image }, ctx) {
+  async classify({ image, tta }, ctx) {
     const learner = trainingSession(ctx).require();
-    return { result: { classes: learner.data.classes, probabilities: await learner.classify(image) } };
+    return { result: { classes: learner.data.classes, probabilities: await learner.classify(image, tta) } };
+  },
+  async retrain({ checkpoint, epochs, maxLr }, ctx) {
+    return { result: await trainingSession(ctx).retrain(checkpoint, epochs, maxLr) };
+  },
+  async exportModel(_args, ctx) {
+    const learner = trainingSession(ctx).require();
+    const record = await readCheckpoint((await saveCheckpoint(learner, 'export')).name);
+    return {
+      result: {
+        file: await encodeModelFile(record),
+        fileName: `art-classifier-${learner.data.classes.length}-classes.artmodel`,
+      },
+    };
+  },
+  async importModel({ file, name }, ctx) {
+    const record = await decodeModelFile(file, name);
+    await (await openStudioDb()).put(STORES.checkpoints, record);
+    return { result: await trainingSession(ctx).load(name) };
   },
   async memory() {
     const { numTensors, numBytes } = tf.memory();

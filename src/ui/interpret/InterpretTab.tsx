@@ -41,6 +41,24 @@ export function InterpretTab() {
   const [cell, setCell] = useState<[number, number] | null>(null);
   const [k, setK] = useState(9);
   const [removed, setRemoved] = useState(new Set<number>());
+  const [retraining, setRetraining] = useState(false);
+  const [retrainMessage, setRetrainMessage] = useState<string | null>(null);
+
+  const retrain = async () => {
+    setRetraining(true);
+    setRetrainMessage(null);
+    try {
+      const rows = await bridge.request('retrain', { checkpoint: 'stage-1', epochs: 4, maxLr: '3e-3' });
+      const last = rows[rows.length - 1];
+      setRetrainMessage(
+        `Done: error_rate ${last ? last.errorRate.toFixed(4) : '—'}. Recompute to see the new mistakes.`,
+      );
+    } catch (e) {
+      setRetrainMessage((e as Error).message);
+    } finally {
+      setRetraining(false);
+    }
+  };
 
   const compute = async () => {
     setError(null);
@@ -238,8 +256,24 @@ export function InterpretTab() {
         </div>
         <p className="muted small">
           Titles read predicted / actual / loss / probability of the actual class. Changes go to the dataset
-          at once; retrain from the Train tab (load stage-1, fit again) to use them.
+          at once.
         </p>
+        <div className="row">
+          <button
+            type="button"
+            className="primary"
+            disabled={retraining}
+            onClick={() => void retrain()}
+            data-testid="retrain"
+          >
+            {retraining ? 'Retraining…' : 'Retrain from stage-1 on the cleaned data (4 epochs, 3e-3)'}
+          </button>
+          {retrainMessage && (
+            <span className="small" data-testid="retrain-message">
+              {retrainMessage}
+            </span>
+          )}
+        </div>
       </div>
     </div>
   );

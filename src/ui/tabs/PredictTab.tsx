@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Prediction } from '../../protocol';
 import { humanLabel } from '../../ml/topk';
 import { useBridge, useStudioState } from '../studio';
@@ -17,9 +17,10 @@ interface Outcome {
 async function predict(
   bridge: ReturnType<typeof useBridge>,
   image: File,
+  tta: boolean,
 ): Promise<Pick<Outcome, 'predictions' | 'source'>> {
   try {
-    const { classes, probabilities } = await bridge.request('classify', { image });
+    const { classes, probabilities } = await bridge.request('classify', { image, tta });
     const predictions = classes
       .map((label, index) => ({ index, label, probability: probabilities[index] }))
       .sort((a, b) => b.probability - a.probability);
@@ -33,89 +34,150 @@ async function predict(
 export function PredictTab() {
   const bridge = useBridge();
   const { model } = useStudioState();
-  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [outcomes, setOutcomes] = useState<Outcome[]>([]);
   const [busy, setBusy] = useState(false);
+  const [tta, setTta] = useState(false);
+  const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
+  const importInput = useRef<HTMLInputElement>(null);
 
-  const previewUrl = outcome?.previewUrl;
-  useEffect(
-    () => () => {
-      if (previewUrl) URL.revokeObjectURL(previewUrl);
-    },
-    [previewUrl],
-  );
+  useEffect(() => () => outcomes.forEach((o) => URL.revokeObjectURL(o.previewUrl)), [outcomes]);
 
+  /** The images of the latest drop, each with its own result card. */
   const classify = useCallback(
     async (files: File[]) => {
-      const file = files[0];
-      if (!file) return;
-      const previewUrl = URL.createObjectURL(file);
-      setOutcome({ name: file.name, previewUrl });
+      if (!files.length) return;
+      const pending: Outcome[] = files.map((f) => ({ name: f.name, previewUrl: URL.createObjectURL(f) }));
+      setOutcomes(pending);
       setBusy(true);
-      try {
-        setOutcome({ name: file.name, previewUrl, ...(await predict(bridge, file)) });
-      } catch (error) {
-        setOutcome({ name: file.name, previewUrl, error: (error as Error).message });
-      } finally {
-        setBusy(false);
+      const done: Outcome[] = [];
+      for (const [i, file] of files.entries()) {
+        try {
+          done.push({ ...pending[i], ...(await predict(bridge, file, tta)) });
+        } catch (error) {
+          done.push({ ...pending[i], error: (error as Error).message });
+        }
+        setOutcomes([...done, ...pending.slice(i + 1)]);
       }
+      setBusy(false);
     },
-    [bridge],
+    [bridge, tta],
   );
+
+  const exportModel = async () => {
+    try {
+      const { file, fileName } = await bridge.request('exportModel', {});
+      const url = URL.createObjectURL(file);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = fileName;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      setNotice({ text: `Exported ${fileName} (${(file.size / 1e6).toFixed(0)} MB).` });
+    } catch (error) {
+      setNotice({ text: (error as Error).message, error: true });
+    }
+  };
+
+  const importModel = async (file: File) => {
+    try {
+      const info = await bridge.request('importModel', { file, name: file.name.replace(/\.[^.]+$/, '') });
+      bridge.setHistory(info.history);
+      setNotice({
+        text: `Loaded ${file.name}: ${info.classes.length} classes (${info.classes.join(', ')}).`,
+      });
+    } catch (error) {
+      setNotice({ text: (error as Error).message, error: true });
+    }
+  };
 
   return (
     <div className="predict">
-      <h2>Predict</h2>
+      <div className="row">
+        <h2>Predict</h2>
+        <button type="button" onClick={() => void exportModel()} data-testid="export-model">
+          Export classifier
+        </button>
+        <button type="button" onClick={() => importInput.current?.click()}>
+          Import classifier…
+        </button>
+        <input
+          ref={importInput}
+          type="file"
+          accept=".artmodel"
+          hidden
+          data-testid="import-model"
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            e.target.value = '';
+            if (file) void importModel(file);
+          }}
+        />
+        <label>
+          <input type="checkbox" checked={tta} onChange={(e) => setTta(e.target.checked)} /> Test-time
+          augmentation
+        </label>
+      </div>
       <p className="muted">
-        With a trained (or loaded) classifier: its class probabilities. Before that: what the pretrained
+        With a trained (or imported) classifier: its class probabilities. Before that: what the pretrained
         ImageNet ResNet50 sees (top 5).
       </p>
+      {notice && (
+        <p className={notice.error ? 'error' : 'notice'} role="status" data-testid="predict-notice">
+          {notice.text}
+        </p>
+      )}
       <DropZone
         accept="image/*"
+        multiple
         onFiles={classify}
         disabled={model.kind !== 'ready' || busy}
-        label="Drop, pick or paste an image"
+        label="Drop, pick or paste images"
         testId="predict-drop"
       />
-      {outcome && (
-        <div className="prediction" data-testid="prediction">
-          <img src={outcome.previewUrl} alt={outcome.name} className="preview" />
-          <div className="prediction-body">
-            <div className="file-name">{outcome.name}</div>
-            {busy && <div className="muted">Classifying…</div>}
-            {outcome.error && (
-              <div className="error" role="alert" data-testid="predict-error">
-                {outcome.error}
-              </div>
-            )}
-            {outcome.predictions && outcome.source === 'classifier' && (
-              <p data-testid="top3-words">
-                Most likely{' '}
-                {outcome.predictions
-                  .slice(0, 3)
-                  .map((p) => `${humanLabel(p.label)} (${(p.probability * 100).toFixed(0)}%)`)
-                  .join(', then ')}
-                .
-              </p>
-            )}
-            {outcome.predictions && (
-              <ol
-                className="bars"
-                data-testid={outcome.source === 'classifier' ? 'class-probabilities' : 'top5'}
-              >
-                {outcome.predictions.map((p) => (
-                  <li key={p.index}>
-                    <span className="bar-label">{humanLabel(p.label)}</span>
-                    <span className="bar">
-                      <span className="bar-fill" style={{ width: `${(p.probability * 100).toFixed(1)}%` }} />
-                    </span>
-                    <span className="bar-value">{(p.probability * 100).toFixed(1)}%</span>
-                  </li>
-                ))}
-              </ol>
-            )}
+      {outcomes.map((outcome) => (
+        <OutcomeCard key={outcome.previewUrl} outcome={outcome} />
+      ))}
+    </div>
+  );
+}
+
+function OutcomeCard({ outcome }: { outcome: Outcome }) {
+  const pending = !outcome.predictions && !outcome.error;
+  return (
+    <div className="prediction" data-testid="prediction">
+      <img src={outcome.previewUrl} alt={outcome.name} className="preview" />
+      <div className="prediction-body">
+        <div className="file-name">{outcome.name}</div>
+        {pending && <div className="muted">Classifying…</div>}
+        {outcome.error && (
+          <div className="error" role="alert" data-testid="predict-error">
+            {outcome.error}
           </div>
-        </div>
-      )}
+        )}
+        {outcome.predictions && outcome.source === 'classifier' && (
+          <p data-testid="top3-words">
+            Most likely{' '}
+            {outcome.predictions
+              .slice(0, 3)
+              .map((p) => `${humanLabel(p.label)} (${(p.probability * 100).toFixed(0)}%)`)
+              .join(', then ')}
+            .
+          </p>
+        )}
+        {outcome.predictions && (
+          <ol className="bars" data-testid={outcome.source === 'classifier' ? 'class-probabilities' : 'top5'}>
+            {outcome.predictions.map((p) => (
+              <li key={p.index}>
+                <span className="bar-label">{humanLabel(p.label)}</span>
+                <span className="bar">
+                  <span className="bar-fill" style={{ width: `${(p.probability * 100).toFixed(1)}%` }} />
+                </span>
+                <span className="bar-value">{(p.probability * 100).toFixed(1)}%</span>
+              </li>
+            ))}
+          </ol>
+        )}
+      </div>
     </div>
   );
 }

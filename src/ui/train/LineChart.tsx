@@ -66,7 +66,8 @@ export function LineChart({ datasets, logX = false, xLabel, yLabel, testId, onPi
 
   useEffect(() => {
     if (!chart.current) return;
-    chart.current.data.datasets = datasets;
+    // Copies: Chart.js takes ownership of (and instruments) the arrays it is given.
+    chart.current.data.datasets = datasets.map((d) => ({ ...d, data: [...d.data] }));
     chart.current.update();
   }, [datasets]);
 

@@ -100,9 +100,10 @@ export function TrainTab() {
   const lrSeries = useMemo(() => {
     if (!lrFind) return [];
     const n = lrFind.lrs.length;
-    const points = lrFind.lrs
-      .map((x, i) => ({ x, y: lrFind.losses[i] }))
-      .slice(LR_FIND.skipStart, Math.max(LR_FIND.skipStart, n - LR_FIND.skipEnd));
+    const all = lrFind.lrs.map((x, i) => ({ x, y: lrFind.losses[i] }));
+    // fast.ai's plot skips the first 10 and last 5 points, when the sweep has that many.
+    const skip = n - LR_FIND.skipStart - LR_FIND.skipEnd >= 2;
+    const points = skip ? all.slice(LR_FIND.skipStart, n - LR_FIND.skipEnd) : all;
     const s = lrFind.suggestion;
     const marker = s ? points.filter((p) => p.x === s.steepest) : [];
     return [
@@ -191,6 +192,21 @@ export function TrainTab() {
             </select>
           </label>
           <label>
+            Backend
+            <select
+              value={device?.backend ?? ''}
+              onChange={(e) => {
+                const url = new URL(location.href);
+                url.searchParams.set('backend', e.target.value);
+                location.assign(url.href); // the worker picks its backend once, at start
+              }}
+            >
+              {['webgpu', 'webgl', 'wasm', 'cpu'].map((b) => (
+                <option key={b}>{b}</option>
+              ))}
+            </select>
+          </label>
+          <label>
             Split seed
             <input
               type="number"
@@ -203,7 +219,10 @@ export function TrainTab() {
           </label>
         </div>
         <p className="muted small">
-          Backend: {device?.backend ?? '…'} ({device?.adapter ?? '…'}).{' '}
+          Backend: {device?.backend ?? '…'} ({device?.adapter ?? '…'})
+          {device?.fallbackReason ? ` — ${device.fallbackReason}` : ''}.
+          {epochs.length > 0 &&
+            ` Memory in use: ${(epochs[epochs.length - 1].bytes / 1e6).toFixed(0)} MB in ${epochs[epochs.length - 1].tensors} tensors.`}{' '}
           {prepared &&
             `${prepared.classes.length} classes · ${prepared.train} train / ${prepared.valid} valid images.`}
         </p>

@@ -367,13 +367,29 @@ export class Learner {
     return { lrs, losses, suggestion: suggestLr(lrs, losses) };
   }
 
-  /** The trained classifier on one image (validation preprocessing). */
-  async classify(blob: Blob): Promise<number[]> {
-    const raw = await decodeBatch([{ id: 0, label: 0, blob }], this.config.size, null);
-    const x = batchTensor(raw, this.config.size);
+  /**
+   * The trained classifier on one image (validation preprocessing). With test-time augmentation:
+   * the average over the centre crop, its mirror and the four corner crops of a 10% larger resize.
+   */
+  async classify(blob: Blob, tta = false): Promise<number[]> {
+    const size = this.config.size;
+    const raw = await decodeBatch([{ id: 0, label: 0, blob }], tta ? Math.round(size * 1.1) : size, null);
+    const x = tf.tidy(() => {
+      const image = batchTensor(raw, raw.pixels[0].width);
+      if (!tta) return image;
+      const big = raw.pixels[0].width;
+      const centre = tf.image.resizeBilinear(image, [size, size]);
+      const corners = [
+        [0, 0],
+        [0, big - size],
+        [big - size, 0],
+        [big - size, big - size],
+      ].map(([y, x0]) => tf.slice(image, [0, y, x0, 0], [1, size, size, 3]));
+      return tf.concat([centre, tf.reverse(centre, 2), ...corners]) as tf.Tensor4D;
+    });
     const pooled = this.pooledEval(x);
     x.dispose();
-    const p = tf.tidy(() => tf.softmax(this.head.forward(pooled, false).logits));
+    const p = tf.tidy(() => tf.mean(tf.softmax(this.head.forward(pooled, false).logits), 0));
     pooled.dispose();
     const values = Array.from(await p.data());
     p.dispose();

@@ -57,6 +57,22 @@ export class TrainingSession {
     });
   }
 
+  /** Retrains from a checkpoint on the dataset as it is now (images deleted or relabelled since). */
+  async retrain(checkpoint: string, epochs: number, maxLr: string): Promise<EpochRow[]> {
+    const record = await readCheckpoint(checkpoint);
+    const data = await loadDataset(await openStudioDb(), record.seed);
+    if (data.classes.join('\n') !== record.classes.join('\n')) {
+      throw new Error(
+        `The dataset's classes no longer match "${checkpoint}": train from the Train tab instead.`,
+      );
+    }
+    const config = this.learner?.config ?? { ...DEFAULT_TRAIN_CONFIG, size: record.size, seed: record.seed };
+    this.learner?.dispose();
+    this.learner = new Learner(this.body, data, config, this.onProgress);
+    await restoreCheckpoint(this.learner, record);
+    return this.fit(epochs, maxLr);
+  }
+
   async load(name: string): Promise<CheckpointInfo> {
     const record = await readCheckpoint(name);
     const sameClasses = this.learner && this.learner.data.classes.join('\n') === record.classes.join('\n');
