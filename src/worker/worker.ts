@@ -15,7 +15,7 @@ import { runBenchmark } from './bench';
 import { openStudioDb } from '../data/db';
 import { decodeModelFile, encodeModelFile } from '../data/model-file';
 import { STORES } from '../data/schema';
-import { deleteCheckpoint, listCheckpoints, readCheckpoint, saveCheckpoint } from './train/checkpoints';
+import { checkpointRecord, deleteCheckpoint, listCheckpoints, saveCheckpoint } from './train/checkpoints';
 import { TrainingSession } from './train/session';
 import { humanMessage } from './errors';
 import { classifyBlob, imagenetProbabilities, IMAGENET_SIZE } from './imagenet';
@@ -157,7 +157,7 @@ const handlers: { [K in RequestName]: Handler<K> } = {
   },
   async exportModel(_args, ctx) {
     const learner = trainingSession(ctx).require();
-    const record = await readCheckpoint((await saveCheckpoint(learner, 'export')).name);
+    const record = await checkpointRecord(learner, 'export');
     return {
       result: {
         file: await encodeModelFile(record),

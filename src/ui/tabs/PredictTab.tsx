@@ -3,6 +3,7 @@ import type { Prediction } from '../../protocol';
 import { humanLabel } from '../../ml/topk';
 import { useBridge, useStudioState } from '../studio';
 import { DropZone } from '../DropZone';
+import { downloadBlob } from '../data/files';
 
 interface Outcome {
   name: string;
@@ -66,12 +67,7 @@ export function PredictTab() {
   const exportModel = async () => {
     try {
       const { file, fileName } = await bridge.request('exportModel', {});
-      const url = URL.createObjectURL(file);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = fileName;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      downloadBlob(fileName, file);
       setNotice({ text: `Exported ${fileName} (${(file.size / 1e6).toFixed(0)} MB).` });
     } catch (error) {
       setNotice({ text: (error as Error).message, error: true });

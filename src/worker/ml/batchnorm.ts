@@ -18,6 +18,24 @@ export function channelSum(t: tf.Tensor): tf.Tensor1D {
   return tf.tidy(() => tf.sum(tf.reshape(t, [rows, channels]), 0));
 }
 
+/** PyTorch/fast.ai running-average momentum (Keras's 0.99 is the same thing seen from the other side). */
+export const BN_MOMENTUM = 0.1;
+
+/** Moves running statistics towards a batch's (PyTorch convention: unbiased variance). */
+export function updateRunningAverages(
+  movingMean: tf.Variable,
+  movingVariance: tf.Variable,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  count: number,
+): void {
+  tf.tidy(() => {
+    const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
+    movingMean.assign(tf.add(tf.mul(movingMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+    movingVariance.assign(tf.add(tf.mul(movingVariance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+  });
+}
+
 export interface BatchStats {
   mean: tf.Tensor1D;
   /** Biased variance (what normalises the batch). */

@@ -2,7 +2,7 @@
 // Owning the forward pass lets us: train BatchNorm with a fast fused backward (batchnorm.ts), switch
 // BatchNorm between batch and running statistics, freeze layer groups, and cut the ImageNet top off.
 import * as tf from '@tensorflow/tfjs';
-import { batchNormInfer, batchNormTrain } from './batchnorm';
+import { batchNormInfer, batchNormTrain, updateRunningAverages } from './batchnorm';
 
 import type { KerasTopology } from './resnet-loader';
 
@@ -25,9 +25,6 @@ export interface BnParams {
   movingMean: tf.Variable;
   movingVariance: tf.Variable;
 }
-
-/** PyTorch/fast.ai running-average momentum (Keras's 0.99 is the same thing seen from the other side). */
-export const BN_MOMENTUM = 0.1;
 
 let graphCount = 0;
 
@@ -278,16 +275,10 @@ export class ResNetGraph {
   updateRunningStats(
     batchStats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>,
   ): void {
-    tf.tidy(() => {
-      for (const [name, { mean, variance, count }] of batchStats) {
-        const p = this.bns.get(name)!;
-        const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
-        p.movingMean.assign(tf.add(tf.mul(p.movingMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
-        p.movingVariance.assign(
-          tf.add(tf.mul(p.movingVariance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)),
-        );
-      }
-    });
+    for (const [name, { mean, variance, count }] of batchStats) {
+      const p = this.bns.get(name)!;
+      updateRunningAverages(p.movingMean, p.movingVariance, mean, variance, count);
+    }
   }
 
   /** fast.ai's layer groups for ResNet: 0 = stem, res2, res3; 1 = res4, res5. */

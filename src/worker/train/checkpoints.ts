@@ -27,7 +27,8 @@ async function floats(blob: Blob): Promise<Float32Array> {
   return new Float32Array(await blob.arrayBuffer());
 }
 
-export async function saveCheckpoint(learner: Learner, name: string): Promise<CheckpointInfo> {
+/** The learner's full state as a checkpoint record (in memory). */
+export async function checkpointRecord(learner: Learner, name: string): Promise<CheckpointRecord> {
   const tensors: CheckpointRecord['tensors'] = [];
   const named = learner.namedVariables();
   const slots = learner.optimizer.state();
@@ -40,7 +41,7 @@ export async function saveCheckpoint(learner: Learner, name: string): Promise<Ch
     }
   }
   const last = learner.history[learner.history.length - 1];
-  const record: CheckpointRecord = {
+  return {
     name,
     savedAt: Date.now(),
     stage: learner.stage,
@@ -52,8 +53,11 @@ export async function saveCheckpoint(learner: Learner, name: string): Promise<Ch
     tensors,
     optimizerStep: learner.optimizer.step,
   };
-  const db = await openStudioDb();
-  await db.put(STORES.checkpoints, record);
+}
+
+export async function saveCheckpoint(learner: Learner, name: string): Promise<CheckpointInfo> {
+  const record = await checkpointRecord(learner, name);
+  await (await openStudioDb()).put(STORES.checkpoints, record);
   return info(record);
 }
 

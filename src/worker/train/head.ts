@@ -1,8 +1,7 @@
 // fast.ai's head for cnn_learner: concat(max-pool, avg-pool) → BN(4096) → Dropout(0.25) →
 // Linear(512) → ReLU → BN(512) → Dropout(0.5) → Linear(classes). Kaiming-normal weights, zero biases.
 import * as tf from '@tensorflow/tfjs';
-import { batchNormInfer, batchNormTrain } from '../ml/batchnorm';
-import { BN_MOMENTUM } from '../ml/resnet-graph';
+import { batchNormInfer, batchNormTrain, updateRunningAverages } from '../ml/batchnorm';
 
 interface Bn {
   gamma: tf.Variable;
@@ -90,15 +89,8 @@ export class FastaiHead {
   }
 
   updateRunningStats(stats: [Bn, tf.Tensor1D, tf.Tensor1D, number][]): void {
-    tf.tidy(() => {
-      for (const [b, mean, variance, count] of stats) {
-        const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
-        b.movingMean.assign(tf.add(tf.mul(b.movingMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
-        b.movingVariance.assign(
-          tf.add(tf.mul(b.movingVariance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)),
-        );
-      }
-    });
+    for (const [b, mean, variance, count] of stats)
+      updateRunningAverages(b.movingMean, b.movingVariance, mean, variance, count);
     for (const [, mean, variance] of stats) tf.dispose([mean, variance]);
   }
 

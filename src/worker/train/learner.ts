@@ -163,18 +163,25 @@ export class Learner {
     return loss;
   }
 
+  /** Batches per epoch: fast.ai drops the last partial training batch (and never trains on 1 image). */
+  private batchesPerEpoch(): number {
+    const { batchSize } = this.config;
+    if (batchSize < 2) return 0;
+    const n = this.data.train.length;
+    const full = Math.floor(n / batchSize);
+    const rest = n % batchSize;
+    if (full === 0) return rest >= 2 ? 1 : 0;
+    return full;
+  }
+
   /** The training set as batches for one epoch: shuffled, last partial batch dropped (fast.ai). */
-  private epochBatches(epoch: number): { examples: Example[]; rows: number[] }[] {
+  private epochBatches(): { examples: Example[]; rows: number[] }[] {
     const order = shuffle(
       this.data.train.map((e, i) => ({ e, i })),
       this.random,
     );
-    const all = batches(order, this.config.batchSize);
-    const usable =
-      all.length > 1 && all[all.length - 1].length < this.config.batchSize ? all.slice(0, -1) : all;
-    void epoch;
-    return usable
-      .filter((b) => b.length >= 2)
+    return batches(order, this.config.batchSize)
+      .slice(0, this.batchesPerEpoch())
       .map((b) => ({ examples: b.map((x) => x.e), rows: b.map((x) => x.i) }));
   }
 
@@ -215,7 +222,7 @@ export class Learner {
   ): Promise<EpochRow[]> {
     const peaks = groupRates(parseLearningRate(maxLrText), 3);
     this.cancelRequested = false;
-    const perEpoch = this.epochBatches(0).length;
+    const perEpoch = this.batchesPerEpoch();
     if (!perEpoch)
       throw new Error('Too few training images for one batch: add images or lower the batch size.');
     const total = epochs * perEpoch;
@@ -225,7 +232,7 @@ export class Learner {
     for (let epoch = 0; epoch < epochs; epoch++) {
       const t0 = Date.now();
       const smooth = new SmoothLoss();
-      const plan = this.epochBatches(epoch);
+      const plan = this.epochBatches();
       let next: Promise<RawBatch> | null = null;
       for (let b = 0; b < plan.length; b++) {
         this.throwIfCancelled();
@@ -336,7 +343,7 @@ export class Learner {
       let best = Infinity;
       let epoch = 0;
       outer: while (lrs.length < LR_FIND.iterations) {
-        for (const batch of this.epochBatches(epoch)) {
+        for (const batch of this.epochBatches()) {
           this.throwIfCancelled();
           const lr = lrFindRate(lrs.length);
           const loss = await this.trainBatch(batch, epoch, null, [lr, lr, lr], 0.9);
