@@ -1,8 +1,17 @@
 // Shared by the benchmarks: serve the app, drive it in headless Chromium, print and save tables.
 import { chromium } from '@playwright/test';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, chromiumEnv, findChromium } from '../scripts/chromium.mjs';
 
@@ -72,4 +81,77 @@ export function parseArgs(argv, defaults) {
     } else options._.push(arg);
   }
   return options;
+}
+
+const IMAGE_TYPES = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+};
+
+/**
+ * Serves a folder of class subfolders on a local port with CORS, and builds one urls_<class>.csv
+ * per subfolder pointing at it: the user's workflow, with a local "internet".
+ */
+export async function serveFolder(folder) {
+  const root = resolve(folder);
+  const classes = readdirSync(root)
+    .filter((d) => statSync(join(root, d)).isDirectory() && d !== 'urls')
+    .sort();
+  const server = createServer((req, res) => {
+    const path = join(root, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    if (!path.startsWith(root) || !statSync(path, { throwIfNoEntry: false })?.isFile()) {
+      res.statusCode = 404;
+      return res.end();
+    }
+    res.setHeader('Content-Type', IMAGE_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream');
+    createReadStream(path).pipe(res);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const csvs = classes.map((c) => {
+    const files = readdirSync(join(root, c)).filter((f) => IMAGE_TYPES[extname(f).toLowerCase()]);
+    return {
+      name: `urls_${c}.csv`,
+      mimeType: 'text/csv',
+      buffer: Buffer.from(files.map((f) => `${origin}/${c}/${encodeURIComponent(f)}`).join('\n')),
+      count: files.length,
+    };
+  });
+  return {
+    root,
+    origin,
+    classes,
+    csvs,
+    total: csvs.reduce((n, c) => n + c.count, 0),
+    close: () => server.close(),
+  };
+}
+
+/** Drops the served folder's CSVs on the Data tab and downloads them; resolves when stored. */
+export async function ingestFolder(page, served, options) {
+  await page.getByRole('tab', { name: 'Data' }).click();
+  await page
+    .getByTestId('data-files')
+    .setInputFiles(served.csvs.map((c) => ({ name: c.name, mimeType: c.mimeType, buffer: c.buffer })));
+  await page.getByTestId('pending').getByText('Settings', { exact: true }).click();
+  await page.getByLabel('Parallel requests').fill(options.parallel);
+  await page.getByLabel('Longest side (px)').fill(options['max-size']);
+  await page.getByLabel('Max images per class').fill(options['max-per-class']);
+  const t0 = Date.now();
+  await page.getByRole('button', { name: /^Download \d+ images$/ }).click();
+  await page.waitForSelector('[data-testid=ingest-progress][data-running=false]', { timeout: 1_800_000 });
+  const seconds = (Date.now() - t0) / 1000;
+  const stored = await page.evaluate(async () => {
+    const db = await new Promise(
+      (ok) => (indexedDB.open('deep-art-studio').onsuccess = (e) => ok(e.target.result)),
+    );
+    return new Promise(
+      (ok) => (db.transaction('images').objectStore('images').count().onsuccess = (e) => ok(e.target.result)),
+    );
+  });
+  return { seconds, stored };
 }

@@ -1,4 +1,4 @@
-// npm run bench:speed [-- --backends wasm,webgl --sizes 128,224 --batch 16 --steps 3]
+// npm run bench:speed [-- --backends wasm,webgl --sizes 128,224 --modes inference,train --batch 16 --steps 3 --profile]
 // Inference and full fine-tuning images/s per available backend, and PyTorch's on the same CPU
 // and the same generated inputs, measured in the same run so the ratios are comparable.
 import { execFileSync } from 'node:child_process';
@@ -8,12 +8,14 @@ import { launchBrowser, openApp, parseArgs, printTable, request, saveJson, start
 const options = parseArgs(process.argv.slice(2), {
   backends: 'webgpu,webgl,wasm,cpu',
   sizes: '128,224',
+  modes: 'inference,train',
   batch: '16',
   steps: '3',
   // A training step estimated to take longer than this is skipped (cpu, software WebGPU).
   'max-train-step': '240',
 });
 const sizes = options.sizes.split(',').map(Number);
+const modes = options.modes.split(',');
 const batch = Number(options.batch);
 const steps = Number(options.steps);
 // wasm32 addresses 4 GB: accumulate gradients over micro-batches that fit.
@@ -57,6 +59,7 @@ async function measureBackend(browser, url, backend, rows) {
       steps: inference.stepSeconds.length,
     });
     console.log(`  inference ${size}px: ${inference.imagesPerSecond.toFixed(2)} img/s`);
+    if (!modes.includes('train')) continue;
     // Training costs about 3× inference; skip what would take hours.
     const estimate = (3 * batch) / inference.imagesPerSecond;
     if (estimate > Number(options['max-train-step'])) {
@@ -81,7 +84,10 @@ async function measureBackend(browser, url, backend, rows) {
         steps,
         warmup: 1,
         budgetSeconds: 120,
+        profile: options.profile === 'true',
       });
+      for (const k of train.topKernels ?? [])
+        console.log(`    ${k.name.padEnd(24)} ${k.ms.toFixed(0).padStart(7)} ms  ${k.calls} calls`);
       rows.push({
         engine: `tfjs-${backend}`,
         mode: 'train',

@@ -6,8 +6,11 @@ import { WorkerBridge } from './ui/bridge';
 import { StudioContext } from './ui/studio';
 import './ui/styles.css';
 
-const requested = new URLSearchParams(location.search).get('backend');
-const bridge = WorkerBridge.create();
+const params = new URLSearchParams(location.search);
+const requested = params.get('backend');
+// ?stallSeconds= shortens the stuck-engine watchdog (tests, or a user who knows their machine).
+const stallSeconds = Number(params.get('stallSeconds')) || undefined;
+const bridge = WorkerBridge.create(stallSeconds);
 bridge.init({
   backend: isBackendName(requested) ? requested : undefined,
   modelUrl: `${import.meta.env.BASE_URL}models/resnet50/model.json`,

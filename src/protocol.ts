@@ -116,6 +116,8 @@ export interface TrainConfig {
   /** fast: the frozen body runs once per image (× variants) and the head trains on cached features. */
   frozenMode: 'fast' | 'faithful';
   variants: number;
+  /** Images per forward/backward pass (gradients summed to the batch); 0 or absent: automatic. */
+  imagesPerPass?: number;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -130,6 +132,8 @@ export interface DatasetInfo {
   classes: string[];
   train: number;
   valid: number;
+  /** Images per forward/backward pass on this device (the batch is computed in such passes). */
+  imagesPerPass: number;
 }
 
 export interface EpochRow {
@@ -152,6 +156,10 @@ export interface TrainProgress {
   lr?: number;
   loss?: number;
   startedAt: number;
+  /** Something the user should know about this job (e.g. memory limits lowered it). */
+  notice?: string;
+  /** The training pass shape, so a stalled pass can be remembered as too large for this device. */
+  pass?: { size: number; imagesPerPass: number };
 }
 
 export interface LrFindResult {
@@ -178,6 +186,9 @@ export interface CheckpointInfo {
   errorRate: number | null;
   classes: string[];
   history: EpochRow[];
+  /** After a load: the settings and dataset the restored learner trains with. */
+  config?: TrainConfig;
+  dataset?: DatasetInfo;
 }
 
 /** Request name → arguments and result. Add a request here and both sides are type-checked. */
@@ -223,6 +234,8 @@ export interface RequestMap {
   loadCheckpoint: { args: { name: string }; result: CheckpointInfo };
   listCheckpoints: { args: Record<string, never>; result: CheckpointInfo[] };
   deleteCheckpoint: { args: { name: string }; result: boolean };
+  /** Really loses the GPU device (WebGPU destroy / WebGL lose_context): exercises recovery. */
+  simulateDeviceLoss: { args: Record<string, never>; result: boolean };
   /** Class probabilities of the trained classifier for an image (tta: centre, flip, 4 corners). */
   classify: { args: { image: Blob; tta?: boolean }; result: { classes: string[]; probabilities: number[] } };
   /** fast.ai's ImageCleaner loop: rebuild the dataset (after cleaning), load a checkpoint, fit again. */

@@ -1,5 +1,6 @@
 // The IndexedDB schema: store names in one table, records typed, migrations written as code.
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { TrainConfig } from '../protocol';
 
 export const DB_NAME = 'deep-art-studio';
 
@@ -59,6 +60,8 @@ export interface CheckpointRecord {
   size: number;
   errorRate: number | null;
   history: unknown[];
+  /** The training settings (absent in checkpoints saved before it was stored). */
+  config?: TrainConfig;
   /** Variables by stable name; Adam moments as `<name>#m` / `<name>#v`. Blobs: the browser keeps
    * them as files, so a 300 MB checkpoint does not have to fit in one in-memory value. */
   tensors: { name: string; shape: number[]; data: Blob }[];

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { StatusBar } from './StatusBar';
+import { useStudioState } from './studio';
 import { DataTab } from './data/DataTab';
 import { InterpretTab } from './interpret/InterpretTab';
 import { PredictTab } from './tabs/PredictTab';
@@ -15,6 +16,7 @@ type TabId = (typeof TABS)[number]['id'];
 
 export function App() {
   const [active, setActive] = useState<TabId>('predict');
+  const { engine } = useStudioState();
   return (
     <div className="app">
       <header className="app-header">
@@ -47,7 +49,8 @@ export function App() {
             hidden={active !== id}
             className="panel"
           >
-            <Component />
+            {/* A restarted engine has no learner: every view starts fresh with it. */}
+            <Component key={engine} />
           </section>
         ))}
       </main>

@@ -1,5 +1,5 @@
 import type { ModelState } from '../protocol';
-import { useStudioState } from './studio';
+import { useBridge, useStudioState } from './studio';
 
 function modelText(state: ModelState): string {
   switch (state.kind) {
@@ -17,6 +17,7 @@ function modelText(state: ModelState): string {
 }
 
 export function StatusBar() {
+  const bridge = useBridge();
   const { device, model, fatal } = useStudioState();
   return (
     <footer className="status-bar" data-testid="status-bar" data-model-state={model.kind}>
@@ -37,8 +38,11 @@ export function StatusBar() {
         </span>
       )}
       {fatal && (
-        <span className="error" role="alert">
-          {fatal}
+        <span className="error" role="alert" data-testid="fatal">
+          {fatal}{' '}
+          <button type="button" onClick={() => bridge.restart()}>
+            Restart engine
+          </button>
         </span>
       )}
     </footer>

@@ -13,6 +13,7 @@ import {
   type WorkerEvent,
   type Command,
 } from '../protocol';
+import { rememberOutOfMemory } from '../data/memory-limits';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -30,10 +31,25 @@ export interface BridgeSnapshot {
   batchLosses: { iteration: number; loss: number }[];
   /** Bumped whenever the worker changed the stored dataset. */
   datasetVersion: number;
+  /** Bumped on every engine restart: views keyed by it start fresh. */
+  engine: number;
+  /** The last adaptation the worker reported (e.g. fewer images per pass after running out of memory). */
+  notice: string | null;
+}
+
+/** Requests that run a training job: a stall in one of them means the engine is stuck. */
+const JOBS: ReadonlySet<RequestName> = new Set(['fit', 'lrFind', 'retrain']);
+
+interface Job {
+  lastEventAt: number;
+  /** Time between the last two progress events: how long one step takes here. */
+  stepMs: number;
+  pass?: TrainProgress['pass'];
 }
 
 export class WorkerBridge {
-  private readonly worker: Worker;
+  private worker: Worker;
+  private initOptions: InitOptions | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<() => void>();
@@ -46,27 +62,69 @@ export class WorkerBridge {
     epochs: [],
     batchLosses: [],
     datasetVersion: 0,
+    engine: 0,
+    notice: null,
   };
 
-  constructor(worker: Worker) {
-    this.worker = worker;
-    worker.addEventListener('message', (event: MessageEvent<unknown>) => {
-      if (isWorkerEvent(event.data)) this.receive(event.data);
-    });
-    worker.addEventListener('error', (event) => {
-      this.update({ fatal: `The ML worker crashed: ${event.message || 'unknown error'}` });
-      this.rejectAll('The ML worker crashed.');
-    });
+  private job: Job | null = null;
+
+  /**
+   * @param stallSeconds a training job with no progress for this long (or 10 steps' time, if more)
+   * is declared stuck: multi-threaded wasm hangs, rather than failing, when its 4 GB heap runs out.
+   */
+  constructor(
+    private readonly createWorker: () => Worker,
+    private readonly stallSeconds = 180,
+  ) {
+    this.worker = this.attach(createWorker());
+    setInterval(() => void this.checkStall(), 2_000);
   }
 
-  static create(): WorkerBridge {
+  static create(stallSeconds?: number): WorkerBridge {
     return new WorkerBridge(
-      new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: 'ml-worker' }),
+      () =>
+        new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: 'ml-worker' }),
+      stallSeconds,
     );
   }
 
+  private attach(worker: Worker): Worker {
+    worker.addEventListener('message', (event: MessageEvent<unknown>) => {
+      if (worker === this.worker && isWorkerEvent(event.data)) this.receive(event.data);
+    });
+    worker.addEventListener('error', (event) => {
+      if (worker !== this.worker) return;
+      this.update({ fatal: `The ML worker crashed: ${event.message || 'unknown error'}` });
+      this.rejectAll('The ML worker crashed.');
+    });
+    return worker;
+  }
+
   init(options: InitOptions): void {
+    this.initOptions = options;
     this.send({ type: 'init', options });
+  }
+
+  /**
+   * A fresh worker after the engine failed (out of memory on wasm, lost GPU device): the data and
+   * checkpoints live in IndexedDB, so nothing is lost; views keyed by `engine` start over.
+   */
+  restart(): void {
+    this.job = null;
+    this.worker.terminate();
+    this.rejectAll('The engine was restarted.');
+    this.worker = this.attach(this.createWorker());
+    this.update({
+      device: null,
+      model: { kind: 'idle' },
+      fatal: null,
+      train: null,
+      epochs: [],
+      batchLosses: [],
+      notice: null,
+      engine: this.snapshot.engine + 1,
+    });
+    if (this.initOptions) this.init(this.initOptions);
   }
 
   request<K extends RequestName>(
@@ -75,10 +133,39 @@ export class WorkerBridge {
     transfer: Transferable[] = [],
   ): Promise<RequestResult<K>> {
     const id = this.nextId++;
-    return new Promise<RequestResult<K>>((resolve, reject) => {
+    const reply = new Promise<RequestResult<K>>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       this.send({ type: 'request', id, name, args } as Command, transfer);
     });
+    if (JOBS.has(name)) {
+      const job: Job = { lastEventAt: Date.now(), stepMs: 0 };
+      this.job = job;
+      const end = () => {
+        if (this.job === job) this.job = null;
+      };
+      reply.then(end, end);
+    }
+    return reply;
+  }
+
+  private async checkStall(): Promise<void> {
+    const job = this.job;
+    if (!job || this.snapshot.fatal) return;
+    const idleMs = Date.now() - job.lastEventAt;
+    if (idleMs < Math.max(this.stallSeconds * 1000, 10 * job.stepMs)) return;
+    this.job = null;
+    const backend = this.snapshot.device?.backend;
+    const lowered =
+      job.pass && backend
+        ? await rememberOutOfMemory(backend, job.pass.size, job.pass.imagesPerPass).catch(() => null)
+        : null;
+    const message =
+      `The engine stopped responding for ${Math.round(idleMs / 1000)} s during training: most likely ` +
+      `it ran out of memory${backend === 'wasm' ? ' (WebAssembly stalls instead of failing)' : ''}. ` +
+      `Restart the engine${lowered ? `; it will use ${lowered} images per pass` : ''}. ` +
+      'Your data and checkpoints are kept.';
+    this.update({ fatal: message });
+    this.rejectAll(message);
   }
 
   /** For useSyncExternalStore. */
@@ -125,6 +212,12 @@ export class WorkerBridge {
         break;
       case 'train': {
         const { progress } = event;
+        if (this.job) {
+          const now = Date.now();
+          if (progress.done > 0) this.job.stepMs = now - this.job.lastEventAt;
+          this.job.lastEventAt = now;
+          this.job.pass = progress.pass;
+        }
         const batchLosses =
           progress.phase === 'fit' && progress.loss !== undefined
             ? [
@@ -132,7 +225,7 @@ export class WorkerBridge {
                 { iteration: this.snapshot.batchLosses.length, loss: progress.loss },
               ]
             : this.snapshot.batchLosses;
-        this.update({ train: progress, batchLosses });
+        this.update({ train: progress, batchLosses, notice: progress.notice ?? this.snapshot.notice });
         break;
       }
       case 'dataset':

@@ -156,3 +156,54 @@ export async function initBackend(preferred?: BackendName): Promise<DeviceInfo> 
   }
   throw new Error('No TensorFlow.js backend could start in this browser.');
 }
+
+interface GpuDeviceLike {
+  lost: Promise<{ reason?: string; message?: string }>;
+  destroy(): void;
+}
+
+function webgpuDevice(): GpuDeviceLike | null {
+  const device = (tf.backend() as unknown as { device?: GpuDeviceLike }).device;
+  return device && 'lost' in device ? device : null;
+}
+
+interface GlLike {
+  canvas: EventTarget;
+  getExtension(name: 'WEBGL_lose_context'): { loseContext(): void } | null;
+}
+
+function webglContext(): GlLike | null {
+  return (tf.backend() as unknown as { gpgpu?: { gl?: GlLike } }).gpgpu?.gl ?? null;
+}
+
+/**
+ * Calls `onLost` when the GPU behind the active backend goes away (driver reset, GPU process
+ * crash, device destroyed): every tensor on it is gone, so the engine has to restart.
+ */
+export function watchDeviceLoss(onLost: (message: string) => void): void {
+  const device = tf.getBackend() === 'webgpu' ? webgpuDevice() : null;
+  if (device) {
+    void device.lost.then((info) =>
+      onLost(
+        `The GPU device was lost (${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''}).`,
+      ),
+    );
+  }
+  const gl = tf.getBackend() === 'webgl' ? webglContext() : null;
+  gl?.canvas.addEventListener('webglcontextlost', () => onLost('The WebGL context was lost.'));
+}
+
+/** Really loses the GPU device (destroy / WEBGL_lose_context), to exercise the recovery path. */
+export function loseDevice(): boolean {
+  if (tf.getBackend() === 'webgpu') {
+    const device = webgpuDevice();
+    device?.destroy();
+    return Boolean(device);
+  }
+  if (tf.getBackend() === 'webgl') {
+    const ext = webglContext()?.getExtension('WEBGL_lose_context');
+    ext?.loseContext();
+    return Boolean(ext);
+  }
+  throw new Error(`The ${tf.getBackend()} backend has no GPU device to lose.`);
+}

@@ -9,7 +9,7 @@ import {
   type RequestResult,
   type WorkerEvent,
 } from '../protocol';
-import { initBackend } from './backend';
+import { initBackend, loseDevice, watchDeviceLoss } from './backend';
 import { cancelIngest, importImages, runIngest } from './ingest/ingest';
 import { runBenchmark } from './bench';
 import { openStudioDb } from '../data/db';
@@ -17,7 +17,7 @@ import { decodeModelFile, encodeModelFile } from '../data/model-file';
 import { STORES } from '../data/schema';
 import { checkpointRecord, deleteCheckpoint, listCheckpoints, saveCheckpoint } from './train/checkpoints';
 import { TrainingSession } from './train/session';
-import { humanMessage } from './errors';
+import { EngineFailure, humanMessage, isEngineFailure } from './errors';
 import { classifyBlob, imagenetProbabilities, IMAGENET_SIZE } from './imagenet';
 import { ResNetGraph } from './ml/resnet-graph';
 import { httpModelFiles, loadResNet50WithTopology } from './ml/resnet-loader';
@@ -37,6 +37,7 @@ let loaded: Promise<Loaded> | null = null;
 async function init(options: InitOptions): Promise<Loaded> {
   const device = await initBackend(options.backend);
   emit({ type: 'device', device });
+  watchDeviceLoss(engineFailed);
   emit({ type: 'model', state: { kind: 'loading', fraction: 0 } });
   const [keras, labels] = await Promise.all([
     loadResNet50WithTopology(options.modelUrl, httpModelFiles, (fraction) =>
@@ -170,6 +171,9 @@ const handlers: { [K in RequestName]: Handler<K> } = {
     await (await openStudioDb()).put(STORES.checkpoints, record);
     return { result: await trainingSession(ctx).load(name) };
   },
+  async simulateDeviceLoss() {
+    return { result: loseDevice() };
+  },
   async memory() {
     const { numTensors, numBytes } = tf.memory();
     return { result: { numTensors, numBytes } };
@@ -206,6 +210,7 @@ async function handle(command: Command): Promise<void> {
   const { id, name, args } = command;
   try {
     if (!loaded) throw new Error('The worker has not been initialised.');
+    if (engineFailure) throw new EngineFailure(engineFailure);
     // Data requests do not need the model: they run while it is still loading.
     const ctx = MODEL_FREE.has(name) ? (undefined as unknown as Loaded) : await loaded;
     const handler = handlers[name] as Handler<typeof name>;
@@ -213,7 +218,16 @@ async function handle(command: Command): Promise<void> {
     emit({ type: 'reply', id, result }, transfer);
   } catch (error) {
     emit({ type: 'failed', id, message: humanMessage(error) });
+    if (isEngineFailure(error, tf.getBackend())) engineFailed(humanMessage(error));
   }
+}
+
+/** Set once the engine is unusable (see EngineFailure): every later request fails with it. */
+let engineFailure: string | null = null;
+function engineFailed(message: string): void {
+  if (engineFailure) return;
+  engineFailure = message;
+  emit({ type: 'fatal', message });
 }
 
 scope.addEventListener('message', (event: MessageEvent<unknown>) => {

@@ -17,7 +17,7 @@ type StepId = 'fit1' | 'save1' | 'unfreeze' | 'lrfind' | 'fit2' | 'save2';
 
 export function TrainTab() {
   const bridge = useBridge();
-  const { train, epochs, batchLosses, device } = useStudioState();
+  const { train, epochs, batchLosses, device, notice } = useStudioState();
   const [config, setConfig] = useState<TrainConfig>({
     ...DEFAULT_TRAIN_CONFIG,
     // Without a GPU the cached-feature frozen stage is the only practical one (see README).
@@ -124,6 +124,9 @@ export function TrainTab() {
     run('fit1', async () => {
       const info = await bridge.request('loadCheckpoint', { name });
       bridge.setHistory(info.history);
+      // The worker's learner now holds the checkpoint: the next Fit continues it (no re-prepare).
+      if (info.config) setConfig(info.config);
+      if (info.dataset && info.dataset.train > 0) setPrepared(info.dataset);
       return `Loaded "${name}" (${info.stage}).`;
     });
 
@@ -206,6 +209,18 @@ export function TrainTab() {
               ))}
             </select>
           </label>
+          <label title="Images per forward/backward pass; 0 = chosen from the device's memory">
+            Images per pass
+            <input
+              type="number"
+              min={0}
+              value={config.imagesPerPass ?? 0}
+              onChange={(e) => {
+                setConfig({ ...config, imagesPerPass: Number(e.target.value) });
+                setPrepared(null);
+              }}
+            />
+          </label>
           <label>
             Split seed
             <input
@@ -224,7 +239,10 @@ export function TrainTab() {
           {epochs.length > 0 &&
             ` Memory in use: ${(epochs[epochs.length - 1].bytes / 1e6).toFixed(0)} MB in ${epochs[epochs.length - 1].tensors} tensors.`}{' '}
           {prepared &&
-            `${prepared.classes.length} classes · ${prepared.train} train / ${prepared.valid} valid images.`}
+            `${prepared.classes.length} classes · ${prepared.train} train / ${prepared.valid} valid images` +
+              (prepared.imagesPerPass < config.batchSize
+                ? ` · each batch computed in passes of ${prepared.imagesPerPass} images (device memory).`
+                : '.')}
         </p>
       </details>
 
@@ -291,6 +309,11 @@ export function TrainTab() {
         </li>
       </ol>
 
+      {notice && (
+        <p className="notice" role="status" data-testid="train-notice">
+          {notice}
+        </p>
+      )}
       {message && (
         <p
           className={message.error ? 'error' : 'notice'}
@@ -307,7 +330,9 @@ export function TrainTab() {
               ? 'Computing body features'
               : train.phase === 'lr_find'
                 ? 'LR finder'
-                : 'Training'}
+                : train.phase === 'validate'
+                  ? 'Validating'
+                  : 'Training'}
           </span>
           <progress max={train.total} value={train.done} />
           <span>

@@ -50,6 +50,7 @@ export async function checkpointRecord(learner: Learner, name: string): Promise<
     size: learner.config.size,
     errorRate: last ? last.errorRate : null,
     history: learner.history,
+    config: learner.config,
     tensors,
     optimizerStep: learner.optimizer.step,
   };

@@ -8,9 +8,28 @@ import { caffePreprocess } from '../../ml/preprocess';
 import { seededRandom, shuffle } from '../../ml/random';
 import { groupRates, oneCycleAt, parseLearningRate, SmoothLoss } from '../../ml/schedule';
 import type { EpochRow, Interpretation, LrFindResult, TrainConfig, TrainProgress } from '../../protocol';
+import { rememberOutOfMemory } from '../../data/memory-limits';
+import { isOutOfMemory, splitIntoPasses } from '../../ml/batching';
+import { EngineFailure, isEngineFailure } from '../errors';
 import { disposeBatchStats, type ResNetGraph } from '../ml/resnet-graph';
 import { batches, batchTensor, decodeBatch, type Dataset, type Example, type RawBatch } from './data';
 import { concatPool, FastaiHead } from './head';
+
+function scaleGradients(grads: tf.NamedTensorMap, factor: number): tf.NamedTensorMap {
+  if (factor === 1) return grads;
+  const out = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, factor)]));
+  tf.dispose(grads);
+  return out;
+}
+
+/** sum + factor·grads, freeing both inputs. */
+function addGradients(sum: tf.NamedTensorMap, grads: tf.NamedTensorMap, factor: number): tf.NamedTensorMap {
+  const out = Object.fromEntries(
+    Object.entries(sum).map(([k, s]) => [k, tf.tidy(() => tf.add(s, tf.mul(grads[k], factor)))]),
+  );
+  tf.dispose([sum, grads]);
+  return out;
+}
 
 export class Cancelled extends Error {
   constructor() {
@@ -31,6 +50,10 @@ export class Learner {
   history: EpochRow[] = [];
   readonly head: FastaiHead;
   optimizer = new AdamW();
+  /** Images per forward/backward pass: the batch is computed in passes that fit the device. */
+  imagesPerPass: number;
+  /** Set when the job had to adapt (memory); reported with the next progress event. */
+  private notice: string | undefined;
   private cancelRequested = false;
   /** Pooled body features for the fast frozen mode; dropped whenever the body changes. */
   private cache: { train: tf.Tensor2D[]; valid: tf.Tensor2D } | null = null;
@@ -43,6 +66,7 @@ export class Learner {
     private readonly report: (progress: TrainProgress) => void,
   ) {
     this.head = new FastaiHead(4096, data.classes.length, config.seed);
+    this.imagesPerPass = config.batchSize;
     this.random = seededRandom(config.seed + 1);
   }
 
@@ -65,6 +89,11 @@ export class Learner {
 
   private get fastMode(): boolean {
     return this.frozen && this.config.frozenMode === 'fast';
+  }
+
+  /** What one body pass holds in memory (none in the fast frozen mode: the head trains on features). */
+  private passShape(): TrainProgress['pass'] {
+    return this.fastMode ? undefined : { size: this.config.size, imagesPerPass: this.imagesPerPass };
   }
 
   invalidateCache(): void {
@@ -125,8 +154,39 @@ export class Learner {
     throw new Cancelled();
   }
 
-  /** One optimisation step; returns the batch loss. */
+  /**
+   * One optimisation step; returns the batch loss. When the device runs out of memory the step is
+   * retried with half as many images per pass (remembered for this device and size); on wasm the
+   * engine is lost instead, and the limit is lowered for the restarted one.
+   */
   private async step(
+    input: tf.Tensor4D | tf.Tensor2D,
+    labels: number[],
+    lrs: number[],
+    beta1: number,
+  ): Promise<number> {
+    for (;;) {
+      try {
+        return await this.stepInPasses(input, labels, lrs, beta1);
+      } catch (error) {
+        if (!isOutOfMemory(error) || input.rank !== 4) throw error;
+        const failedAt = this.imagesPerPass;
+        const lowered = await rememberOutOfMemory(tf.getBackend(), this.config.size, failedAt);
+        const advice = `Out of memory with ${failedAt} images per pass at ${this.config.size} px`;
+        if (lowered === null || isEngineFailure(error, tf.getBackend())) {
+          throw new EngineFailure(
+            `${advice}. The engine must restart` +
+              (lowered ? `; it will use ${lowered} images per pass. ` : '. Lower the image size. ') +
+              'Your data and checkpoints are kept: resume from the last autosave.',
+          );
+        }
+        this.imagesPerPass = lowered;
+        this.notice = `${advice}: continuing with ${lowered} (same batch size, gradients summed).`;
+      }
+    }
+  }
+
+  private async stepInPasses(
     input: tf.Tensor4D | tf.Tensor2D,
     labels: number[],
     lrs: number[],
@@ -134,33 +194,65 @@ export class Learner {
   ): Promise<number> {
     const groups = this.groups();
     const vars = groups.flat();
+    const n = labels.length;
+    // Cached features are small: only body passes need splitting.
+    const passes = input.rank === 4 ? splitIntoPasses(n, this.imagesPerPass) : [n];
+    let summed: tf.NamedTensorMap | null = null;
+    const losses: { value: tf.Scalar; weight: number }[] = [];
+    let start = 0;
+    try {
+      for (const size of passes) {
+        const pass = this.gradients(input, labels, start, size, vars);
+        losses.push({ value: pass.value, weight: size / n });
+        summed = summed ? addGradients(summed, pass.grads, size / n) : scaleGradients(pass.grads, size / n);
+        start += size;
+      }
+      this.optimizer.apply(groups, lrs, beta1, summed!);
+      // Read back after the update is queued, so a GPU never idles waiting for the loss.
+      let loss = 0;
+      for (const { value, weight } of losses) loss += (await value.data())[0] * weight;
+      return loss;
+    } finally {
+      if (summed) tf.dispose(summed);
+      tf.dispose(losses.map((l) => l.value));
+    }
+  }
+
+  /** Loss and gradients of one pass over input[start, start + size); BatchNorm statistics updated. */
+  private gradients(
+    input: tf.Tensor4D | tf.Tensor2D,
+    labels: number[],
+    start: number,
+    size: number,
+    vars: tf.Variable[],
+  ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
     let bodyStats: ReturnType<ResNetGraph['forward']>['batchStats'] | null = null;
     let headStats: ReturnType<FastaiHead['forward']>['stats'] = [];
     const { value, grads } = tf.variableGrads(() => {
+      const part = size === labels.length ? input : tf.slice(input, start, size);
       let pooled: tf.Tensor2D;
-      if (input.rank === 4) {
-        const f = this.body.forward(caffePreprocess(input as tf.Tensor4D), {
+      if (part.rank === 4) {
+        const f = this.body.forward(caffePreprocess(part as tf.Tensor4D), {
           training: true,
           until: this.body.bodyOutput,
         });
         bodyStats = f.batchStats;
         pooled = concatPool(f.output as tf.Tensor4D);
-      } else pooled = input as tf.Tensor2D;
+      } else pooled = part as tf.Tensor2D;
       const h = this.head.forward(pooled, true);
       headStats = h.stats;
-      const target = tf.oneHot(tf.tensor1d(labels, 'int32'), this.data.classes.length);
+      const target = tf.oneHot(
+        tf.tensor1d(labels.slice(start, start + size), 'int32'),
+        this.data.classes.length,
+      );
       return tf.losses.softmaxCrossEntropy(target, h.logits) as tf.Scalar;
     }, vars);
-    this.optimizer.apply(groups, lrs, beta1, grads);
-    tf.dispose(grads);
     if (bodyStats) {
       this.body.updateRunningStats(bodyStats);
       disposeBatchStats(bodyStats);
     }
     this.head.updateRunningStats(headStats);
-    const loss = (await value.data())[0];
-    value.dispose();
-    return loss;
+    return { value, grads };
   }
 
   /** Batches per epoch: fast.ai drops the last partial training batch (and never trains on 1 image). */
@@ -229,6 +321,7 @@ export class Learner {
     const rows: EpochRow[] = [];
     const startedAt = Date.now();
     let iteration = 0;
+    this.report({ phase: 'fit', done: 0, total, startedAt, pass: this.passShape() });
     for (let epoch = 0; epoch < epochs; epoch++) {
       const t0 = Date.now();
       const smooth = new SmoothLoss();
@@ -252,7 +345,16 @@ export class Learner {
         );
         smooth.add(loss);
         iteration++;
-        this.report({ phase: 'fit', done: iteration, total, lr: schedule[2].lr, loss, startedAt });
+        this.report({
+          phase: 'fit',
+          done: iteration,
+          total,
+          lr: schedule[2].lr,
+          loss,
+          startedAt,
+          notice: this.notice,
+          pass: this.passShape(),
+        });
       }
       const evaluation = await this.evaluate();
       const errors = errorRate(
@@ -282,6 +384,7 @@ export class Learner {
     const valid = this.data.valid;
     const out: Evaluation = { loss: 0, losses: [], predicted: [], actualProbability: [], probabilities: [] };
     const cache = this.fastMode ? await this.ensureCache() : null;
+    const startedAt = Date.now();
     let offset = 0;
     for (const chunk of batches(valid, this.config.batchSize)) {
       let pooled: tf.Tensor2D;
@@ -305,6 +408,7 @@ export class Learner {
         out.probabilities.push(row);
       });
       offset += chunk.length;
+      this.report({ phase: 'validate', done: offset, total: valid.length, startedAt });
     }
     out.loss = out.losses.reduce((a, b) => a + b, 0) / Math.max(1, out.losses.length);
     return out;
@@ -338,6 +442,7 @@ export class Learner {
     const lrs: number[] = [];
     const losses: number[] = [];
     const startedAt = Date.now();
+    this.report({ phase: 'lr_find', done: 0, total: LR_FIND.iterations, startedAt, pass: this.passShape() });
     try {
       const smooth = new SmoothLoss();
       let best = Infinity;
@@ -357,6 +462,8 @@ export class Learner {
             lr,
             loss: smoothed,
             startedAt,
+            notice: this.notice,
+            pass: this.passShape(),
           });
           if (shouldStop(smoothed, best)) break outer;
           best = Math.min(best, smoothed);

@@ -11,8 +11,10 @@ import {
   type TrainProgress,
 } from '../../protocol';
 import type { ResNetGraph } from '../ml/resnet-graph';
+import type { CheckpointRecord } from '../../data/schema';
 import { AUTOSAVE, readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoints';
-import { loadDataset } from './data';
+import { loadDataset, type Dataset } from './data';
+import { imagesPerPass } from '../../data/memory-limits';
 import { Learner } from './learner';
 
 export class TrainingSession {
@@ -35,12 +37,31 @@ export class TrainingSession {
     for (const [k, v] of named) tf.tidy(() => v.assign(tf.tensor(this.pretrained!.get(k)!, v.shape)));
   }
 
+  /** The one place learners are made: every one gets the device's images-per-pass limit. */
+  private async newLearner(data: Dataset, config: TrainConfig): Promise<Learner> {
+    this.learner?.dispose();
+    this.learner = null;
+    const learner = new Learner(this.body, data, config, this.onProgress);
+    learner.imagesPerPass = await imagesPerPass(
+      tf.getBackend(),
+      config.size,
+      config.batchSize,
+      config.imagesPerPass,
+    );
+    this.learner = learner;
+    return learner;
+  }
+
   async prepare(config: TrainConfig): Promise<DatasetInfo> {
     const data = await loadDataset(await openStudioDb(), config.seed);
     await this.resetBody();
-    this.learner?.dispose();
-    this.learner = new Learner(this.body, data, config, this.onProgress);
-    return { classes: data.classes, train: data.train.length, valid: data.valid.length };
+    const learner = await this.newLearner(data, config);
+    return {
+      classes: data.classes,
+      train: data.train.length,
+      valid: data.valid.length,
+      imagesPerPass: learner.imagesPerPass,
+    };
   }
 
   require(): Learner {
@@ -51,9 +72,9 @@ export class TrainingSession {
   async fit(epochs: number, maxLr: string): Promise<EpochRow[]> {
     const learner = this.require();
     return learner.fitOneCycle(epochs, maxLr, async (row) => {
-      this.onEpoch(row);
-      // A reload or crash now loses at most the epoch in progress.
+      // Saved before the row is shown: once the user sees an epoch, a reload or crash keeps it.
       await saveCheckpoint(learner, AUTOSAVE);
+      this.onEpoch(row);
     });
   }
 
@@ -66,10 +87,8 @@ export class TrainingSession {
         `The dataset's classes no longer match "${checkpoint}": train from the Train tab instead.`,
       );
     }
-    const config = this.learner?.config ?? { ...DEFAULT_TRAIN_CONFIG, size: record.size, seed: record.seed };
-    this.learner?.dispose();
-    this.learner = new Learner(this.body, data, config, this.onProgress);
-    await restoreCheckpoint(this.learner, record);
+    const config = this.learner?.config ?? configOf(record);
+    await restoreCheckpoint(await this.newLearner(data, config), record);
     return this.fit(epochs, maxLr);
   }
 
@@ -84,14 +103,22 @@ export class TrainingSession {
         data = null; // no dataset here: a model to predict with is still useful
       }
       const matches = data && data.classes.join('\n') === record.classes.join('\n');
-      this.learner?.dispose();
-      this.learner = new Learner(
-        this.body,
+      await this.newLearner(
         matches ? data! : { classes: record.classes, train: [], valid: [] },
-        { ...DEFAULT_TRAIN_CONFIG, size: record.size, seed: record.seed },
-        this.onProgress,
+        configOf(record),
       );
     }
-    return await restoreCheckpoint(this.learner!, record);
+    const learner = this.learner!;
+    const info = await restoreCheckpoint(learner, record);
+    const { classes, train, valid } = learner.data;
+    return {
+      ...info,
+      config: learner.config,
+      dataset: { classes, train: train.length, valid: valid.length, imagesPerPass: learner.imagesPerPass },
+    };
   }
+}
+
+function configOf(record: CheckpointRecord): TrainConfig {
+  return record.config ?? { ...DEFAULT_TRAIN_CONFIG, size: record.size, seed: record.seed };
 }

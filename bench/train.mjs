@@ -1,0 +1,189 @@
+// npm run bench:train -- <folder with class subfolders> [--size 128] [--epochs1 4] [--epochs2 2]
+//   [--backend wasm] [--frozen fast|faithful] [--batch 16] [--lr-find true|false]
+// The whole lesson-1 recipe on the real app in headless Chromium: ingest the folder through the Data
+// tab, then fit frozen → save → unfreeze → lr_find → fit(slice) in the worker; per-phase wall time,
+// images/s and error rate, next to the PyTorch 1.13 reference measured on this machine.
+import {
+  ingestFolder,
+  launchBrowser,
+  openApp,
+  parseArgs,
+  printTable,
+  request,
+  saveJson,
+  serveFolder,
+  startApp,
+} from './lib.mjs';
+
+const options = parseArgs(process.argv.slice(2), {
+  size: '128',
+  epochs1: '4',
+  epochs2: '2',
+  backend: 'wasm',
+  frozen: 'fast',
+  batch: '16',
+  lr1: '3e-3',
+  lr2: 'slice(1e-5,1e-3)',
+  'lr-find': 'true',
+  parallel: '8',
+  'max-size': '500',
+  'max-per-class': '300',
+});
+const folder = options._[0];
+if (!folder) {
+  console.error('usage: npm run bench:train -- <folder with one subfolder per class> [--size 128] …');
+  process.exit(2);
+}
+
+/**
+ * The same recipe in PyTorch 1.13 on this machine (2 threads, batch 16, seeded 80/20 split, size
+ * 128, 4 frozen + 2 unfrozen epochs): from the issue that specified this benchmark.
+ */
+const PYTORCH_REFERENCE = {
+  errorRate: 0.479,
+  totalSeconds: 693,
+  frozenEpochSeconds: 97,
+  unfrozenEpochSeconds: 150,
+};
+
+const size = Number(options.size);
+const config = {
+  size,
+  batchSize: Number(options.batch),
+  seed: 42,
+  frozenMode: options.frozen,
+  variants: 4,
+};
+
+/** Logs the worker's progress once a minute while a long request runs. */
+function watchProgress(page, label) {
+  const timer = setInterval(async () => {
+    const progress = await page.evaluate(() => window.__studio.getSnapshot().train).catch(() => null);
+    if (progress) {
+      const { phase, done, total, loss } = progress;
+      const lossText = loss === undefined ? '' : ` loss ${loss.toFixed(3)}`;
+      console.log(`  ${label}: ${phase} ${done}/${total}${lossText}`);
+    }
+  }, 60_000);
+  return () => clearInterval(timer);
+}
+
+async function timed(page, label, name, args) {
+  const stop = watchProgress(page, label);
+  const t0 = Date.now();
+  try {
+    const result = await request(page, name, args);
+    return { result, seconds: (Date.now() - t0) / 1000 };
+  } finally {
+    stop();
+  }
+}
+
+const served = await serveFolder(folder);
+console.log(`${served.classes.length} classes, ${served.total} images, served at ${served.origin}`);
+const app = await startApp(5291);
+const browser = await launchBrowser();
+const phases = [];
+let summary;
+try {
+  const { page, device } = await openApp(browser, app.url, options.backend);
+  if (device.backend !== options.backend)
+    throw new Error(`backend ${options.backend} is not available here (got ${device.backend})`);
+  console.log(`backend ${device.backend}: ${device.adapter}`);
+
+  const ingest = await ingestFolder(page, served, options);
+  phases.push({ phase: 'ingest', seconds: ingest.seconds, images: ingest.stored });
+  console.log(`ingest: ${ingest.stored} images in ${ingest.seconds.toFixed(1)} s`);
+
+  const prepare = await timed(page, 'prepare', 'trainPrepare', { config });
+  const info = prepare.result;
+  console.log(`split: ${info.train} train / ${info.valid} valid, ${info.classes.length} classes`);
+  const perEpoch = Math.floor(info.train / config.batchSize) * config.batchSize;
+
+  const fit = async (label, epochs, maxLr) => {
+    const run = await timed(page, label, 'fit', { epochs, maxLr });
+    for (const row of run.result)
+      console.log(
+        `  ${label} epoch ${row.epoch}: train_loss ${row.trainLoss.toFixed(4)} valid_loss ${row.validLoss.toFixed(4)} error_rate ${row.errorRate.toFixed(4)} ${row.seconds.toFixed(0)} s`,
+      );
+    const last = run.result[run.result.length - 1];
+    phases.push({
+      phase: label,
+      seconds: run.seconds,
+      images: epochs * (perEpoch + info.valid),
+      errorRate: last.errorRate,
+      epochs: run.result,
+    });
+    return last;
+  };
+
+  await fit(`fit frozen (${options.frozen})`, Number(options.epochs1), options.lr1);
+  const save = await timed(page, 'save', 'saveCheckpoint', { name: 'stage-1' });
+  phases.push({ phase: 'save stage-1', seconds: save.seconds });
+  await request(page, 'setFrozen', { frozen: false });
+  if (options['lr-find'] === 'true') {
+    const find = await timed(page, 'lr_find', 'lrFind', {});
+    const iterations = find.result.lrs.length;
+    phases.push({
+      phase: 'lr_find',
+      seconds: find.seconds,
+      images: iterations * config.batchSize,
+      note: `${iterations} it, suggestion ${find.result.suggestion?.steepest?.toExponential(1) ?? '–'}`,
+    });
+  }
+  const final = await fit('fit unfrozen', Number(options.epochs2), options.lr2);
+  summary = {
+    backend: device.backend,
+    adapter: device.adapter,
+    threads: device.threads,
+    classes: info.classes.length,
+    train: info.train,
+    valid: info.valid,
+    errorRate: final.errorRate,
+    accuracy: 1 - final.errorRate,
+  };
+} finally {
+  await browser.close();
+  await app.close();
+  served.close();
+}
+
+const reference = (phase) => {
+  if (phase.startsWith('fit frozen')) return PYTORCH_REFERENCE.frozenEpochSeconds * Number(options.epochs1);
+  if (phase === 'fit unfrozen') return PYTORCH_REFERENCE.unfrozenEpochSeconds * Number(options.epochs2);
+  return null;
+};
+const rows = phases.map((p) => {
+  const ref = size === 128 ? reference(p.phase) : null;
+  return {
+    phase: p.phase,
+    seconds: p.seconds.toFixed(1),
+    'img/s': p.images ? (p.images / p.seconds).toFixed(2) : '',
+    error_rate: p.errorRate?.toFixed(4) ?? '',
+    pytorch_s: ref ?? '',
+    'app/pytorch': ref ? `${(p.seconds / ref).toFixed(2)}×` : '',
+    note: p.note ?? '',
+  };
+});
+console.log(
+  `\nResNet50, size ${size}, batch ${config.batchSize}, ${summary.backend}, frozen mode ${options.frozen}, ` +
+    `${summary.train} train / ${summary.valid} valid images, ${summary.classes} classes\n`,
+);
+printTable(rows, ['phase', 'seconds', 'img/s', 'error_rate', 'pytorch_s', 'app/pytorch', 'note']);
+const trainingSeconds = phases
+  .filter((p) => p.phase.startsWith('fit'))
+  .reduce((sum, p) => sum + p.seconds, 0);
+console.log(
+  `\nfinal error_rate ${summary.errorRate.toFixed(4)} (accuracy ${(summary.accuracy * 100).toFixed(1)}%); ` +
+    `PyTorch reference ${PYTORCH_REFERENCE.errorRate} after ${PYTORCH_REFERENCE.totalSeconds} s; ` +
+    `app fit time ${trainingSeconds.toFixed(0)} s`,
+);
+saveJson('train', {
+  date: new Date().toISOString(),
+  folder: served.root,
+  options,
+  config,
+  summary,
+  phases,
+  pytorchReference: PYTORCH_REFERENCE,
+});

@@ -1,0 +1,133 @@
+// Jobs that end badly lose nothing: a reload mid-epoch resumes from the last autosave, Cancel stops
+// within one batch, running out of memory and losing the GPU end with a message and a restartable
+// engine that remembers the lower memory limit.
+import { test, expect, type Page } from '@playwright/test';
+import type { TrainProgress } from '../src/protocol';
+import { device, openApp, request } from './support/app';
+import { importGeneratedDataset } from './support/generated';
+
+async function progress(page: Page): Promise<TrainProgress | null> {
+  return page.evaluate(
+    () =>
+      (
+        window as unknown as { __studio: { getSnapshot(): { train: TrainProgress | null } } }
+      ).__studio.getSnapshot().train,
+  );
+}
+
+async function waitReady(page: Page): Promise<void> {
+  await expect(page.getByTestId('model-state')).toHaveText('ready', { timeout: 170_000 });
+}
+
+test('reload mid-epoch resumes from the last autosave; Cancel stops within one batch', async ({ page }) => {
+  test.setTimeout(480_000);
+  await openApp(page);
+  await importGeneratedDataset(page, 12);
+  await page.getByRole('tab', { name: 'Train' }).click();
+  const panel = page.getByRole('tabpanel', { name: 'Train' });
+  const rows = page.getByTestId('epoch-table').locator('tbody tr');
+  await panel.getByLabel('Image size').fill('64');
+  await panel.getByLabel('Batch size').fill('4');
+  await panel.getByLabel('Frozen stage').selectOption('faithful');
+  await panel.getByLabel('Frozen epochs', { exact: true }).fill('3');
+  await page.getByTestId('step-fit1').click();
+  await expect(rows).toHaveCount(1, { timeout: 180_000 });
+
+  // The page goes away in the middle of the second epoch (the worker with it).
+  await page.reload();
+  await waitReady(page);
+  await page.getByRole('tab', { name: 'Train' }).click();
+  const resume = page.getByTestId('resume');
+  await expect(resume).toContainText(/frozen, [12] epochs/);
+  const saved = Number((await resume.textContent())!.match(/frozen, (\d) epochs/)![1]);
+  console.log(`[recovery] reload after epoch ${saved}: autosave offered`);
+  await resume.getByRole('button', { name: 'Resume it' }).click();
+  await expect(page.getByTestId('train-message')).toContainText('Loaded "autosave"');
+  await expect(rows).toHaveCount(saved);
+  // Settings come back with the checkpoint.
+  await expect(panel.getByLabel('Frozen stage')).toHaveValue('faithful');
+  await expect(panel.getByLabel('Image size')).toHaveValue('64');
+
+  // Continuing trains the restored learner: the new row's epoch counts on from the saved ones.
+  await panel.getByLabel('Frozen epochs', { exact: true }).fill('1');
+  await page.getByTestId('step-fit1').click();
+  await expect(rows).toHaveCount(saved + 1, { timeout: 120_000 });
+  await expect(rows.nth(saved).locator('td').nth(1)).toHaveText(String(saved));
+  const settled = await request(page, 'memory', {});
+
+  // Cancel in the middle of an epoch: the job ends within one batch, the model stays usable.
+  await panel.getByLabel('Frozen epochs', { exact: true }).fill('2');
+  await page.getByTestId('step-fit1').click();
+  await expect.poll(async () => (await progress(page))?.done ?? 0, { timeout: 60_000 }).toBeGreaterThan(2);
+  const before = (await progress(page))!.done;
+  await page.getByTestId('train-progress').getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByTestId('train-message')).toHaveText('Cancelled.', { timeout: 30_000 });
+  const after = (await progress(page))!.done;
+  console.log(`[recovery] cancel requested at batch ${before}, stopped at ${after}`);
+  expect(after - before).toBeLessThanOrEqual(1);
+  expect((await request(page, 'memory', {})).numTensors).toBe(settled.numTensors);
+  await panel.getByLabel('Frozen epochs', { exact: true }).fill('1');
+  await page.getByTestId('step-fit1').click();
+  await expect(rows).toHaveCount(saved + 2, { timeout: 120_000 });
+  expect((await request(page, 'memory', {})).numTensors).toBe(settled.numTensors);
+});
+
+test('out of memory on wasm: a clear message, a restartable engine, fewer images per pass remembered', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  // Multi-threaded wasm hangs when its heap runs out: a short watchdog keeps the test quick.
+  await page.goto('/?backend=wasm&stallSeconds=20');
+  await waitReady(page);
+  expect((await device(page)).backend).toBe('wasm');
+  await importGeneratedDataset(page, 12);
+  await request(page, 'trainPrepare', {
+    config: { size: 32, batchSize: 8, seed: 42, frozenMode: 'fast', variants: 1 },
+  });
+  await request(page, 'fit', { epochs: 1, maxLr: '3e-3' });
+
+  // 29 images of 384 px in one pass need far more than wasm's 4 GB.
+  const huge = {
+    size: 384,
+    batchSize: 32,
+    seed: 42,
+    frozenMode: 'faithful',
+    variants: 1,
+    imagesPerPass: 32,
+  } as const;
+  expect((await request(page, 'trainPrepare', { config: { ...huge } })).imagesPerPass).toBe(32);
+  const failure = await request(page, 'fit', { epochs: 1, maxLr: '3e-3' }).then(
+    () => 'no error',
+    (error: Error) => error.message,
+  );
+  console.log(`[recovery] ${failure}`);
+  // Either the pass failed (an exception) or the watchdog caught it stalling: both say what to do.
+  expect(failure).toMatch(/Out of memory with 32 images per pass at 384 px|stopped responding/);
+  const fatal = page.getByTestId('fatal');
+  await expect(fatal).toContainText(/out of memory/i);
+  await expect(fatal).toContainText('it will use 16 images per pass');
+
+  await fatal.getByRole('button', { name: 'Restart engine' }).click();
+  await waitReady(page);
+  await expect(fatal).toHaveCount(0);
+  expect((await request(page, 'trainPrepare', { config: { ...huge } })).imagesPerPass).toBe(16);
+  const checkpoints = await request(page, 'listCheckpoints', {});
+  expect(checkpoints.map((c) => c.name)).toContain('autosave');
+  await page.getByRole('tab', { name: 'Train' }).click();
+  await expect(page.getByTestId('resume')).toBeVisible();
+});
+
+test('a lost GPU device ends with a message and the engine restarts on the GPU', async ({ page }) => {
+  test.setTimeout(400_000);
+  await openApp(page, 'webgpu');
+  const gpu = await device(page);
+  expect(gpu.backend, 'this Chromium must offer a WebGPU adapter (--enable-unsafe-webgpu)').toBe('webgpu');
+  expect(await request(page, 'simulateDeviceLoss', {})).toBe(true);
+  const fatal = page.getByTestId('fatal');
+  await expect(fatal).toContainText('The GPU device was lost (destroyed', { timeout: 30_000 });
+  await expect(request(page, 'memory', {})).rejects.toThrow(/GPU device was lost/);
+  await fatal.getByRole('button', { name: 'Restart engine' }).click();
+  await waitReady(page);
+  expect((await device(page)).backend).toBe('webgpu');
+  expect((await request(page, 'memory', {})).numTensors).toBeGreaterThan(0);
+});
