@@ -59,8 +59,15 @@ test('reload mid-epoch resumes from the last autosave; Cancel stops within one b
   await panel.getByLabel('Frozen epochs', { exact: true }).fill('2');
   await page.getByTestId('step-fit1').click();
   await expect.poll(async () => (await progress(page))?.done ?? 0, { timeout: 60_000 }).toBeGreaterThan(2);
-  const before = (await progress(page))!.done;
-  await page.getByTestId('train-progress').getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByTestId('train-progress').getByRole('button', { name: 'Cancel' })).toBeVisible();
+  // Read the progress and press Cancel in one turn of the page, so no batch ends in between.
+  const before = await page.evaluate(() => {
+    const studio = (window as unknown as { __studio: { getSnapshot(): { train: { done: number } } } })
+      .__studio;
+    const done = studio.getSnapshot().train.done;
+    document.querySelector<HTMLButtonElement>('[data-testid=train-progress] button')!.click();
+    return done;
+  });
   await expect(page.getByTestId('train-message')).toHaveText('Cancelled.', { timeout: 30_000 });
   const after = (await progress(page))!.done;
   console.log(`[recovery] cancel requested at batch ${before}, stopped at ${after}`);

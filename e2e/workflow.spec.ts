@@ -1,22 +1,24 @@
-// The whole recipe clicked through as a user would, on a tiny generated dataset at size 64.
+// The whole recipe clicked through as a user would, from dropped URL lists (served by a real local
+// host) to an exported classifier, on a tiny generated dataset at size 64.
 import { test, expect } from '@playwright/test';
 import { openApp } from './support/app';
-import { generatedImage, importGeneratedDataset } from './support/generated';
+import { generatedImage, servedGeneratedDataset } from './support/generated';
 
-async function storedCount(page: import('@playwright/test').Page): Promise<number> {
-  return page.evaluate(async () => {
+/** Images in the real IndexedDB dataset (of one class, or all). */
+async function storedCount(page: import('@playwright/test').Page, className?: string): Promise<number> {
+  return page.evaluate(async (className) => {
     const db = await new Promise<IDBDatabase>(
       (ok) =>
         (indexedDB.open('deep-art-studio').onsuccess = (e) => ok((e.target as IDBOpenDBRequest).result)),
     );
+    const store = db.transaction('images').objectStore('images');
+    const request = className === undefined ? store.count() : store.index('byClass').count(className);
     const n = await new Promise<number>(
-      (ok) =>
-        (db.transaction('images').objectStore('images').count().onsuccess = (e) =>
-          ok((e.target as IDBRequest<number>).result)),
+      (ok) => (request.onsuccess = (e) => ok((e.target as IDBRequest<number>).result)),
     );
     db.close();
     return n;
-  });
+  }, className);
 }
 
 test('data → fit frozen → save → LR find → unfreeze → fit → interpret → clean → predict, in the UI', async ({
@@ -24,14 +26,27 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
 }, testInfo) => {
   test.setTimeout(600_000);
   await openApp(page);
-  await importGeneratedDataset(page, 12);
   const shot = async (name: string) =>
     page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
 
-  await page.getByRole('tab', { name: 'Data' }).click();
-  await expect(page.locator('[data-testid=report] tr[data-class="reds"] td[data-col="stored"]')).toHaveText(
-    '12',
-  );
+  // The user's start: one urls_<class>.csv per class, dropped on the Data tab, downloaded.
+  const served = await servedGeneratedDataset(page, 12);
+  try {
+    await page.getByRole('tab', { name: 'Data' }).click();
+    await page.getByTestId('data-files').setInputFiles(served.csvs);
+    await expect(page.getByTestId('pending')).toContainText('urls_reds.csv');
+    await page.getByRole('button', { name: 'Download 36 images' }).click();
+    await expect(page.getByTestId('ingest-progress')).toHaveAttribute('data-running', 'false', {
+      timeout: 60_000,
+    });
+  } finally {
+    await served.host.close();
+  }
+  for (const className of ['reds', 'greens', 'blues'])
+    await expect(
+      page.locator(`[data-testid=report] tr[data-class="${className}"] td[data-col="stored"]`),
+    ).toHaveText('12');
+  expect(await storedCount(page)).toBe(36);
   await shot('data');
 
   await page.getByRole('tab', { name: 'Train' }).click();
@@ -84,6 +99,14 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   await page.getByTestId('top-loss').first().getByRole('button', { name: 'Delete' }).click();
   await expect(page.getByTestId('top-loss')).toHaveCount(6);
   expect(await storedCount(page)).toBe(before - 1);
+  // Walk one class instead of the top losses, and relabel an image there.
+  await page.getByLabel('Walk').selectOption({ label: 'class blues' });
+  await expect(page.getByTestId('class-image')).toHaveCount(9);
+  const blues = await storedCount(page, 'blues');
+  await page.getByTestId('class-image').first().getByLabel('Relabel as').selectOption('greens');
+  await expect.poll(() => storedCount(page, 'blues')).toBe(blues - 1);
+  expect(await storedCount(page)).toBe(before - 1);
+  await shot('clean');
   await page.getByTestId('retrain').click();
   await expect(page.getByTestId('retrain-message')).toContainText('Done: error_rate', { timeout: 120_000 });
   await page.reload();

@@ -1,17 +1,18 @@
 // Generated, learnable image classes (a dominant hue plus stripes), encoded by the browser itself.
 import type { Page } from '@playwright/test';
+import { startHost, type FixtureHost } from './fixture-server';
 
 export const CLASS_HUES: Record<string, number> = { reds: 0, greens: 120, blues: 230 };
 
-/** Stores `perClass` generated images per class through the app's own importImages request. */
-export async function importGeneratedDataset(
+/** `perClass` generated PNGs per class, drawn and encoded by the browser: path → bytes. */
+export async function generatedDatasetFiles(
   page: Page,
   perClass: number,
   size = 80,
-): Promise<{ stored: number }> {
-  return page.evaluate(
+): Promise<Map<string, Buffer>> {
+  const encoded = await page.evaluate(
     async ({ hues, perClass, size }) => {
-      const images: { className: string; path: string; file: Blob }[] = [];
+      const out: Record<string, string> = {};
       for (const [className, hue] of Object.entries(hues)) {
         for (let i = 0; i < perClass; i++) {
           const canvas = new OffscreenCanvas(size, size);
@@ -20,20 +21,68 @@ export async function importGeneratedDataset(
           ctx.fillRect(0, 0, size, size);
           ctx.fillStyle = `hsla(${(hue + 180) % 360}, 60%, 50%, 0.5)`;
           for (let s = 0; s < 3; s++) ctx.fillRect(((i + s * 13) % size) * 0.8, 0, size / 10, size);
-          images.push({
-            className,
-            path: `${className}/${i}.png`,
-            file: await canvas.convertToBlob({ type: 'image/png' }),
-          });
+          const bytes = new Uint8Array(
+            await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer(),
+          );
+          let binary = '';
+          for (const b of bytes) binary += String.fromCharCode(b);
+          out[`${className}/${i}.png`] = btoa(binary);
         }
       }
-      const studio = (
-        window as unknown as { __studio: { request(n: string, a: unknown): Promise<{ stored: number }> } }
-      ).__studio;
-      return studio.request('importImages', { images, maxSize: 500 });
+      return out;
     },
     { hues: CLASS_HUES, perClass, size },
   );
+  return new Map(Object.entries(encoded).map(([path, b64]) => [path, Buffer.from(b64, 'base64')]));
+}
+
+/** Stores `perClass` generated images per class through the app's own importImages request. */
+export async function importGeneratedDataset(
+  page: Page,
+  perClass: number,
+  size = 80,
+): Promise<{ stored: number }> {
+  const files = await generatedDatasetFiles(page, perClass, size);
+  const images = [...files].map(([path, bytes]) => ({ path, b64: bytes.toString('base64') }));
+  return page.evaluate(async (images) => {
+    const studio = (
+      window as unknown as { __studio: { request(n: string, a: unknown): Promise<{ stored: number }> } }
+    ).__studio;
+    return studio.request('importImages', {
+      images: images.map(({ path, b64 }) => ({
+        className: path.split('/')[0],
+        path,
+        file: new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: 'image/png' }),
+      })),
+      maxSize: 500,
+    });
+  }, images);
+}
+
+/**
+ * Serves the generated dataset from a real local HTTP host (with CORS) and returns one
+ * urls_<class>.csv per class: the user's workflow, with the test's own "internet".
+ */
+export async function servedGeneratedDataset(
+  page: Page,
+  perClass: number,
+): Promise<{ host: FixtureHost; csvs: { name: string; mimeType: string; buffer: Buffer }[] }> {
+  const files = await generatedDatasetFiles(page, perClass);
+  const host = await startHost(
+    new Map([...files].map(([path, body]) => [`/${path}`, { body, type: 'image/png' }])),
+    { cors: true },
+  );
+  const csvs = Object.keys(CLASS_HUES).map((className) => ({
+    name: `urls_${className}.csv`,
+    mimeType: 'text/csv',
+    buffer: Buffer.from(
+      [...files.keys()]
+        .filter((path) => path.startsWith(`${className}/`))
+        .map((path) => `${host.origin}/${path}`)
+        .join('\n'),
+    ),
+  }));
+  return { host, csvs };
 }
 
 /** One generated test image of a class, as PNG bytes. */

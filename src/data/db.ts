@@ -122,6 +122,11 @@ export async function listFailures(db: StudioDb, className?: string): Promise<Fa
     : db.getAllFromIndex(STORES.failures, 'byClass', className);
 }
 
+/** Ids of a class's stored images, from the index alone (no image data loaded). */
+export async function imageIdsOfClass(db: StudioDb, className: string): Promise<number[]> {
+  return db.getAllKeysFromIndex(STORES.images, 'byClass', className);
+}
+
 export async function deleteImage(db: StudioDb, id: number): Promise<void> {
   await db.delete(STORES.images, id);
 }

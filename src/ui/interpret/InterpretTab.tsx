@@ -1,37 +1,9 @@
-import { useEffect, useMemo, useState } from 'react';
-import { deleteImage, openStudioDb, relabelImage } from '../../data/db';
-import { STORES } from '../../data/schema';
-import { mostConfused, topLosses } from '../../ml/metrics';
+import { useMemo, useState } from 'react';
+import { mostConfused } from '../../ml/metrics';
 import type { Interpretation } from '../../protocol';
 import { useBridge } from '../studio';
-
-/** Object URLs of stored images by id (revoked when the set changes). */
-function useImageUrls(ids: number[]): Map<number, string> {
-  const [urls, setUrls] = useState(new Map<number, string>());
-  const key = ids.join(',');
-  useEffect(() => {
-    let live = true;
-    const made: string[] = [];
-    void (async () => {
-      const db = await openStudioDb();
-      const out = new Map<number, string>();
-      for (const id of key ? key.split(',').map(Number) : []) {
-        const record = await db.get(STORES.images, id);
-        if (record) {
-          const url = URL.createObjectURL(record.blob);
-          made.push(url);
-          out.set(id, url);
-        }
-      }
-      if (live) setUrls(out);
-    })();
-    return () => {
-      live = false;
-      made.forEach((u) => URL.revokeObjectURL(u));
-    };
-  }, [key]);
-  return urls;
-}
+import { Cleaner } from './Cleaner';
+import { useImageUrls } from './useImageUrls';
 
 export function InterpretTab() {
   const bridge = useBridge();
@@ -39,8 +11,6 @@ export function InterpretTab() {
   const [error, setError] = useState<string | null>(null);
   const [minVal, setMinVal] = useState(1);
   const [cell, setCell] = useState<[number, number] | null>(null);
-  const [k, setK] = useState(9);
-  const [removed, setRemoved] = useState(new Set<number>());
   const [retraining, setRetraining] = useState(false);
   const [retrainMessage, setRetrainMessage] = useState<string | null>(null);
 
@@ -64,16 +34,11 @@ export function InterpretTab() {
     setError(null);
     try {
       setData(await bridge.request('interpret', {}));
-      setRemoved(new Set());
     } catch (e) {
       setError((e as Error).message);
     }
   };
 
-  const worst = useMemo(
-    () => (data ? topLosses(data.losses, k).filter((i) => !removed.has(data.ids[i])) : []),
-    [data, k, removed],
-  );
   const inCell = useMemo(
     () =>
       data && cell
@@ -81,7 +46,7 @@ export function InterpretTab() {
         : [],
     [data, cell],
   );
-  const urls = useImageUrls([...worst.map((i) => data!.ids[i]), ...inCell]);
+  const urls = useImageUrls(inCell);
 
   if (!data) {
     return (
@@ -102,13 +67,6 @@ export function InterpretTab() {
     );
   }
   const max = Math.max(1, ...data.confusion.flat());
-  const clean = async (id: number, action: 'delete' | string) => {
-    const db = await openStudioDb();
-    if (action === 'delete') await deleteImage(db, id);
-    else await relabelImage(db, id, action);
-    setRemoved((r) => new Set(r).add(id));
-  };
-
   return (
     <div className="interpret">
       <div className="row">
@@ -207,57 +165,7 @@ export function InterpretTab() {
         </table>
       </div>
       <div className="card">
-        <div className="row">
-          <h3>Top losses · clean the data</h3>
-          <label>
-            k{' '}
-            <input
-              type="number"
-              min={1}
-              max={64}
-              value={k}
-              onChange={(e) => setK(Math.max(1, Number(e.target.value)))}
-            />
-          </label>
-        </div>
-        <div
-          className="grid"
-          style={{ gridTemplateColumns: 'repeat(auto-fill, minmax(170px, 1fr))' }}
-          data-testid="top-losses"
-        >
-          {worst.map((i) => {
-            const id = data.ids[i];
-            return (
-              <figure key={id} className="loss-card" data-testid="top-loss">
-                <img src={urls.get(id)} alt={`validation image ${id}`} />
-                <figcaption>
-                  {data.classes[data.predicted[i]]} / {data.classes[data.actual[i]]} /{' '}
-                  {data.losses[i].toFixed(2)} / {data.actualProbability[i].toFixed(2)}
-                </figcaption>
-                <div className="row small">
-                  <button type="button" onClick={() => setRemoved((r) => new Set(r).add(id))}>
-                    Keep
-                  </button>
-                  <button type="button" className="danger" onClick={() => void clean(id, 'delete')}>
-                    Delete
-                  </button>
-                  <select aria-label="Relabel as" value="" onChange={(e) => void clean(id, e.target.value)}>
-                    <option value="" disabled>
-                      Relabel…
-                    </option>
-                    {data.classes.map((c) => (
-                      <option key={c}>{c}</option>
-                    ))}
-                  </select>
-                </div>
-              </figure>
-            );
-          })}
-        </div>
-        <p className="muted small">
-          Titles read predicted / actual / loss / probability of the actual class. Changes go to the dataset
-          at once.
-        </p>
+        <Cleaner key={data.ids.join(',')} data={data} />
         <div className="row">
           <button
             type="button"

@@ -122,7 +122,7 @@ export class Learner {
     const run = async (examples: Example[], random: (() => number) | null): Promise<tf.Tensor2D> => {
       const parts: tf.Tensor2D[] = [];
       for (const chunk of batches(examples, batchSize)) {
-        this.throwIfCancelled(parts);
+        await this.stopIfCancelled(parts);
         const raw = await decodeBatch(chunk, size, random);
         const x = batchTensor(raw, size);
         parts.push(this.pooledEval(x));
@@ -147,7 +147,12 @@ export class Learner {
     }
   }
 
-  private throwIfCancelled(toDispose: tf.Tensor[] = []): void {
+  /**
+   * Between batches: lets queued messages (a Cancel) in first. A step's awaits resolve as
+   * microtasks, so without this macrotask turn the worker would not hear Cancel until much later.
+   */
+  private async stopIfCancelled(toDispose: tf.Tensor[] = []): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 0));
     if (!this.cancelRequested) return;
     this.cancelRequested = false;
     tf.dispose(toDispose);
@@ -328,7 +333,7 @@ export class Learner {
       const plan = this.epochBatches();
       let next: Promise<RawBatch> | null = null;
       for (let b = 0; b < plan.length; b++) {
-        this.throwIfCancelled();
+        await this.stopIfCancelled();
         const current = next;
         // Start decoding the next batch now: the browser decodes while this step computes.
         next =
@@ -449,7 +454,7 @@ export class Learner {
       let epoch = 0;
       outer: while (lrs.length < LR_FIND.iterations) {
         for (const batch of this.epochBatches()) {
-          this.throwIfCancelled();
+          await this.stopIfCancelled();
           const lr = lrFindRate(lrs.length);
           const loss = await this.trainBatch(batch, epoch, null, [lr, lr, lr], 0.9);
           const smoothed = smooth.add(loss);

@@ -1,0 +1,131 @@
+// fast.ai's ImageCleaner: walk the top losses, or every image of one class, and keep / delete /
+// relabel each; every change goes to the IndexedDB dataset at once.
+import { useEffect, useMemo, useState } from 'react';
+import { deleteImage, imageIdsOfClass, openStudioDb, relabelImage } from '../../data/db';
+import { topLosses } from '../../ml/metrics';
+import type { Interpretation } from '../../protocol';
+import { useImageUrls } from './useImageUrls';
+
+const TOP_LOSSES = '__top_losses__';
+
+/** Ids of one class's stored images, re-read when `version` changes. */
+function useClassIds(className: string | null, version: number): number[] {
+  const [ids, setIds] = useState<number[]>([]);
+  useEffect(() => {
+    let live = true;
+    if (className === null) setIds([]);
+    else
+      void openStudioDb()
+        .then((db) => imageIdsOfClass(db, className))
+        .then((found) => live && setIds(found));
+    return () => {
+      live = false;
+    };
+  }, [className, version]);
+  return ids;
+}
+
+export function Cleaner({ data }: { data: Interpretation }) {
+  const [k, setK] = useState(9);
+  const [source, setSource] = useState(TOP_LOSSES);
+  const [reviewed, setReviewed] = useState(new Set<number>());
+  const [version, setVersion] = useState(0);
+  const className = source === TOP_LOSSES ? null : source;
+  const classIds = useClassIds(className, version);
+  const validIndex = useMemo(() => new Map(data.ids.map((id, i) => [id, i])), [data]);
+
+  const ids = useMemo(() => {
+    const all = className === null ? topLosses(data.losses, 64).map((i) => data.ids[i]) : classIds;
+    return all.filter((id) => !reviewed.has(id)).slice(0, k);
+  }, [className, classIds, data, k, reviewed]);
+  const urls = useImageUrls(ids);
+
+  const clean = async (id: number, action: 'keep' | 'delete' | string) => {
+    if (action === 'delete') await deleteImage(await openStudioDb(), id);
+    else if (action !== 'keep') await relabelImage(await openStudioDb(), id, action);
+    setReviewed((r) => new Set(r).add(id));
+    setVersion((v) => v + 1);
+  };
+
+  const caption = (id: number) => {
+    const i = validIndex.get(id);
+    if (i === undefined) return `${className} · training image`;
+    return (
+      `${data.classes[data.predicted[i]]} / ${data.classes[data.actual[i]]} / ` +
+      `${data.losses[i].toFixed(2)} / ${data.actualProbability[i].toFixed(2)}`
+    );
+  };
+
+  return (
+    <>
+      <div className="row">
+        <h3>Clean the data</h3>
+        <label>
+          Walk{' '}
+          <select
+            aria-label="Walk"
+            value={source}
+            onChange={(e) => {
+              setSource(e.target.value);
+              setReviewed(new Set());
+            }}
+          >
+            <option value={TOP_LOSSES}>top losses</option>
+            {data.classes.map((c) => (
+              <option key={c} value={c}>
+                class {c}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          k{' '}
+          <input
+            type="number"
+            min={1}
+            max={64}
+            value={k}
+            onChange={(e) => setK(Math.max(1, Number(e.target.value)))}
+          />
+        </label>
+      </div>
+      <div
+        className="grid"
+        style={{ gridTemplateColumns: 'repeat(auto-fill, minmax(170px, 1fr))' }}
+        data-testid={className === null ? 'top-losses' : 'class-images'}
+      >
+        {ids.map((id) => (
+          <figure
+            key={id}
+            className="loss-card"
+            data-testid={className === null ? 'top-loss' : 'class-image'}
+          >
+            <img src={urls.get(id)} alt={`image ${id}`} />
+            <figcaption>{caption(id)}</figcaption>
+            <div className="row small">
+              <button type="button" onClick={() => void clean(id, 'keep')}>
+                Keep
+              </button>
+              <button type="button" className="danger" onClick={() => void clean(id, 'delete')}>
+                Delete
+              </button>
+              <select aria-label="Relabel as" value="" onChange={(e) => void clean(id, e.target.value)}>
+                <option value="" disabled>
+                  Relabel…
+                </option>
+                {data.classes.map((c) => (
+                  <option key={c}>{c}</option>
+                ))}
+              </select>
+            </div>
+          </figure>
+        ))}
+        {ids.length === 0 && <p className="muted">Nothing left to review here.</p>}
+      </div>
+      <p className="muted small">
+        Validation images read predicted / actual / loss / probability of the actual class. Changes go to the
+        dataset at once; Keep hides an image from this walk.
+      </p>
+    </>
+  );
+}
