@@ -1,5 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-import { openApp, request } from './support/app';
+import { device, openApp, request } from './support/app';
 
 /** A PNG made by the browser itself: a sunset-like gradient with a dark disc. */
 async function generatedPng(page: Page): Promise<Buffer> {
@@ -66,4 +66,29 @@ test('Predict shows the ImageNet top 5 for an image, a clear error for a corrupt
   await expect(page.getByTestId('predict-error')).toContainText('not an image the browser can decode');
   await input.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
   await expect(page.getByTestId('predict-error')).toContainText('not an image');
+});
+
+test('with a WebGPU adapter, a timed training step races webgpu against wasm once and is cached', async ({
+  page,
+}) => {
+  // Only real GPUs race by default; this Chromium's SwiftShader adapter races when asked to.
+  await page.goto('/?raceSoftwareGpu');
+  await expect(page.getByTestId('model-state')).toHaveText('ready', { timeout: 170_000 });
+  const first = await device(page);
+  console.log(`[race] ${JSON.stringify(first.race)}`);
+  expect(first.race, 'this Chromium must offer a WebGPU adapter (--enable-unsafe-webgpu)').toBeDefined();
+  const race = first.race!;
+  expect(race.cached).toBe(false);
+  expect(race.webgpuMs).toBeGreaterThan(0);
+  expect(race.wasmMs).toBeGreaterThan(0);
+  expect(race.winner).toBe(race.webgpuMs <= race.wasmMs ? 'webgpu' : 'wasm');
+  expect(first.backend).toBe(race.winner);
+  if (race.winner === 'wasm') await expect(page.getByTestId('fallback')).toContainText('timed step');
+
+  // The next visit reuses the stored result instead of measuring again.
+  await page.reload();
+  await expect(page.getByTestId('model-state')).toHaveText('ready', { timeout: 170_000 });
+  const second = await device(page);
+  expect(second.backend).toBe(race.winner);
+  expect(second.race).toEqual({ ...race, cached: true });
 });

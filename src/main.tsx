@@ -13,6 +13,7 @@ const stallSeconds = Number(params.get('stallSeconds')) || undefined;
 const bridge = WorkerBridge.create(stallSeconds);
 bridge.init({
   backend: isBackendName(requested) ? requested : undefined,
+  raceSoftwareGpu: params.has('raceSoftwareGpu'),
   modelUrl: `${import.meta.env.BASE_URL}models/resnet50/model.json`,
   labelsUrl: `${import.meta.env.BASE_URL}models/imagenet-labels.json`,
 });

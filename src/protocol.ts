@@ -19,6 +19,17 @@ export interface DeviceInfo {
   fallbackReason?: string;
   /** Whether this backend can train convolutions. */
   canTrain: boolean;
+  /** How webgpu and wasm compared in a timed training step on this device, when they were raced. */
+  race?: BackendRace;
+}
+
+export interface BackendRace {
+  winner: 'webgpu' | 'wasm';
+  webgpuMs: number;
+  wasmMs: number;
+  measuredAt: number;
+  /** True when this is a stored result from an earlier visit (measured once per adapter). */
+  cached: boolean;
 }
 
 export type ModelState =
@@ -252,8 +263,10 @@ export type RequestArgs<K extends RequestName> = RequestMap[K]['args'];
 export type RequestResult<K extends RequestName> = RequestMap[K]['result'];
 
 export interface InitOptions {
-  /** Forces a backend; otherwise WebGPU, then WebGL, then CPU. */
+  /** Forces a backend; otherwise the faster of WebGPU and wasm (timed), then WebGL, then CPU. */
   backend?: BackendName;
+  /** Also race a software WebGPU adapter against wasm (tests; normally only real GPUs race). */
+  raceSoftwareGpu?: boolean;
   modelUrl: string;
   labelsUrl: string;
 }

@@ -1,23 +1,5 @@
-// Deterministic generated inputs: no dataset needed, identical in Node and in the browser.
-
-/** A fixed NHWC batch of RGB pixels (0–255) with structure at several scales. */
-export function generatedBatch(
-  n: number,
-  size: number,
-): { pixels: Float32Array; shape: [number, number, number, 3] } {
-  const pixels = new Float32Array(n * size * size * 3);
-  let i = 0;
-  for (let b = 0; b < n; b++) {
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        for (let c = 0; c < 3; c++) {
-          pixels[i++] = (37 * b + 11 * y + 7 * x + 53 * c + ((x * y) % 17) * 5) % 256;
-        }
-      }
-    }
-  }
-  return { pixels, shape: [n, size, size, 3] };
-}
+// Test helpers for generated inputs (the generator itself lives in src/ml/generated.ts).
+export { generatedBatch } from '../../src/ml/generated';
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} ≠ ${b.length}`);

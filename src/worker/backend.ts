@@ -5,7 +5,8 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import type { BackendName, DeviceInfo } from '../protocol';
+import type { BackendName, BackendRace, DeviceInfo } from '../protocol';
+import { raceBackends } from './backend-race';
 import { registerWasmTrainingKernels } from './kernels/register';
 
 /** Minimal slice of the WebGPU API we read (kept local so the worker needs no extra type package). */
@@ -140,9 +141,23 @@ export async function defaultBackendOrder(): Promise<{ order: BackendName[]; rea
   };
 }
 
-export async function initBackend(preferred?: BackendName): Promise<DeviceInfo> {
+function raceReason(race: BackendRace): string {
+  const times = `webgpu ${race.webgpuMs.toFixed(0)} ms, wasm ${race.wasmMs.toFixed(0)} ms`;
+  const when = race.cached ? `measured ${new Date(race.measuredAt).toLocaleDateString()}` : 'just measured';
+  return `the CPU (wasm) trained faster than WebGPU in a timed step on this device (${times}; ${when}; ?backend=webgpu overrides)`;
+}
+
+export async function initBackend(preferred?: BackendName, raceSoftwareGpu = false): Promise<DeviceInfo> {
   let order: BackendName[];
   let reason: string | undefined;
+  const adapter = preferred ? null : await webgpuAdapter();
+  if (adapter && (raceSoftwareGpu || !isSoftwareAdapter(adapter))) {
+    const race = await raceBackends(describeAdapter(adapter), trySetBackend).catch(() => null);
+    if (race) {
+      const device = await describe(race.winner, race.winner === 'wasm' ? raceReason(race) : undefined);
+      return { ...device, race };
+    }
+  }
   if (preferred) {
     order = [preferred, ...(await defaultBackendOrder()).order.filter((b) => b !== preferred)];
   } else {

@@ -1,19 +1,14 @@
 // Throughput measurements of the active backend with generated inputs (no dataset needed).
 import * as tf from '@tensorflow/tfjs';
+import { generatedBatch } from '../ml/generated';
 import { caffePreprocess } from '../ml/preprocess';
 import type { BenchArgs, BenchResult, KernelTime } from '../protocol';
 import { disposeBatchStats, type ResNetGraph } from './ml/resnet-graph';
 
 /** The same deterministic pattern the tests and the PyTorch benchmark use. */
-export function generatedPixels(n: number, size: number): tf.Tensor4D {
-  const pixels = new Float32Array(n * size * size * 3);
-  let i = 0;
-  for (let b = 0; b < n; b++)
-    for (let y = 0; y < size; y++)
-      for (let x = 0; x < size; x++)
-        for (let c = 0; c < 3; c++)
-          pixels[i++] = (37 * b + 11 * y + 7 * x + 53 * c + ((x * y) % 17) * 5) % 256;
-  return tf.tensor4d(pixels, [n, size, size, 3]);
+function generatedPixels(n: number, size: number): tf.Tensor4D {
+  const { pixels, shape } = generatedBatch(n, size);
+  return tf.tensor4d(pixels, shape);
 }
 
 function median(values: number[]): number {

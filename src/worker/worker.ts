@@ -35,7 +35,7 @@ interface Loaded {
 let loaded: Promise<Loaded> | null = null;
 
 async function init(options: InitOptions): Promise<Loaded> {
-  const device = await initBackend(options.backend);
+  const device = await initBackend(options.backend, options.raceSoftwareGpu);
   emit({ type: 'device', device });
   watchDeviceLoss(engineFailed);
   emit({ type: 'model', state: { kind: 'loading', fraction: 0 } });

@@ -235,7 +235,11 @@ export function TrainTab() {
         </div>
         <p className="muted small">
           Backend: {device?.backend ?? '…'} ({device?.adapter ?? '…'})
-          {device?.fallbackReason ? ` — ${device.fallbackReason}` : ''}.
+          {device?.fallbackReason ? ` — ${device.fallbackReason}` : ''}
+          {device?.race?.winner === 'webgpu'
+            ? ` — faster than wasm in a timed training step (${device.race.webgpuMs.toFixed(0)} vs ${device.race.wasmMs.toFixed(0)} ms)`
+            : ''}
+          .
           {epochs.length > 0 &&
             ` Memory in use: ${(epochs[epochs.length - 1].bytes / 1e6).toFixed(0)} MB in ${epochs[epochs.length - 1].tensors} tensors.`}{' '}
           {prepared &&
