@@ -94,6 +94,11 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   await cells.nth(firstNonEmpty).click();
   await expect(page.getByTestId('cell-images').locator('img')).toHaveCount(counts[firstNonEmpty]);
   await expect(page.getByTestId('top-loss')).toHaveCount(7);
+  await page.getByLabel('Grad-CAM').check();
+  const cams = page.getByTestId('top-losses').getByTestId('grad-cam');
+  await expect(cams).toHaveCount(7);
+  for (const max of await cams.evaluateAll((all) => all.map((c) => Number(c.getAttribute('data-max')))))
+    expect([0, 1]).toContain(max); // scaled to [0, 1] per image (0 when nothing argues for the class)
   await shot('interpret');
   const before = await storedCount(page);
   await page.getByTestId('top-loss').first().getByRole('button', { name: 'Delete' }).click();

@@ -202,6 +202,14 @@ export interface CheckpointInfo {
   dataset?: DatasetInfo;
 }
 
+/** A Grad-CAM heat map (row-major, values in [0, 1]) over one stored image. */
+export interface GradCamMap {
+  id: number;
+  width: number;
+  height: number;
+  heat: number[];
+}
+
 /** Request name → arguments and result. Add a request here and both sides are type-checked. */
 export interface RequestMap {
   /** Classify an encoded image (any format the browser decodes) with the ImageNet model. */
@@ -241,6 +249,7 @@ export interface RequestMap {
   setFrozen: { args: { frozen: boolean }; result: boolean };
   trainCancel: { args: Record<string, never>; result: boolean };
   interpret: { args: Record<string, never>; result: Interpretation };
+  gradCam: { args: { ids: number[] }; result: GradCamMap[] };
   saveCheckpoint: { args: { name: string }; result: CheckpointInfo };
   loadCheckpoint: { args: { name: string }; result: CheckpointInfo };
   listCheckpoints: { args: Record<string, never>; result: CheckpointInfo[] };

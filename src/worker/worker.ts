@@ -137,6 +137,9 @@ const handlers: { [K in RequestName]: Handler<K> } = {
   async interpret(_args, ctx) {
     return { result: await trainingSession(ctx).require().interpret() };
   },
+  async gradCam({ ids }, ctx) {
+    return { result: await trainingSession(ctx).require().gradCam(ids) };
+  },
   async saveCheckpoint({ name }, ctx) {
     return { result: await saveCheckpoint(trainingSession(ctx).require(), name) };
   },

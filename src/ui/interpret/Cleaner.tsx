@@ -3,7 +3,9 @@
 import { useEffect, useMemo, useState } from 'react';
 import { deleteImage, imageIdsOfClass, openStudioDb, relabelImage } from '../../data/db';
 import { topLosses } from '../../ml/metrics';
-import type { Interpretation } from '../../protocol';
+import type { GradCamMap, Interpretation } from '../../protocol';
+import { useBridge } from '../studio';
+import { HeatOverlay } from './HeatOverlay';
 import { useImageUrls } from './useImageUrls';
 
 const TOP_LOSSES = '__top_losses__';
@@ -25,6 +27,26 @@ function useClassIds(className: string | null, version: number): number[] {
   return ids;
 }
 
+/** Grad-CAM maps of the given images from the worker (empty while off or loading). */
+function useGradCams(ids: number[]): Map<number, GradCamMap> {
+  const bridge = useBridge();
+  const [maps, setMaps] = useState(new Map<number, GradCamMap>());
+  const key = ids.join(',');
+  useEffect(() => {
+    let live = true;
+    if (!key) setMaps(new Map());
+    else
+      bridge.request('gradCam', { ids: key.split(',').map(Number) }).then(
+        (found) => live && setMaps(new Map(found.map((m) => [m.id, m]))),
+        () => live && setMaps(new Map()),
+      );
+    return () => {
+      live = false;
+    };
+  }, [bridge, key]);
+  return maps;
+}
+
 export function Cleaner({ data }: { data: Interpretation }) {
   const [k, setK] = useState(9);
   const [source, setSource] = useState(TOP_LOSSES);
@@ -39,6 +61,8 @@ export function Cleaner({ data }: { data: Interpretation }) {
     return all.filter((id) => !reviewed.has(id)).slice(0, k);
   }, [className, classIds, data, k, reviewed]);
   const urls = useImageUrls(ids);
+  const [showCam, setShowCam] = useState(false);
+  const cams = useGradCams(showCam ? ids : []);
 
   const clean = async (id: number, action: 'keep' | 'delete' | string) => {
     if (action === 'delete') await deleteImage(await openStudioDb(), id);
@@ -78,6 +102,9 @@ export function Cleaner({ data }: { data: Interpretation }) {
             ))}
           </select>
         </label>
+        <label title="Where the model looked for its prediction (Grad-CAM on the last ResNet block)">
+          <input type="checkbox" checked={showCam} onChange={(e) => setShowCam(e.target.checked)} /> Grad-CAM
+        </label>
         <label>
           k{' '}
           <input
@@ -100,7 +127,10 @@ export function Cleaner({ data }: { data: Interpretation }) {
             className="loss-card"
             data-testid={className === null ? 'top-loss' : 'class-image'}
           >
-            <img src={urls.get(id)} alt={`image ${id}`} />
+            <div className="cam-wrap">
+              <img src={urls.get(id)} alt={`image ${id}`} />
+              {cams.get(id) && <HeatOverlay map={cams.get(id)!} />}
+            </div>
             <figcaption>{caption(id)}</figcaption>
             <div className="row small">
               <button type="button" onClick={() => void clean(id, 'keep')}>

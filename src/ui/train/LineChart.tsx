@@ -51,7 +51,18 @@ export function LineChart({ datasets, logX = false, xLabel, yLabel, testId, onPi
         responsive: true,
         maintainAspectRatio: false,
         scales: {
-          x: { type: logX ? 'logarithmic' : 'linear', title: { display: true, text: xLabel } },
+          x: {
+            type: logX ? 'logarithmic' : 'linear',
+            title: { display: true, text: xLabel },
+            // Learning rates read as 1e-5, 3e-4…: short labels, few of them, never rotated.
+            ticks: logX
+              ? {
+                  maxTicksLimit: 8,
+                  maxRotation: 0,
+                  callback: (value) => Number(value).toExponential(1).replace('.0e', 'e').replace('e+', 'e'),
+                }
+              : { maxRotation: 0 },
+          },
           y: { title: { display: true, text: yLabel } },
         },
         onClick: (_event, elements) => {

@@ -7,7 +7,14 @@ import { confusionMatrix, errorRate } from '../../ml/metrics';
 import { caffePreprocess } from '../../ml/preprocess';
 import { seededRandom, shuffle } from '../../ml/random';
 import { groupRates, oneCycleAt, parseLearningRate, SmoothLoss } from '../../ml/schedule';
-import type { EpochRow, Interpretation, LrFindResult, TrainConfig, TrainProgress } from '../../protocol';
+import type {
+  EpochRow,
+  GradCamMap,
+  Interpretation,
+  LrFindResult,
+  TrainConfig,
+  TrainProgress,
+} from '../../protocol';
 import { rememberOutOfMemory } from '../../data/memory-limits';
 import { isOutOfMemory, splitIntoPasses } from '../../ml/batching';
 import { EngineFailure, isEngineFailure } from '../errors';
@@ -513,6 +520,38 @@ export class Learner {
     const values = Array.from(await p.data());
     p.dispose();
     return values;
+  }
+
+  /**
+   * Grad-CAM for stored images, towards each image's predicted class: the last body activation
+   * weighted by the spatially averaged gradient of that class's logit, ReLU, scaled to [0, 1].
+   */
+  async gradCam(ids: number[]): Promise<GradCamMap[]> {
+    const wanted = new Set(ids);
+    const examples = [...this.data.valid, ...this.data.train].filter((e) => wanted.has(e.id));
+    if (!examples.length) return [];
+    const size = this.config.size;
+    const raw = await decodeBatch(examples, size, null);
+    const x = batchTensor(raw, size);
+    const maps = tf.tidy(() => {
+      const act = this.body.forward(caffePreprocess(x), { training: false, until: this.body.bodyOutput })
+        .output as tf.Tensor4D;
+      const logitsOf = (a: tf.Tensor4D) => this.head.forward(concatPool(a), false).logits;
+      const predicted = tf.oneHot(tf.argMax(logitsOf(act), 1), this.data.classes.length);
+      const grad = tf.grad((a) => tf.sum(tf.mul(logitsOf(a as tf.Tensor4D), predicted)))(act);
+      const cam = tf.relu(tf.sum(tf.mul(act, tf.mean(grad, [1, 2], true)), 3));
+      return tf.div(cam, tf.maximum(tf.max(cam, [1, 2], true), 1e-12)) as tf.Tensor3D;
+    });
+    x.dispose();
+    const [, height, width] = maps.shape;
+    const values = (await maps.data()) as Float32Array;
+    maps.dispose();
+    return examples.map((e, i) => ({
+      id: e.id,
+      width,
+      height,
+      heat: Array.from(values.subarray(i * width * height, (i + 1) * width * height)),
+    }));
   }
 
   dispose(): void {
