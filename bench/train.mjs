@@ -28,6 +28,7 @@ const options = parseArgs(process.argv.slice(2), {
   parallel: '8',
   'max-size': '500',
   'max-per-class': '300',
+  port: '5291',
 });
 const folder = options._[0];
 if (!folder) {
@@ -55,17 +56,38 @@ const config = {
   variants: 4,
 };
 
-/** Logs the worker's progress once a minute while a long request runs. */
+const epochLine = (label, row) =>
+  `  ${label} epoch ${row.epoch}: train_loss ${row.trainLoss.toFixed(4)} valid_loss ${row.validLoss.toFixed(4)} ` +
+  `error_rate ${row.errorRate.toFixed(4)} ${row.seconds.toFixed(0)} s`;
+
+/** Logs the worker's progress once a minute, and each epoch as soon as it ends (long runs). */
 function watchProgress(page, label) {
-  const timer = setInterval(async () => {
-    const progress = await page.evaluate(() => window.__studio.getSnapshot().train).catch(() => null);
-    if (progress) {
-      const { phase, done, total, loss } = progress;
+  let seen = null;
+  let ticks = 0;
+  const tick = async () => {
+    const snapshot = await page
+      .evaluate(() => {
+        const { train, epochs } = window.__studio.getSnapshot();
+        return { train, epochs };
+      })
+      .catch(() => null);
+    if (!snapshot) return;
+    seen ??= snapshot.epochs.length;
+    for (const row of snapshot.epochs.slice(seen)) console.log(epochLine(label, row));
+    seen = snapshot.epochs.length;
+    if (++ticks % 4 === 0 && snapshot.train) {
+      const { phase, done, total, loss } = snapshot.train;
       const lossText = loss === undefined ? '' : ` loss ${loss.toFixed(3)}`;
       console.log(`  ${label}: ${phase} ${done}/${total}${lossText}`);
     }
-  }, 60_000);
-  return () => clearInterval(timer);
+  };
+  const timer = setInterval(tick, 15_000);
+  void tick();
+  return async () => {
+    clearInterval(timer);
+    ticks = 1; // no progress line on the final flush
+    await tick();
+  };
 }
 
 async function timed(page, label, name, args) {
@@ -75,13 +97,13 @@ async function timed(page, label, name, args) {
     const result = await request(page, name, args);
     return { result, seconds: (Date.now() - t0) / 1000 };
   } finally {
-    stop();
+    await stop();
   }
 }
 
 const served = await serveFolder(folder);
 console.log(`${served.classes.length} classes, ${served.total} images, served at ${served.origin}`);
-const app = await startApp(5291);
+const app = await startApp(Number(options.port));
 const browser = await launchBrowser();
 const phases = [];
 let summary;
@@ -101,11 +123,8 @@ try {
   const perEpoch = Math.floor(info.train / config.batchSize) * config.batchSize;
 
   const fit = async (label, epochs, maxLr) => {
+    if (epochs < 1) return null;
     const run = await timed(page, label, 'fit', { epochs, maxLr });
-    for (const row of run.result)
-      console.log(
-        `  ${label} epoch ${row.epoch}: train_loss ${row.trainLoss.toFixed(4)} valid_loss ${row.validLoss.toFixed(4)} error_rate ${row.errorRate.toFixed(4)} ${row.seconds.toFixed(0)} s`,
-      );
     const last = run.result[run.result.length - 1];
     phases.push({
       phase: label,
@@ -131,7 +150,9 @@ try {
       note: `${iterations} it, suggestion ${find.result.suggestion?.steepest?.toExponential(1) ?? '–'}`,
     });
   }
-  const final = await fit('fit unfrozen', Number(options.epochs2), options.lr2);
+  const final =
+    (await fit('fit unfrozen', Number(options.epochs2), options.lr2)) ??
+    phases.findLast((p) => p.errorRate !== undefined);
   summary = {
     backend: device.backend,
     adapter: device.adapter,
