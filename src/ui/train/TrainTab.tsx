@@ -55,6 +55,12 @@ export function TrainTab() {
     }
   };
 
+  /** Any setting change invalidates the prepared learner (the next step prepares again). */
+  const changeConfig = (patch: Partial<TrainConfig>) => {
+    setConfig((c) => ({ ...c, ...patch }));
+    setPrepared(null);
+  };
+
   const ensurePrepared = async () => {
     if (prepared) return prepared;
     const info = await bridge.request('trainPrepare', { config });
@@ -163,10 +169,7 @@ export function TrainTab() {
               min={32}
               step={32}
               value={config.size}
-              onChange={(e) => {
-                setConfig({ ...config, size: Number(e.target.value) });
-                setPrepared(null);
-              }}
+              onChange={(e) => changeConfig({ size: Number(e.target.value) })}
             />
           </label>
           <label>
@@ -175,20 +178,14 @@ export function TrainTab() {
               type="number"
               min={2}
               value={config.batchSize}
-              onChange={(e) => {
-                setConfig({ ...config, batchSize: Number(e.target.value) });
-                setPrepared(null);
-              }}
+              onChange={(e) => changeConfig({ batchSize: Number(e.target.value) })}
             />
           </label>
           <label>
             Frozen stage
             <select
               value={config.frozenMode}
-              onChange={(e) => {
-                setConfig({ ...config, frozenMode: e.target.value as TrainConfig['frozenMode'] });
-                setPrepared(null);
-              }}
+              onChange={(e) => changeConfig({ frozenMode: e.target.value as TrainConfig['frozenMode'] })}
             >
               <option value="fast">fast (cached body features)</option>
               <option value="faithful">faithful (BatchNorm trains)</option>
@@ -215,10 +212,7 @@ export function TrainTab() {
               type="number"
               min={0}
               value={config.imagesPerPass ?? 0}
-              onChange={(e) => {
-                setConfig({ ...config, imagesPerPass: Number(e.target.value) });
-                setPrepared(null);
-              }}
+              onChange={(e) => changeConfig({ imagesPerPass: Number(e.target.value) })}
             />
           </label>
           <label>
@@ -226,10 +220,7 @@ export function TrainTab() {
             <input
               type="number"
               value={config.seed}
-              onChange={(e) => {
-                setConfig({ ...config, seed: Number(e.target.value) });
-                setPrepared(null);
-              }}
+              onChange={(e) => changeConfig({ seed: Number(e.target.value) })}
             />
           </label>
         </div>
