@@ -1,4 +1,5 @@
-// npm run bench:speed [-- --backends wasm,webgl --sizes 128,224 --modes inference,train --batch 16 --steps 3 --profile]
+// npm run bench:speed [-- --backends wasm,webgl --sizes 128,224 --modes inference,train --batch 16 --steps 3
+//                        --images-per-pass N --profile true]
 // Inference and full fine-tuning images/s per available backend, and PyTorch's on the same CPU
 // and the same generated inputs, measured in the same run so the ratios are comparable.
 import { execFileSync } from 'node:child_process';
@@ -13,13 +14,13 @@ const options = parseArgs(process.argv.slice(2), {
   steps: '3',
   // A training step estimated to take longer than this is skipped (cpu, software WebGPU).
   'max-train-step': '240',
+  // 0: the app's own default for the backend and size (what the Train tab's "auto" uses).
+  'images-per-pass': '0',
 });
 const sizes = options.sizes.split(',').map(Number);
 const modes = options.modes.split(',');
 const batch = Number(options.batch);
 const steps = Number(options.steps);
-// wasm32 addresses 4 GB: accumulate gradients over micro-batches that fit.
-const MICRO_BATCH = { wasm: { 128: 8, 224: 4 }, webgl: { 128: 8, 224: 4 }, cpu: { 128: 4, 224: 2 } };
 
 function torchPython() {
   for (const python of ['python3', '/usr/bin/python3']) {
@@ -74,13 +75,12 @@ async function measureBackend(browser, url, backend, rows) {
       console.log(`  train ${size}px: skipped, est. ${Math.round(estimate)} s/step`);
       continue;
     }
-    const microBatch = MICRO_BATCH[backend]?.[size] ?? batch;
     try {
       const train = await request(page, 'benchmark', {
         mode: 'train',
         size,
         batch,
-        microBatch,
+        microBatch: Number(options['images-per-pass']) || undefined,
         steps,
         warmup: 1,
         budgetSeconds: 120,
@@ -93,12 +93,14 @@ async function measureBackend(browser, url, backend, rows) {
         mode: 'train',
         size,
         batch,
-        microBatch,
+        microBatch: train.microBatch,
         imgPerSec: train.imagesPerSecond,
         steps: train.stepSeconds.length,
         tensorsLeaked: train.tensorsLeaked,
       });
-      console.log(`  train ${size}px: ${train.imagesPerSecond.toFixed(2)} img/s (micro-batch ${microBatch})`);
+      console.log(
+        `  train ${size}px: ${train.imagesPerSecond.toFixed(2)} img/s (${train.microBatch} images per pass)`,
+      );
     } catch (error) {
       rows.push({
         engine: `tfjs-${backend}`,

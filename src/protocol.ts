@@ -54,7 +54,7 @@ export interface BenchArgs {
   mode: 'inference' | 'train';
   size: number;
   batch: number;
-  /** Training accumulates gradients over micro-batches of this size (memory ceiling). */
+  /** Training accumulates gradients over passes of this many images (default: the app's own). */
   microBatch?: number;
   steps: number;
   warmup: number;

@@ -2,7 +2,13 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
-import { batchNormTrain, channelSum } from '../src/worker/ml/batchnorm';
+import {
+  BN_MOMENTUM,
+  batchNormTrain,
+  channelSum,
+  passMomentum,
+  updateRunningAverages,
+} from '../src/worker/ml/batchnorm';
 
 function naive(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, relu: boolean): tf.Tensor {
   const axes = [...Array(x.rank - 1).keys()];
@@ -67,5 +73,55 @@ for (const backend of ['cpu', 'wasm']) {
       expect(Array.from(channelSum(t).dataSync())).toEqual([16, 20]);
       t.dispose();
     });
+
+    it('channelSum of an NHWC activation (pooling path on wasm) equals the plain sum', async () => {
+      await tf.setBackend(backend);
+      const t = tf.randomNormal([3, 7, 5, 11], 0, 1, 'float32', 9);
+      const expected = tf.sum(t, [0, 1, 2]);
+      expect(maxRelError(channelSum(t), expected)).toBeLessThan(1e-5);
+      tf.dispose([t, expected]);
+    });
   });
 }
+
+describe('running statistics over a batch computed in passes', () => {
+  it('decay the old value by exactly (1 − momentum) per batch', () => {
+    expect(passMomentum(1)).toBeCloseTo(BN_MOMENTUM, 12);
+    const half = passMomentum(0.5);
+    expect((1 - half) ** 2).toBeCloseTo(1 - BN_MOMENTUM, 12);
+    const quarter = passMomentum(0.25);
+    expect((1 - quarter) ** 4).toBeCloseTo(1 - BN_MOMENTUM, 12);
+  });
+
+  it('two half-batch updates land next to one whole-batch update', async () => {
+    await tf.setBackend('cpu');
+    const run = (passes: number[][]) => {
+      const mean = tf.variable(tf.tensor1d([10]));
+      const variance = tf.variable(tf.tensor1d([4]));
+      for (const values of passes) {
+        const x = tf.tensor1d(values);
+        const m = tf.moments(x);
+        updateRunningAverages(
+          mean,
+          variance,
+          m.mean as tf.Tensor1D,
+          m.variance as tf.Tensor1D,
+          values.length,
+          passMomentum(values.length / 4),
+        );
+        tf.dispose([x, m.mean, m.variance]);
+      }
+      const out = [mean.dataSync()[0], variance.dataSync()[0]];
+      tf.dispose([mean, variance]);
+      return out;
+    };
+    const [wholeMean] = run([[1, 2, 3, 4]]);
+    const [splitMean] = run([
+      [1, 2],
+      [3, 4],
+    ]);
+    // PyTorch: 0.9·10 + 0.1·2.5 = 9.25; the split keeps the old value's weight at exactly 0.9.
+    expect(wholeMean).toBeCloseTo(9.25, 5);
+    expect(Math.abs(splitMean - wholeMean)).toBeLessThan(0.01);
+  });
+});

@@ -1,9 +1,11 @@
 // Throughput measurements of the active backend with generated inputs (no dataset needed).
 import * as tf from '@tensorflow/tfjs';
+import { defaultImagesPerPass, splitIntoPasses } from '../ml/batching';
 import { generatedBatch } from '../ml/generated';
 import { caffePreprocess } from '../ml/preprocess';
 import type { BenchArgs, BenchResult, KernelTime } from '../protocol';
 import { disposeBatchStats, type ResNetGraph } from './ml/resnet-graph';
+import { releaseKernelCaches } from './kernels/register';
 
 /** The same deterministic pattern the tests and the PyTorch benchmark use. */
 function generatedPixels(n: number, size: number): tf.Tensor4D {
@@ -37,8 +39,8 @@ async function trainStep(
   const vars = model.trainableVariables();
   const batch = input.shape[0];
   let summed: tf.NamedTensorMap | null = null;
-  for (let start = 0; start < batch; start += microBatch) {
-    const size = Math.min(microBatch, batch - start);
+  let start = 0;
+  for (const size of splitIntoPasses(batch, microBatch)) {
     let stats: ReturnType<ResNetGraph['forward']>['batchStats'] | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const x = tf.slice(input, start, size);
@@ -61,6 +63,7 @@ async function trainStep(
       summed = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.add(previous[k], g)]));
       tf.dispose([previous, grads]);
     }
+    start += size;
   }
   optimizer.applyGradients(summed!);
   tf.dispose(summed!);
@@ -82,7 +85,9 @@ async function profileStep(step: () => Promise<void>): Promise<KernelTime[]> {
 
 export async function runBenchmark(model: ResNetGraph, args: BenchArgs): Promise<BenchResult> {
   const { mode, size, batch, steps, warmup } = args;
-  const microBatch = Math.min(args.microBatch ?? batch, batch);
+  // Unset: the same pass size a training run on this backend would start with.
+  const perPass = args.microBatch ?? defaultImagesPerPass(tf.getBackend(), size, batch);
+  const microBatch = Math.max(...splitIntoPasses(batch, perPass)); // the largest pass actually run
   const tensorsBefore = tf.memory().numTensors;
   const input = tf.tidy(() => caffePreprocess(generatedPixels(batch, size)));
   const labels = tf.tidy(
@@ -114,6 +119,7 @@ export async function runBenchmark(model: ResNetGraph, args: BenchArgs): Promise
   } finally {
     optimizer.dispose();
     tf.dispose([input, labels]);
+    releaseKernelCaches();
   }
   const seconds = median(stepSeconds);
   return {

@@ -12,6 +12,7 @@ import {
 import { initBackend, loseDevice, watchDeviceLoss } from './backend';
 import { cancelIngest, importImages, runIngest } from './ingest/ingest';
 import { runBenchmark } from './bench';
+import { releaseKernelCaches } from './kernels/register';
 import { openStudioDb } from '../data/db';
 import { decodeModelFile, encodeModelFile } from '../data/model-file';
 import { STORES } from '../data/schema';
@@ -222,8 +223,14 @@ async function handle(command: Command): Promise<void> {
   } catch (error) {
     emit({ type: 'failed', id, message: humanMessage(error) });
     if (isEngineFailure(error, tf.getBackend())) engineFailed(humanMessage(error));
+  } finally {
+    // Between jobs the worker holds only the model and the learner: the tensor counts tests compare.
+    if (TRAINING_JOBS.has(name)) releaseKernelCaches();
   }
 }
+
+/** Requests that run backward passes (and so fill the convolution-gradient kernels' cache). */
+const TRAINING_JOBS: ReadonlySet<RequestName> = new Set(['fit', 'lrFind', 'retrain', 'gradCam', 'benchmark']);
 
 /** Set once the engine is unusable (see EngineFailure): every later request fails with it. */
 let engineFailure: string | null = null;

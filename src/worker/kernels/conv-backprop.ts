@@ -153,6 +153,7 @@ export function conv2dBackpropInput(
   filter: tf.Tensor4D,
   inputShape: [number, number, number, number],
   geometry: ConvGeometry,
+  flip: (filter: tf.Tensor4D) => tf.Tensor4D = flipFilter,
 ): tf.Tensor4D {
   const info = convInfo(inputShape, filter.shape, geometry);
   const [kh, kw] = filter.shape;
@@ -160,7 +161,7 @@ export function conv2dBackpropInput(
   const { strideHeight: sh, strideWidth: sw } = info;
   const [b, h, w, ci] = inputShape;
   return tf.tidy((): tf.Tensor4D => {
-    const flipped = flipFilter(filter);
+    const flipped = flip(filter);
     if (sh === 1 && sw === 1) {
       return tf.conv2d(dy, flipped, 1, [
         [0, 0],

@@ -5,11 +5,20 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * Σ over every axis but the last (channels). On wasm, Sum over leading axes transposes the whole
- * tensor first; a product with a row of ones runs on XNNPACK's matrix kernel instead.
+ * tensor first, and a product with a row of ones makes XNNPACK pack the activation as a weight
+ * matrix (≈ 9 ns per element, measured in Chromium: 21 ms for 8×32×32×256). For NHWC activations a
+ * global average pool runs on XNNPACK's pooling kernel instead (1.2 ms for the same tensor).
  */
 export function channelSum(t: tf.Tensor): tf.Tensor1D {
   const channels = t.shape[t.rank - 1];
   const rows = t.size / channels;
+  if (tf.getBackend() === 'wasm' && t.rank === 4) {
+    const [batch, height, width] = t.shape;
+    return tf.tidy(() => {
+      const means = tf.avgPool(t as tf.Tensor4D, [height, width], [height, width], 'valid');
+      return tf.mul(tf.sum(tf.reshape(means, [batch, channels]), 0), height * width) as tf.Tensor1D;
+    });
+  }
   if (tf.getBackend() === 'wasm') {
     return tf.tidy(() =>
       tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(t, [rows, channels])), [channels]),
@@ -21,6 +30,16 @@ export function channelSum(t: tf.Tensor): tf.Tensor1D {
 /** PyTorch/fast.ai running-average momentum (Keras's 0.99 is the same thing seen from the other side). */
 export const BN_MOMENTUM = 0.1;
 
+/**
+ * Momentum for a pass holding `fraction` of a batch. A batch computed in passes updates the running
+ * statistics once per pass; with 1 − (1 − m)^fraction per pass the old value decays by exactly
+ * (1 − m) per batch, as in PyTorch where the whole batch is one update (else passes of 8 in a batch
+ * of 16 would average over half as many images).
+ */
+export function passMomentum(fraction: number): number {
+  return 1 - (1 - BN_MOMENTUM) ** Math.min(1, Math.max(0, fraction));
+}
+
 /** Moves running statistics towards a batch's (PyTorch convention: unbiased variance). */
 export function updateRunningAverages(
   movingMean: tf.Variable,
@@ -28,11 +47,12 @@ export function updateRunningAverages(
   mean: tf.Tensor1D,
   variance: tf.Tensor1D,
   count: number,
+  momentum = BN_MOMENTUM,
 ): void {
   tf.tidy(() => {
     const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
-    movingMean.assign(tf.add(tf.mul(movingMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
-    movingVariance.assign(tf.add(tf.mul(movingVariance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+    movingMean.assign(tf.add(tf.mul(movingMean, 1 - momentum), tf.mul(mean, momentum)));
+    movingVariance.assign(tf.add(tf.mul(movingVariance, 1 - momentum), tf.mul(unbiased, momentum)));
   });
 }
 

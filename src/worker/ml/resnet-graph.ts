@@ -2,7 +2,7 @@
 // Owning the forward pass lets us: train BatchNorm with a fast fused backward (batchnorm.ts), switch
 // BatchNorm between batch and running statistics, freeze layer groups, and cut the ImageNet top off.
 import * as tf from '@tensorflow/tfjs';
-import { batchNormInfer, batchNormTrain, updateRunningAverages } from './batchnorm';
+import { BN_MOMENTUM, batchNormInfer, batchNormTrain, updateRunningAverages } from './batchnorm';
 
 import type { KerasTopology } from './resnet-loader';
 
@@ -342,12 +342,14 @@ export class ResNetGraph {
   }
 
   /** Moves the running statistics towards this step's batch statistics (PyTorch convention). */
+  /** `momentum`: see passMomentum (a pass that is part of a batch moves the averages less). */
   updateRunningStats(
     batchStats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>,
+    momentum = BN_MOMENTUM,
   ): void {
     for (const [name, { mean, variance, count }] of batchStats) {
       const p = this.bns.get(name)!;
-      updateRunningAverages(p.movingMean, p.movingVariance, mean, variance, count);
+      updateRunningAverages(p.movingMean, p.movingVariance, mean, variance, count, momentum);
     }
   }
 

@@ -1,7 +1,7 @@
 // fast.ai's head for cnn_learner: concat(max-pool, avg-pool) → BN(4096) → Dropout(0.25) →
 // Linear(512) → ReLU → BN(512) → Dropout(0.5) → Linear(classes). Kaiming-normal weights, zero biases.
 import * as tf from '@tensorflow/tfjs';
-import { batchNormInfer, batchNormTrain, updateRunningAverages } from '../ml/batchnorm';
+import { BN_MOMENTUM, batchNormInfer, batchNormTrain, updateRunningAverages } from '../ml/batchnorm';
 
 interface Bn {
   gamma: tf.Variable;
@@ -88,9 +88,9 @@ export class FastaiHead {
     return { logits, stats };
   }
 
-  updateRunningStats(stats: [Bn, tf.Tensor1D, tf.Tensor1D, number][]): void {
+  updateRunningStats(stats: [Bn, tf.Tensor1D, tf.Tensor1D, number][], momentum = BN_MOMENTUM): void {
     for (const [b, mean, variance, count] of stats)
-      updateRunningAverages(b.movingMean, b.movingVariance, mean, variance, count);
+      updateRunningAverages(b.movingMean, b.movingVariance, mean, variance, count, momentum);
     for (const [, mean, variance] of stats) tf.dispose([mean, variance]);
   }
 

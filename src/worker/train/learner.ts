@@ -18,6 +18,7 @@ import type {
 import { rememberOutOfMemory } from '../../data/memory-limits';
 import { isOutOfMemory, splitIntoPasses } from '../../ml/batching';
 import { EngineFailure, isEngineFailure } from '../errors';
+import { passMomentum } from '../ml/batchnorm';
 import { disposeBatchStats, type ResNetGraph } from '../ml/resnet-graph';
 import { batches, batchTensor, decodeBatch, type Dataset, type Example, type RawBatch } from './data';
 import { concatPool, FastaiHead } from './head';
@@ -259,11 +260,12 @@ export class Learner {
       );
       return tf.losses.softmaxCrossEntropy(target, h.logits) as tf.Scalar;
     }, vars);
+    const momentum = passMomentum(size / labels.length);
     if (bodyStats) {
-      this.body.updateRunningStats(bodyStats);
+      this.body.updateRunningStats(bodyStats, momentum);
       disposeBatchStats(bodyStats);
     }
-    this.head.updateRunningStats(headStats);
+    this.head.updateRunningStats(headStats, momentum);
     return { value, grads };
   }
 
