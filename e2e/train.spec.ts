@@ -49,7 +49,10 @@ test('lr_find → fit frozen → unfreeze → fit slice: learns, restores, leaks
   expect(frozen2.tensors).toBe(frozen.tensors);
   expect(frozen2.bytes).toBe(frozen.bytes);
 
+  // Unfreezing starts a new optimizer (fast.ai's freeze_to): the frozen stage's moments are freed.
+  const beforeUnfreeze = await request(page, 'memory', {});
   await request(page, 'setFrozen', { frozen: false });
+  expect((await request(page, 'memory', {})).numTensors).toBeLessThan(beforeUnfreeze.numTensors);
   const [unfrozen, unfrozen2] = await request(page, 'fit', { epochs: 2, maxLr: 'slice(1e-5,1e-3)' });
   console.log('[train] unfrozen epochs', JSON.stringify([unfrozen, unfrozen2]));
   expect(unfrozen.stage).toBe('unfrozen');

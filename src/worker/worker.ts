@@ -128,7 +128,7 @@ const handlers: { [K in RequestName]: Handler<K> } = {
     return { result: await trainingSession(ctx).require().lrFind() };
   },
   async setFrozen({ frozen }, ctx) {
-    trainingSession(ctx).require().setFrozen(frozen);
+    trainingSession(ctx).require().freezeTo(frozen);
     return { result: frozen };
   },
   async trainCancel() {

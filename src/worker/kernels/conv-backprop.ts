@@ -100,7 +100,10 @@ export function conv2dBackpropFilter(
     const xPadded = padInput(x, info);
     if (kh === 1 && kw === 1) {
       const n = b * ho * wo;
-      const taps = tf.slice(subsample(xPadded, sh, sw), [0, 0, 0, 0], [b, ho, wo, ci]);
+      const sampled = subsample(xPadded, sh, sw);
+      // A slice of the whole tensor would still copy it (wasm's Slice always writes a new buffer).
+      const fits = sampled.shape[1] === ho && sampled.shape[2] === wo;
+      const taps = fits ? sampled : tf.slice(sampled, [0, 0, 0, 0], [b, ho, wo, ci]);
       // Transpose the operand with fewer channels (a transposed operand is slow in wasm's matmul).
       if (ci <= co)
         return tf.reshape(

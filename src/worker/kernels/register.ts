@@ -61,6 +61,20 @@ export function releaseKernelCaches(): void {
   flippedFilters.clear();
 }
 
+/**
+ * tf.clone without a copy. The engine clones every tensor a gradient needs (saved activations), and
+ * tfjs-wasm's Identity copies the buffer: ≈ 950 copies per ResNet50 step, and every saved activation
+ * held twice. tfjs data is immutable, so the clone may share it (as the cpu, webgl and webgpu
+ * backends do): one more reference, freed with the last one.
+ */
+const stockIdentity = tf.getKernel('Identity', BACKEND)?.kernelFunc;
+const sharedIdentity: KernelFunc = (args) => {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (x.dtype === 'string' && stockIdentity) return stockIdentity(args);
+  (args.backend as tf.KernelBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
@@ -103,6 +117,7 @@ export function registerWasmTrainingKernels(): void {
   for (const [kernelName, kernelFunc, setupFunc] of [
     ['Conv2DBackpropFilter', filterKernel, undefined],
     ['Conv2DBackpropInput', inputKernel, stock?.setupFunc],
+    ['Identity', sharedIdentity, undefined],
   ] as const) {
     if (tf.getKernel(kernelName, BACKEND)) tf.unregisterKernel(kernelName, BACKEND);
     tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc, setupFunc });

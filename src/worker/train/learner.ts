@@ -86,7 +86,20 @@ export class Learner {
     this.cancelRequested = true;
   }
 
+  /** Restores a stage (checkpoint load): the optimizer state is restored with it. */
   setFrozen(frozen: boolean): void {
+    this.frozen = frozen;
+  }
+
+  /**
+   * The user's freeze() / unfreeze(). fast.ai's freeze_to creates a new optimizer, so the next fit
+   * starts with zero moments and step 0 (bias correction for every parameter, old and new alike).
+   */
+  freezeTo(frozen: boolean): void {
+    if (frozen !== this.frozen) {
+      this.optimizer.dispose();
+      this.optimizer = new AdamW();
+    }
     this.frozen = frozen;
   }
 
