@@ -16,7 +16,7 @@ const BACKENDS: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 for (const backend of BACKENDS) {
   test(`ResNet50 on ${backend} matches tfjs-node CPU within 1e-3`, async ({ page }) => {
-    // Software WebGPU takes ~40 s for the training step on a quiet 2-core machine, ~70 s on a busy one.
+    // Software WebGPU is slow: its training step alone took 71 s on a busy 2-core machine.
     test.setTimeout(360_000);
     await openApp(page, backend);
     const active = await device(page);
