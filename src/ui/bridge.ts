@@ -49,6 +49,10 @@ interface Job {
 
 export class WorkerBridge {
   private worker: Worker;
+  /** Pass shape of the last prepared learner (see request()). */
+  private preparedPass: TrainProgress['pass'];
+  /** Set while a failed training job's message is being written (see endFailedJob). */
+  private endingJob = false;
   private initOptions: InitOptions | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -93,7 +97,13 @@ export class WorkerBridge {
       if (worker === this.worker && isWorkerEvent(event.data)) this.receive(event.data);
     });
     worker.addEventListener('error', (event) => {
-      if (worker !== this.worker) return;
+      // A dying worker can report several errors: the first one decides the message.
+      if (worker !== this.worker || this.endingJob) return;
+      // A crash in the middle of training passes is, in practice, the heap running out.
+      if (this.job?.pass) {
+        void this.endFailedJob(this.job, 'crashed', '');
+        return;
+      }
       this.update({ fatal: `The ML worker crashed: ${event.message || 'unknown error'}` });
       this.rejectAll('The ML worker crashed.');
     });
@@ -137,8 +147,22 @@ export class WorkerBridge {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       this.send({ type: 'request', id, name, args } as Command, transfer);
     });
+    if (name === 'trainPrepare') {
+      const { config } = args as RequestArgs<'trainPrepare'>;
+      reply.then(
+        (info) => {
+          this.preparedPass = {
+            size: config.size,
+            imagesPerPass: (info as RequestResult<'trainPrepare'>).imagesPerPass,
+          };
+        },
+        () => undefined,
+      );
+    }
     if (JOBS.has(name)) {
-      const job: Job = { lastEventAt: Date.now(), stepMs: 0 };
+      // Until the first progress event names it, assume the prepared pass shape (a pass that
+      // exhausts the heap can crash the worker before any event).
+      const job: Job = { lastEventAt: Date.now(), stepMs: 0, pass: this.preparedPass };
       this.job = job;
       const end = () => {
         if (this.job === job) this.job = null;
@@ -153,19 +177,33 @@ export class WorkerBridge {
     if (!job || this.snapshot.fatal) return;
     const idleMs = Date.now() - job.lastEventAt;
     if (idleMs < Math.max(this.stallSeconds * 1000, 10 * job.stepMs)) return;
+    const wasm = this.snapshot.device?.backend === 'wasm';
+    await this.endFailedJob(
+      job,
+      `stopped responding for ${Math.round(idleMs / 1000)} s`,
+      wasm ? ' (WebAssembly stalls instead of failing)' : '',
+    );
+  }
+
+  /**
+   * Ends a training job the engine cannot finish (stuck or crashed): most likely out of memory, so
+   * the pass size is lowered for next time and the user is offered a restart.
+   */
+  private async endFailedJob(job: Job, what: string, detail: string): Promise<void> {
     this.job = null;
+    this.endingJob = true;
     const backend = this.snapshot.device?.backend;
     const lowered =
       job.pass && backend
         ? await rememberOutOfMemory(backend, job.pass.size, job.pass.imagesPerPass).catch(() => null)
         : null;
     const message =
-      `The engine stopped responding for ${Math.round(idleMs / 1000)} s during training: most likely ` +
-      `it ran out of memory${backend === 'wasm' ? ' (WebAssembly stalls instead of failing)' : ''}. ` +
+      `The engine ${what} during training: most likely it ran out of memory${detail}. ` +
       `Restart the engine${lowered ? `; it will use ${lowered} images per pass` : ''}. ` +
       'Your data and checkpoints are kept.';
     this.update({ fatal: message });
     this.rejectAll(message);
+    this.endingJob = false;
   }
 
   /** For useSyncExternalStore. */
@@ -216,7 +254,7 @@ export class WorkerBridge {
           const now = Date.now();
           if (progress.done > 0) this.job.stepMs = now - this.job.lastEventAt;
           this.job.lastEventAt = now;
-          this.job.pass = progress.pass;
+          this.job.pass = progress.pass ?? this.job.pass;
         }
         const batchLosses =
           progress.phase === 'fit' && progress.loss !== undefined
