@@ -67,13 +67,14 @@ export function releaseKernelCaches(): void {
  * held twice. tfjs data is immutable, so the clone may share it (as the cpu, webgl and webgpu
  * backends do): one more reference, freed with the last one.
  */
-const stockIdentity = tf.getKernel('Identity', BACKEND)?.kernelFunc;
-const sharedIdentity: KernelFunc = (args) => {
-  const { x } = args.inputs as { x: tf.TensorInfo };
-  if (x.dtype === 'string' && stockIdentity) return stockIdentity(args);
-  (args.backend as tf.KernelBackend).incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-};
+function sharedIdentity(stockIdentity: KernelFunc | undefined): KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === 'string' && stockIdentity) return stockIdentity(args);
+    (args.backend as tf.KernelBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
 
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
@@ -117,7 +118,8 @@ export function registerWasmTrainingKernels(): void {
   for (const [kernelName, kernelFunc, setupFunc] of [
     ['Conv2DBackpropFilter', filterKernel, undefined],
     ['Conv2DBackpropInput', inputKernel, stock?.setupFunc],
-    ['Identity', sharedIdentity, undefined],
+    // Looked up here, like the stock input-gradient kernel: the wasm kernels exist by now.
+    ['Identity', sharedIdentity(tf.getKernel('Identity', BACKEND)?.kernelFunc), undefined],
   ] as const) {
     if (tf.getKernel(kernelName, BACKEND)) tf.unregisterKernel(kernelName, BACKEND);
     tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc, setupFunc });
