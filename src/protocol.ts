@@ -240,7 +240,8 @@ export interface RequestMap {
       strides: [number, number];
       pad: 'valid' | 'same';
     };
-    result: { dFilter: Float32Array; dInput: Float32Array };
+    /** filterThreads: threads our SIMD filter-gradient kernel ran on (0: it did not run). */
+    result: { dFilter: Float32Array; dInput: Float32Array; filterThreads: number };
   };
   /** Builds the learner (split, head) over the stored dataset. */
   trainPrepare: { args: { config: TrainConfig }; result: DatasetInfo };

@@ -85,7 +85,15 @@ function configureWasm(): void {
     Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores * 2, configurable: true });
     setThreadsCount(cores);
   }
-  registerWasmTrainingKernels();
+  // Our filter-gradient kernel brings its own threads (tfjs-wasm's pool is private to its module).
+  registerWasmTrainingKernels({
+    threads: self.crossOriginIsolated ? cores : 1,
+    spawnHelper: () =>
+      new Worker(new URL('./kernels/simd/helper.worker.ts', import.meta.url), {
+        type: 'module',
+        name: 'filter-gradient helper',
+      }),
+  });
 }
 
 async function trySetBackend(name: BackendName): Promise<boolean> {

@@ -20,7 +20,7 @@ function pair(value: number | [number, number]): [number, number] {
   return typeof value === 'number' ? [value, value] : value;
 }
 
-function convInfo(
+export function convInfo(
   xShape: number[],
   filterShape: number[],
   geometry: ConvGeometry,

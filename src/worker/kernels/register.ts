@@ -4,13 +4,64 @@ import {
   backpropInputSupported,
   conv2dBackpropFilter,
   conv2dBackpropInput,
+  convInfo,
   flipFilter,
   type ConvGeometry,
 } from './conv-backprop';
+import { OuterProductEngine } from './simd/engine';
+import { tilesFit, type ConvShape } from './simd/filter-gradient-plan';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 const BACKEND = 'wasm';
 let registered = false;
+
+export interface TrainingKernelOptions {
+  /** Threads for the filter-gradient kernel (the machine's cores); 1 without helpers. */
+  threads?: number;
+  /** Starts one filter-gradient helper worker (absent in Node: one thread). */
+  spawnHelper?: () => Worker;
+}
+
+/** The wasm backend's heap, as its kernels use it. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+let engine: OuterProductEngine | null | undefined;
+let engineOptions: TrainingKernelOptions = {};
+
+/** Created on first use (it compiles a small module and starts helper threads). */
+function outerProductEngine(): OuterProductEngine | null {
+  if (engine === undefined)
+    engine = OuterProductEngine.create(engineOptions.threads ?? 1, engineOptions.spawnHelper);
+  return engine;
+}
+
+/** What the filter-gradient kernel runs on right now (for the status bar and the benchmark). */
+export function filterGradientThreads(): number {
+  return engine?.threads ?? 0;
+}
+
+function convShape(info: tf.backend_util.Conv2DInfo): ConvShape {
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    dilationHeight: info.dilationHeight,
+    dilationWidth: info.dilationWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
 
 /**
  * Wraps a TensorInfo handed to a kernel as a Tensor we may use with ops. The engine does not count a
@@ -76,15 +127,33 @@ function sharedIdentity(stockIdentity: KernelFunc | undefined): KernelFunc {
   };
 }
 
-export function registerWasmTrainingKernels(): void {
+export function registerWasmTrainingKernels(options: TrainingKernelOptions = {}): void {
   if (registered) return;
   registered = true;
+  engineOptions = options;
+  // With helpers, start them now: they compile while the model loads, ready for the first step.
+  if (options.spawnHelper) outerProductEngine();
 
-  const filterKernel: KernelFunc = ({ inputs, attrs }) => {
+  const filterKernel: KernelFunc = ({ inputs, attrs, backend }) => {
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const { filterShape, ...geometry } = attrs as unknown as ConvGeometry & {
       filterShape: [number, number, number, number];
     };
+    const shape = convShape(convInfo(x.shape, filterShape, geometry));
+    const simd =
+      x.dtype === 'float32' && dy.dtype === 'float32' && tilesFit(shape) ? outerProductEngine() : null;
+    if (simd) {
+      const heap = backend as unknown as WasmHeap;
+      // Views after the allocation: growing a non-shared heap detaches the old ones.
+      const out = heap.makeOutput(filterShape, 'float32');
+      simd.filterGradient(
+        heap.typedArrayFromHeap(x),
+        heap.typedArrayFromHeap(dy),
+        shape,
+        heap.typedArrayFromHeap(out),
+      );
+      return out;
+    }
     const [xt, dyt] = [asTensor<tf.Tensor4D>(x), asTensor<tf.Tensor4D>(dy)];
     try {
       return conv2dBackpropFilter(xt, dyt, filterShape, geometry);

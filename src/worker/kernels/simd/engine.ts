@@ -1,0 +1,215 @@
+// Runs the outer-product kernel on every core: the ML worker does one share of each call and helper
+// workers (sharing the kernel's memory) do the rest, synchronised with Atomics. tfjs-wasm's own
+// thread pool is private to its module, so we bring our own. Without cross-origin isolation (no
+// SharedArrayBuffer) or without Worker (Node tests) the same code runs on the calling thread alone.
+import { planFilterGradient, splitCall, type ConvShape, type KernelCall } from './filter-gradient-plan';
+import { outerProductModule } from './outer-product-kernel';
+import {
+  CONTROL,
+  MAX_CALLS,
+  MAX_HELPERS,
+  callCountIndex,
+  controlInts,
+  doneIndex,
+  readyIndex,
+  writeCall,
+  type HelperInit,
+} from './protocol';
+
+type Accumulate = (...args: number[]) => void;
+
+const MAX_PAGES = 16384; // 1 GiB: room for the largest activation pair at 224 px
+const PAGE = 65536;
+/** How long the ML worker waits for the helpers before it gives up on them (a helper died). */
+const HELPER_TIMEOUT_MS = 20_000;
+
+interface Helper {
+  worker: Worker;
+  /** Its call list and flags in the control block (fixed for the helper's life). */
+  slot: number;
+  /** False once dropped (it failed or stopped answering). */
+  alive: boolean;
+}
+
+function sharedMemoryAvailable(): boolean {
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return typeof SharedArrayBuffer !== 'undefined';
+  } catch {
+    return false;
+  }
+}
+
+/** Atomics.wait, or a spin where blocking is not allowed (a page's main thread: benchmarks only). */
+function waitForChange(control: Int32Array, index: number, value: number, ms: number): string {
+  try {
+    return Atomics.wait(control, index, value, ms);
+  } catch {
+    const until = performance.now() + ms;
+    while (Atomics.load(control, index) === value) if (performance.now() > until) return 'timed-out';
+    return 'ok';
+  }
+}
+
+export class OuterProductEngine {
+  private readonly memory: WebAssembly.Memory;
+  private readonly accumulate: Accumulate;
+  private readonly control: Int32Array | null;
+  private readonly helpers: Helper[] = [];
+  /** Whether the kernel uses relaxed-SIMD fused multiply-add (Chromium ≥ 114). */
+  readonly fused: boolean;
+
+  private constructor(
+    memory: WebAssembly.Memory,
+    module: WebAssembly.Module,
+    fused: boolean,
+    control: Int32Array | null,
+  ) {
+    this.memory = memory;
+    this.fused = fused;
+    this.control = control;
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    this.accumulate = instance.exports.accumulate as Accumulate;
+  }
+
+  /** Null where WebAssembly SIMD is missing (tfjs-wasm then has no SIMD either; callers fall back). */
+  static create(threads: number, spawnHelper?: () => Worker): OuterProductEngine | null {
+    const shared = sharedMemoryAvailable();
+    const plain = outerProductModule(MAX_PAGES, shared, false);
+    if (!WebAssembly.validate(plain)) return null;
+    const fusedBytes = outerProductModule(MAX_PAGES, shared, true);
+    const fused = WebAssembly.validate(fusedBytes);
+    const module = new WebAssembly.Module(fused ? fusedBytes : plain);
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared });
+    const helperCount = shared && spawnHelper ? Math.min(MAX_HELPERS, Math.max(0, threads - 1)) : 0;
+    const control =
+      helperCount > 0 ? new Int32Array(new SharedArrayBuffer(controlInts(helperCount) * 4)) : null;
+    const engine = new OuterProductEngine(memory, module, fused, control);
+    for (let i = 0; i < helperCount; i++) engine.startHelper(spawnHelper!, module, i);
+    return engine;
+  }
+
+  /** Threads that take part in a call right now (helpers join once they have compiled the kernel). */
+  get threads(): number {
+    return 1 + this.readyHelpers().length;
+  }
+
+  private readyHelpers(): Helper[] {
+    const control = this.control;
+    if (!control) return [];
+    return this.helpers.filter((h) => h.alive && Atomics.load(control, readyIndex(h.slot)) === 1);
+  }
+
+  private startHelper(spawn: () => Worker, module: WebAssembly.Module, index: number): void {
+    const helper: Helper = { worker: spawn(), slot: index, alive: true };
+    this.helpers.push(helper);
+    helper.worker.onerror = (event) => {
+      console.warn(`filter-gradient helper ${index} failed: ${event.message}`);
+      this.dropHelper(helper);
+    };
+    const init: HelperInit = { memory: this.memory, module, control: this.control!, index };
+    helper.worker.postMessage(init);
+  }
+
+  private dropHelper(helper: Helper): void {
+    // Slots stay as they are: a dropped helper just never takes part again.
+    helper.alive = false;
+    helper.worker.terminate();
+  }
+
+  /** Frees the helper workers (the engine still works, on one thread). */
+  dispose(): void {
+    for (const helper of this.helpers) this.dropHelper(helper);
+  }
+
+  private ensureBytes(bytes: number): Float32Array {
+    const missing = bytes - this.memory.buffer.byteLength;
+    if (missing > 0) this.memory.grow(Math.ceil(missing / PAGE));
+    return new Float32Array(this.memory.buffer);
+  }
+
+  /**
+   * dW for NHWC x and dy (laid out as `shape` says) into `out` ([kh, kw, ci, co]). The caller checks
+   * `tilesFit(shape)` first.
+   */
+  filterGradient(x: Float32Array, dy: Float32Array, shape: ConvShape, out: Float32Array): void {
+    const xAt = 0;
+    const dyAt = xAt + x.length;
+    const dwAt = dyAt + dy.length;
+    const heap = this.ensureBytes((dwAt + out.length) * 4);
+    heap.set(x, xAt);
+    heap.set(dy, dyAt);
+    heap.fill(0, dwAt, dwAt + out.length);
+    const calls = planFilterGradient(shape).map((c) => ({
+      ...c,
+      a: c.a + xAt * 4,
+      b: c.b + dyAt * 4,
+      c: c.c + dwAt * 4,
+    }));
+    this.run(calls);
+    out.set(heap.subarray(dwAt, dwAt + out.length));
+  }
+
+  private run(calls: KernelCall[]): void {
+    const control = this.control;
+    const ready = this.readyHelpers();
+    if (!control || ready.length === 0 || calls.length > MAX_CALLS) {
+      for (const call of calls) this.call(call);
+      return;
+    }
+    // Every call split into one share per thread: share 0 is ours, share k the k-th ready helper's.
+    const shares = calls.map((call) => splitCall(call, ready.length + 1));
+    const slots = ready.map((h) => h.slot);
+    this.helpers.forEach((h) => Atomics.store(control, callCountIndex(h.slot), 0));
+    slots.forEach((slot, k) => {
+      let count = 0;
+      for (const parts of shares) if (parts[k + 1]) writeCall(control, slot, count++, parts[k + 1]);
+      Atomics.store(control, callCountIndex(slot), count);
+    });
+    Atomics.store(control, CONTROL.failed, 0);
+    const generation = Atomics.add(control, CONTROL.generation, 1) + 1;
+    Atomics.notify(control, CONTROL.generation);
+    for (const parts of shares) this.call(parts[0]);
+    this.awaitHelpers(control, slots, generation);
+  }
+
+  private awaitHelpers(control: Int32Array, slots: number[], generation: number): void {
+    const deadline = performance.now() + HELPER_TIMEOUT_MS;
+    for (const slot of slots) {
+      for (;;) {
+        const done = Atomics.load(control, doneIndex(slot));
+        if (done === generation) break;
+        const left = deadline - performance.now();
+        if (left <= 0 || waitForChange(control, doneIndex(slot), done, left) === 'timed-out') {
+          // A helper that never answers would leave dW half computed: drop them all and say so.
+          this.dispose();
+          throw new Error('filter-gradient helper threads stopped responding');
+        }
+      }
+    }
+    if (Atomics.load(control, CONTROL.failed)) {
+      this.dispose();
+      throw new Error('a filter-gradient helper thread failed');
+    }
+  }
+
+  private call(c: KernelCall): void {
+    this.accumulate(
+      c.a,
+      c.b,
+      c.c,
+      c.outerCount,
+      c.midCount,
+      c.innerCount,
+      c.aOuter,
+      c.aMid,
+      c.aInner,
+      c.bOuter,
+      c.bMid,
+      c.bInner,
+      c.rowTiles,
+      c.colTiles,
+      c.ldc,
+    );
+  }
+}

@@ -1,0 +1,26 @@
+// A filter-gradient helper thread: compiles the same kernel over the same shared memory, then waits
+// for dispatches (Atomics.wait, so an idle helper costs nothing) and runs its share of each.
+import { CONTROL, callCountIndex, doneIndex, readCallArgs, readyIndex, type HelperInit } from './protocol';
+
+type Accumulate = (...args: number[]) => void;
+
+function serve({ memory, module, control, index }: HelperInit): void {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const accumulate = instance.exports.accumulate as Accumulate;
+  let seen = Atomics.load(control, CONTROL.generation);
+  Atomics.store(control, readyIndex(index), 1);
+  for (;;) {
+    Atomics.wait(control, CONTROL.generation, seen);
+    seen = Atomics.load(control, CONTROL.generation);
+    try {
+      const count = Atomics.load(control, callCountIndex(index));
+      for (let i = 0; i < count; i++) accumulate(...readCallArgs(control, index, i));
+    } catch {
+      Atomics.store(control, CONTROL.failed, 1);
+    }
+    Atomics.store(control, doneIndex(index), seen);
+    Atomics.notify(control, doneIndex(index));
+  }
+}
+
+self.onmessage = (event: MessageEvent<HelperInit>) => serve(event.data);

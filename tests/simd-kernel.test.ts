@@ -1,0 +1,235 @@
+// Our hand-written WebAssembly SIMD filter-gradient kernel: the binary writer, the kernel and its
+// call plan against a plain-JS reference, thread splitting, and the registered wasm kernel vs cpu.
+import { describe, expect, it } from 'vitest';
+import {
+  planFilterGradient,
+  splitCall,
+  tilesFit,
+  type ConvShape,
+  type KernelCall,
+} from '../src/worker/kernels/simd/filter-gradient-plan';
+import { outerProductModule } from '../src/worker/kernels/simd/outer-product-kernel';
+import { sleb, uleb } from '../src/worker/kernels/simd/wasm-writer';
+import { filterGradientThreads } from '../src/worker/kernels/register';
+import { compare, withWasmKernels, type ConvCase } from './support/conv-compare';
+
+withWasmKernels();
+
+describe('wasm binary writer', () => {
+  it('encodes LEB128 as the spec examples do', () => {
+    expect(uleb(0)).toEqual([0]);
+    expect(uleb(127)).toEqual([0x7f]);
+    expect(uleb(128)).toEqual([0x80, 0x01]);
+    expect(uleb(624485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(sleb(-1)).toEqual([0x7f]);
+    expect(sleb(63)).toEqual([0x3f]);
+    expect(sleb(64)).toEqual([0xc0, 0x00]);
+    expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
+  });
+
+  it('writes a module WebAssembly accepts, shared memory or not', () => {
+    expect(WebAssembly.validate(outerProductModule(64, false))).toBe(true);
+    expect(WebAssembly.validate(outerProductModule(64, true))).toBe(true);
+  });
+});
+
+function seeded(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s / 0x7fffffff - 0.5;
+  };
+}
+
+/** dW by the definition, in float64. */
+function referenceFilterGradient(s: ConvShape, x: Float32Array, dy: Float32Array): Float64Array {
+  const out = new Float64Array(s.filterHeight * s.filterWidth * s.inChannels * s.outChannels);
+  for (let b = 0; b < s.batch; b++)
+    for (let y = 0; y < s.outHeight; y++)
+      for (let xo = 0; xo < s.outWidth; xo++)
+        for (let i = 0; i < s.filterHeight; i++)
+          for (let j = 0; j < s.filterWidth; j++) {
+            const yi = y * s.strideHeight + i * s.dilationHeight - s.padTop;
+            const xi = xo * s.strideWidth + j * s.dilationWidth - s.padLeft;
+            if (yi < 0 || yi >= s.inHeight || xi < 0 || xi >= s.inWidth) continue;
+            const xAt = ((b * s.inHeight + yi) * s.inWidth + xi) * s.inChannels;
+            const dyAt = ((b * s.outHeight + y) * s.outWidth + xo) * s.outChannels;
+            const wAt = (i * s.filterWidth + j) * s.inChannels * s.outChannels;
+            for (let c = 0; c < s.inChannels; c++)
+              for (let o = 0; o < s.outChannels; o++)
+                out[wAt + c * s.outChannels + o] += x[xAt + c] * dy[dyAt + o];
+          }
+  return out;
+}
+
+function convShape(
+  [batch, inHeight, inWidth, inChannels]: number[],
+  [filterHeight, filterWidth, outChannels]: number[],
+  stride: number,
+  dilation: number,
+  padTop: number,
+  padLeft: number,
+): ConvShape {
+  const out = (size: number, k: number) =>
+    Math.floor((size + 2 * padTop - dilation * (k - 1) - 1) / stride) + 1;
+  return {
+    batch,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight: out(inHeight, filterHeight),
+    outWidth: out(inWidth, filterWidth),
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight: stride,
+    strideWidth: stride,
+    dilationHeight: dilation,
+    dilationWidth: dilation,
+    padTop,
+    padLeft,
+  };
+}
+
+/** Runs calls (byte offsets relative to x, dy and dW) on a fresh instance; returns dW. */
+function runCalls(s: ConvShape, x: Float32Array, dy: Float32Array, calls: KernelCall[]): Float32Array {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1024 });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(outerProductModule(1024, false)), {
+    env: { memory },
+  });
+  const accumulate = instance.exports.accumulate as (...args: number[]) => void;
+  const dwLength = s.filterHeight * s.filterWidth * s.inChannels * s.outChannels;
+  const bytes = (x.length + dy.length + dwLength) * 4;
+  memory.grow(Math.ceil(bytes / 65536));
+  const heap = new Float32Array(memory.buffer);
+  heap.set(x, 0);
+  heap.set(dy, x.length);
+  const dwAt = x.length + dy.length;
+  for (const c of calls) {
+    accumulate(
+      c.a,
+      c.b + x.length * 4,
+      c.c + dwAt * 4,
+      c.outerCount,
+      c.midCount,
+      c.innerCount,
+      c.aOuter,
+      c.aMid,
+      c.aInner,
+      c.bOuter,
+      c.bMid,
+      c.bInner,
+      c.rowTiles,
+      c.colTiles,
+      c.ldc,
+    );
+  }
+  return heap.slice(dwAt, dwAt + dwLength);
+}
+
+function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / (scale || 1);
+}
+
+const KERNEL_CASES: [string, ConvShape][] = [
+  ['1×1 stride 1, batch 3', convShape([3, 6, 5, 8], [1, 1, 16], 1, 1, 0, 0)],
+  ['1×1 stride 2', convShape([2, 7, 7, 12], [1, 1, 8], 2, 1, 0, 0)],
+  ['3×3 same, batch 3', convShape([3, 9, 6, 4], [3, 3, 24], 1, 1, 1, 1)],
+  ['3×3 stride 2, padded', convShape([2, 9, 9, 8], [3, 3, 8], 2, 1, 1, 1)],
+  ['7×7 stride 2, pad 3', convShape([2, 15, 15, 4], [7, 7, 16], 2, 1, 3, 3)],
+  ['3×3 dilation 2', convShape([1, 10, 10, 8], [3, 3, 8], 1, 2, 2, 2)],
+  ['5×5 bigger than the image', convShape([1, 3, 3, 4], [5, 5, 8], 1, 1, 2, 2)],
+];
+
+describe('outer-product kernel and its plan', () => {
+  for (const [name, shape] of KERNEL_CASES) {
+    it(`${name} equals the definition`, () => {
+      expect(tilesFit(shape)).toBe(true);
+      const random = seeded(7);
+      const x = Float32Array.from(
+        { length: shape.batch * shape.inHeight * shape.inWidth * shape.inChannels },
+        random,
+      );
+      const dy = Float32Array.from(
+        { length: shape.batch * shape.outHeight * shape.outWidth * shape.outChannels },
+        random,
+      );
+      const expected = referenceFilterGradient(shape, x, dy);
+      // Small groups of images too, so that a plan with several calls per tap is covered.
+      for (const pixels of [256, 4]) {
+        const dw = runCalls(shape, x, dy, planFilterGradient(shape, pixels));
+        expect(maxRelativeError(dw, expected)).toBeLessThan(1e-5);
+      }
+    });
+  }
+
+  it('split into thread shares (by columns and by rows), the calls give the same dW', () => {
+    for (const shape of [KERNEL_CASES[0][1], KERNEL_CASES[2][1], KERNEL_CASES[1][1]]) {
+      const random = seeded(11);
+      const x = Float32Array.from(
+        { length: shape.batch * shape.inHeight * shape.inWidth * shape.inChannels },
+        random,
+      );
+      const dy = Float32Array.from(
+        { length: shape.batch * shape.outHeight * shape.outWidth * shape.outChannels },
+        random,
+      );
+      const calls = planFilterGradient(shape);
+      const whole = runCalls(shape, x, dy, calls);
+      for (const parts of [2, 3, 5]) {
+        const shares = calls.map((c) => splitCall(c, parts));
+        expect(shares.every((s) => s.length >= 1 && s.length <= parts)).toBe(true);
+        expect(Array.from(runCalls(shape, x, dy, shares.flat()))).toEqual(Array.from(whole));
+      }
+    }
+  });
+
+  it('says which channel counts its tiles cannot cover', () => {
+    expect(tilesFit(convShape([1, 8, 8, 3], [7, 7, 64], 2, 1, 3, 3))).toBe(false);
+    expect(tilesFit(convShape([1, 8, 8, 8], [1, 1, 12], 1, 1, 0, 0))).toBe(false);
+  });
+});
+
+describe('the registered wasm Conv2DBackpropFilter on the SIMD path', () => {
+  const cases: ConvCase[] = [
+    {
+      name: 'batch 3 3×3 same',
+      xShape: [3, 9, 9, 8],
+      filterShape: [3, 3, 8, 16],
+      strides: [1, 1],
+      pad: 'same',
+    },
+    {
+      name: 'batch 2 1×1 s2',
+      xShape: [2, 8, 8, 16],
+      filterShape: [1, 1, 16, 32],
+      strides: [2, 2],
+      pad: 'valid',
+    },
+    {
+      name: 'explicit padding, mixed strides',
+      xShape: [2, 9, 7, 4],
+      filterShape: [3, 3, 4, 8],
+      strides: [2, 1],
+      pad: [
+        [0, 0],
+        [1, 2],
+        [0, 1],
+        [0, 0],
+      ],
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name} equals tfjs cpu`, async () => {
+      const { filter } = await compare(c, 5);
+      expect(filter).toBeLessThan(1e-4);
+      expect(filterGradientThreads()).toBeGreaterThanOrEqual(1); // the SIMD engine ran
+    });
+  }
+});
