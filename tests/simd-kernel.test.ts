@@ -1,5 +1,6 @@
 // Our hand-written WebAssembly SIMD filter-gradient kernel: the binary writer, the kernel and its
 // call plan against a plain-JS reference, thread splitting, and the registered wasm kernel vs cpu.
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import {
   planFilterGradient,
@@ -8,7 +9,7 @@ import {
   type ConvShape,
   type KernelCall,
 } from '../src/worker/kernels/simd/filter-gradient-plan';
-import { outerProductModule } from '../src/worker/kernels/simd/outer-product-kernel';
+import { KERNEL_PARAMS, outerProductModule } from '../src/worker/kernels/simd/outer-product-kernel';
 import { sleb, uleb } from '../src/worker/kernels/simd/wasm-writer';
 import { filterGradientThreads } from '../src/worker/kernels/register';
 import { compare, withWasmKernels, type ConvCase } from './support/conv-compare';
@@ -97,7 +98,7 @@ function runCalls(s: ConvShape, x: Float32Array, dy: Float32Array, calls: Kernel
   const instance = new WebAssembly.Instance(new WebAssembly.Module(outerProductModule(1024, false)), {
     env: { memory },
   });
-  const accumulate = instance.exports.accumulate as (...args: number[]) => void;
+  const kernels = [instance.exports.channels, instance.exports.pixels] as ((...args: number[]) => void)[];
   const dwLength = s.filterHeight * s.filterWidth * s.inChannels * s.outChannels;
   const bytes = (x.length + dy.length + dwLength) * 4;
   memory.grow(Math.ceil(bytes / 65536));
@@ -106,23 +107,8 @@ function runCalls(s: ConvShape, x: Float32Array, dy: Float32Array, calls: Kernel
   heap.set(dy, x.length);
   const dwAt = x.length + dy.length;
   for (const c of calls) {
-    accumulate(
-      c.a,
-      c.b + x.length * 4,
-      c.c + dwAt * 4,
-      c.outerCount,
-      c.midCount,
-      c.innerCount,
-      c.aOuter,
-      c.aMid,
-      c.aInner,
-      c.bOuter,
-      c.bMid,
-      c.bInner,
-      c.rowTiles,
-      c.colTiles,
-      c.ldc,
-    );
+    const shifted = { ...c, b: c.b + x.length * 4, c: c.c + dwAt * 4 };
+    kernels[c.fn](...KERNEL_PARAMS.map((name) => shifted[name]));
   }
   return heap.slice(dwAt, dwAt + dwLength);
 }
@@ -230,6 +216,60 @@ describe('the registered wasm Conv2DBackpropFilter on the SIMD path', () => {
       const { filter } = await compare(c, 5);
       expect(filter).toBeLessThan(1e-4);
       expect(filterGradientThreads()).toBeGreaterThanOrEqual(1); // the SIMD engine ran
+    });
+  }
+});
+
+describe('the registered wasm Conv2D (training forward pass) on the SIMD path', () => {
+  const cases: {
+    name: string;
+    x: [number, number, number, number];
+    w: [number, number, number, number];
+    strides: number;
+    pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+    dilation?: number;
+  }[] = [
+    { name: '7×7 stride 2 from 3 channels', x: [2, 23, 23, 3], w: [7, 7, 3, 16], strides: 2, pad: 'valid' },
+    {
+      name: '3×3 same, 7 pixels a row (not whole tiles), batch 3',
+      x: [3, 7, 7, 8],
+      w: [3, 3, 8, 24],
+      strides: 1,
+      pad: 'same',
+    },
+    { name: '1×1 stride 2', x: [2, 10, 9, 12], w: [1, 1, 12, 8], strides: 2, pad: 'valid' },
+    { name: '3×3 dilation 2', x: [1, 11, 10, 4], w: [3, 3, 4, 8], strides: 1, pad: 'same', dilation: 2 },
+    {
+      name: 'explicit padding',
+      x: [2, 9, 7, 5],
+      w: [3, 2, 5, 16],
+      strides: 2,
+      pad: [
+        [0, 0],
+        [2, 1],
+        [0, 3],
+        [0, 0],
+      ],
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name} equals tfjs cpu`, async () => {
+      const random = seeded(3);
+      const x = Float32Array.from({ length: c.x.reduce((a, b) => a * b) }, random);
+      const w = Float32Array.from({ length: c.w.reduce((a, b) => a * b) }, random);
+      const run = async (backend: string) => {
+        await tf.setBackend(backend);
+        const y = tf.tidy(() =>
+          tf.conv2d(tf.tensor4d(x, c.x), tf.tensor4d(w, c.w), c.strides, c.pad, 'NHWC', c.dilation ?? 1),
+        );
+        const values = (await y.data()) as Float32Array;
+        y.dispose();
+        return values;
+      };
+      const expected = await run('cpu');
+      const actual = await run('wasm');
+      expect(actual.length).toBe(expected.length);
+      expect(maxRelativeError(actual, expected)).toBeLessThan(1e-5);
     });
   }
 });

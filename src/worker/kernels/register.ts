@@ -1,4 +1,6 @@
-// Registers our convolution gradient kernels for the wasm backend (no fork of tfjs needed).
+// Registers our training kernels for the wasm backend (no fork of tfjs needed): Conv2D and both of
+// its gradients on our SIMD outer-product engine where its tiles fit (else tfjs-built fallbacks),
+// MaxPoolGrad in plain JS, and an Identity that shares data instead of copying it.
 import * as tf from '@tensorflow/tfjs';
 import {
   backpropInputSupported,
@@ -8,7 +10,9 @@ import {
   flipFilter,
   type ConvGeometry,
 } from './conv-backprop';
+import { maxPoolGrad } from './max-pool-grad';
 import { OuterProductEngine } from './simd/engine';
+import { convolutionFits } from './simd/convolution-plan';
 import { tilesFit, type ConvShape } from './simd/filter-gradient-plan';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -41,6 +45,32 @@ function outerProductEngine(): OuterProductEngine | null {
 /** What the filter-gradient kernel runs on right now (for the status bar and the benchmark). */
 export function filterGradientThreads(): number {
   return engine?.threads ?? 0;
+}
+
+/**
+ * A stride-1 input gradient as a forward convolution of dy with the flipped filter, padded by
+ * k − 1 − pad on each side; null for other geometries (strided ones go through conv2dBackpropInput).
+ */
+function inputGradientShape(info: tf.backend_util.Conv2DInfo): ConvShape | null {
+  const unit = info.strideHeight === 1 && info.strideWidth === 1;
+  if (!unit || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  return {
+    batch: info.batchSize,
+    inHeight: info.outHeight,
+    inWidth: info.outWidth,
+    inChannels: info.outChannels,
+    outHeight: info.inHeight,
+    outWidth: info.inWidth,
+    outChannels: info.inChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: 1,
+    strideWidth: 1,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    padTop: info.filterHeight - 1 - info.padInfo.top,
+    padLeft: info.filterWidth - 1 - info.padInfo.left,
+  };
 }
 
 function convShape(info: tf.backend_util.Conv2DInfo): ConvShape {
@@ -163,6 +193,44 @@ export function registerWasmTrainingKernels(options: TrainingKernelOptions = {})
     }
   };
 
+  // Forward convolutions of training (and those inside the input gradient) on our kernel: XNNPACK
+  // would repack the weights, which change every step, on one thread. Inference keeps XNNPACK's
+  // FusedConv2D, whose packed weights stay cached.
+  const stockConv = tf.getKernel('Conv2D', BACKEND);
+  const convKernel: KernelFunc = (args) => {
+    const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    const attrs = args.attrs as unknown as ConvGeometry & { dilations?: number | [number, number] };
+    const simd = x.dtype === 'float32' && filter.dtype === 'float32' ? outerProductEngine() : null;
+    if (simd && (attrs.dataFormat ?? 'NHWC') === 'NHWC') {
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        attrs.strides,
+        attrs.dilations ?? 1,
+        attrs.pad,
+        attrs.dimRoundingMode,
+        false,
+        'channelsLast',
+      );
+      const shape = convShape(info);
+      if (convolutionFits(shape)) {
+        const heap = args.backend as unknown as WasmHeap;
+        const out = heap.makeOutput(info.outShape, 'float32');
+        simd.convolution(
+          heap.typedArrayFromHeap(x),
+          heap.typedArrayFromHeap(filter),
+          shape,
+          info.padInfo.bottom,
+          info.padInfo.right,
+          heap.typedArrayFromHeap(out),
+        );
+        return out;
+      }
+    }
+    if (!stockConv) throw new Error('Conv2D: no wasm kernel for this convolution');
+    return stockConv.kernelFunc(args);
+  };
+
   // The stock wasm kernel binds its C++ entry point in setupFunc; keep that when we take its place.
   const stock = tf.getKernel('Conv2DBackpropInput', BACKEND);
   const stockInput = stock?.kernelFunc;
@@ -171,6 +239,24 @@ export function registerWasmTrainingKernels(options: TrainingKernelOptions = {})
     const { inputShape, ...geometry } = args.attrs as unknown as ConvGeometry & {
       inputShape: [number, number, number, number];
     };
+    const simd = dy.dtype === 'float32' && filter.dtype === 'float32' ? outerProductEngine() : null;
+    const shape = simd ? inputGradientShape(convInfo(inputShape, filter.shape, geometry)) : null;
+    if (simd && shape && convolutionFits(shape)) {
+      const heap = args.backend as unknown as WasmHeap;
+      const out = heap.makeOutput(inputShape, 'float32');
+      const [kh, kw] = filter.shape;
+      const info = convInfo(inputShape, filter.shape, geometry);
+      simd.convolution(
+        heap.typedArrayFromHeap(dy),
+        heap.typedArrayFromHeap(filter),
+        shape,
+        kh - 1 - info.padInfo.bottom,
+        kw - 1 - info.padInfo.right,
+        heap.typedArrayFromHeap(out),
+        true,
+      );
+      return out;
+    }
     if (!backpropInputSupported(inputShape, filter.shape, geometry)) {
       if (!stockInput) throw new Error('Conv2DBackpropInput: unsupported geometry on wasm');
       return stockInput(args);
@@ -184,9 +270,58 @@ export function registerWasmTrainingKernels(options: TrainingKernelOptions = {})
     }
   };
 
+  const stockPoolGrad = tf.getKernel('MaxPoolGrad', BACKEND);
+  const poolGradKernel: KernelFunc = (args) => {
+    const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
+      filterSize: number | [number, number];
+      strides: number | [number, number];
+      pad: 'valid' | 'same' | number;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    };
+    if (input.dtype !== 'float32' || input.shape.length !== 4) {
+      if (!stockPoolGrad) throw new Error('MaxPoolGrad: unsupported input on wasm');
+      return stockPoolGrad.kernelFunc(args);
+    }
+    const info = tf.backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      filterSize,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+    );
+    const heap = args.backend as unknown as WasmHeap;
+    const out = heap.makeOutput(input.shape, 'float32');
+    maxPoolGrad(
+      heap.typedArrayFromHeap(input),
+      heap.typedArrayFromHeap(dy),
+      {
+        batch: info.batchSize,
+        inHeight: info.inHeight,
+        inWidth: info.inWidth,
+        channels: info.inChannels,
+        outHeight: info.outHeight,
+        outWidth: info.outWidth,
+        filterHeight: info.filterHeight,
+        filterWidth: info.filterWidth,
+        strideHeight: info.strideHeight,
+        strideWidth: info.strideWidth,
+        dilationHeight: info.dilationHeight,
+        dilationWidth: info.dilationWidth,
+        padTop: info.padInfo.top,
+        padLeft: info.padInfo.left,
+      },
+      heap.typedArrayFromHeap(out),
+    );
+    return out;
+  };
+
   for (const [kernelName, kernelFunc, setupFunc] of [
     ['Conv2DBackpropFilter', filterKernel, undefined],
     ['Conv2DBackpropInput', inputKernel, stock?.setupFunc],
+    ['Conv2D', convKernel, stockConv?.setupFunc],
+    ['MaxPoolGrad', poolGradKernel, stockPoolGrad?.setupFunc],
     // Looked up here, like the stock input-gradient kernel: the wasm kernels exist by now.
     ['Identity', sharedIdentity(tf.getKernel('Identity', BACKEND)?.kernelFunc), undefined],
   ] as const) {

@@ -2,8 +2,9 @@
 // workers (sharing the kernel's memory) do the rest, synchronised with Atomics. tfjs-wasm's own
 // thread pool is private to its module, so we bring our own. Without cross-origin isolation (no
 // SharedArrayBuffer) or without Worker (Node tests) the same code runs on the calling thread alone.
+import { convolutionLayout, packFilter, packFlippedFilter, planConvolution } from './convolution-plan';
 import { planFilterGradient, splitCall, type ConvShape, type KernelCall } from './filter-gradient-plan';
-import { outerProductModule } from './outer-product-kernel';
+import { KERNEL_PARAMS, outerProductModule } from './outer-product-kernel';
 import {
   CONTROL,
   MAX_CALLS,
@@ -51,9 +52,15 @@ function waitForChange(control: Int32Array, index: number, value: number, ms: nu
   }
 }
 
+/** Float index rounded up to a whole SIMD vector (16 bytes). */
+function alignToVector(index: number): number {
+  return Math.ceil(index / 4) * 4;
+}
+
 export class OuterProductEngine {
   private readonly memory: WebAssembly.Memory;
-  private readonly accumulate: Accumulate;
+  /** The module's two functions, indexed by KernelCall.fn. */
+  private readonly kernels: Accumulate[];
   private readonly control: Int32Array | null;
   private readonly helpers: Helper[] = [];
   /** Whether the kernel uses relaxed-SIMD fused multiply-add (Chromium ≥ 114). */
@@ -69,7 +76,7 @@ export class OuterProductEngine {
     this.fused = fused;
     this.control = control;
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    this.accumulate = instance.exports.accumulate as Accumulate;
+    this.kernels = [instance.exports.channels, instance.exports.pixels] as Accumulate[];
   }
 
   /** Null where WebAssembly SIMD is missing (tfjs-wasm then has no SIMD either; callers fall back). */
@@ -104,7 +111,7 @@ export class OuterProductEngine {
     const helper: Helper = { worker: spawn(), slot: index, alive: true };
     this.helpers.push(helper);
     helper.worker.onerror = (event) => {
-      console.warn(`filter-gradient helper ${index} failed: ${event.message}`);
+      console.warn(`convolution helper ${index} failed: ${event.message}`);
       this.dropHelper(helper);
     };
     const init: HelperInit = { memory: this.memory, module, control: this.control!, index };
@@ -124,7 +131,15 @@ export class OuterProductEngine {
 
   private ensureBytes(bytes: number): Float32Array {
     const missing = bytes - this.memory.buffer.byteLength;
-    if (missing > 0) this.memory.grow(Math.ceil(missing / PAGE));
+    if (missing > 0) {
+      try {
+        this.memory.grow(Math.ceil(missing / PAGE));
+      } catch (error) {
+        // Worded so the app treats it like any other exhausted heap (smaller passes, restart).
+        const mb = Math.ceil(bytes / 2 ** 20);
+        throw new Error(`Out of memory: the convolution kernel needs ${mb} MB (${String(error)})`);
+      }
+    }
     return new Float32Array(this.memory.buffer);
   }
 
@@ -148,6 +163,58 @@ export class OuterProductEngine {
     }));
     this.run(calls);
     out.set(heap.subarray(dwAt, dwAt + out.length));
+  }
+
+  /**
+   * A convolution of NHWC x with filter [kh, kw, ci, co] into `out` (NHWC); padTop/padLeft are in
+   * `shape`, the bottom and right padding here. The caller checks `convolutionFits(shape)`.
+   * `flippedFrom`: the filter is given as the forward filter [kh, kw, co, ci] whose flip is meant
+   * (an input gradient), and is flipped while it is packed.
+   */
+  convolution(
+    x: Float32Array,
+    filter: Float32Array,
+    shape: ConvShape,
+    padBottom: number,
+    padRight: number,
+    out: Float32Array,
+    flipped = false,
+  ): void {
+    const s = shape;
+    const layout = convolutionLayout(s, padBottom, padRight);
+    const { paddedHeight: hp, paddedWidth: wp, rowPixels } = layout;
+    const ci = s.inChannels;
+    const co = s.outChannels;
+    const paddedLength = s.batch * hp * wp * ci;
+    const filterAt = alignToVector(paddedLength + layout.inputSlack);
+    const outAt = alignToVector(filterAt + filter.length);
+    const outLength = s.batch * s.outHeight * rowPixels * co;
+    const heap = this.ensureBytes((outAt + outLength) * 4);
+    if (paddedLength === x.length) heap.set(x, 0);
+    else {
+      heap.fill(0, 0, paddedLength);
+      const rowLength = s.inWidth * ci;
+      for (let b = 0; b < s.batch; b++)
+        for (let y = 0; y < s.inHeight; y++) {
+          const from = (b * s.inHeight + y) * rowLength;
+          heap.set(x.subarray(from, from + rowLength), ((b * hp + y + s.padTop) * wp + s.padLeft) * ci);
+        }
+    }
+    heap.fill(0, paddedLength, filterAt); // what the dropped pixels read: finite, whatever it is
+    if (flipped) packFlippedFilter(filter, [s.filterHeight, s.filterWidth, co, ci], heap, filterAt);
+    else packFilter(filter, s.filterHeight * s.filterWidth * ci, co, heap, filterAt);
+    heap.fill(0, outAt, outAt + outLength);
+    const call = planConvolution(s, layout);
+    this.run([{ ...call, a: call.a, b: call.b + filterAt * 4, c: call.c + outAt * 4 }]);
+    if (rowPixels === s.outWidth) {
+      out.set(heap.subarray(outAt, outAt + out.length));
+      return;
+    }
+    const rowLength = s.outWidth * co;
+    for (let row = 0; row < s.batch * s.outHeight; row++) {
+      const from = outAt + row * rowPixels * co;
+      out.set(heap.subarray(from, from + rowLength), row * rowLength);
+    }
   }
 
   private run(calls: KernelCall[]): void {
@@ -183,33 +250,17 @@ export class OuterProductEngine {
         if (left <= 0 || waitForChange(control, doneIndex(slot), done, left) === 'timed-out') {
           // A helper that never answers would leave dW half computed: drop them all and say so.
           this.dispose();
-          throw new Error('filter-gradient helper threads stopped responding');
+          throw new Error('convolution helper threads stopped responding');
         }
       }
     }
     if (Atomics.load(control, CONTROL.failed)) {
       this.dispose();
-      throw new Error('a filter-gradient helper thread failed');
+      throw new Error('a convolution helper thread failed');
     }
   }
 
   private call(c: KernelCall): void {
-    this.accumulate(
-      c.a,
-      c.b,
-      c.c,
-      c.outerCount,
-      c.midCount,
-      c.innerCount,
-      c.aOuter,
-      c.aMid,
-      c.aInner,
-      c.bOuter,
-      c.bMid,
-      c.bInner,
-      c.rowTiles,
-      c.colTiles,
-      c.ldc,
-    );
+    this.kernels[c.fn](...KERNEL_PARAMS.map((name) => c[name]));
   }
 }

@@ -2,7 +2,7 @@
 // tap (and per group of images), each reading the input and output-gradient pixels that tap pairs
 // up, straight from their NHWC layout. Padding needs no padded copy: a tap only visits the output
 // pixels whose input pixel lies inside the image (the others would multiply zeros).
-import { TILE_COLS, TILE_ROWS } from './outer-product-kernel';
+import { TILE_COLS, TILE_ROWS, type KernelParam } from './outer-product-kernel';
 
 export interface ConvShape {
   batch: number;
@@ -22,24 +22,11 @@ export interface ConvShape {
   padLeft: number;
 }
 
-/** One kernel call; addresses are byte offsets relative to the x, dy and dW regions. */
-export interface KernelCall {
-  a: number;
-  b: number;
-  c: number;
-  outerCount: number;
-  midCount: number;
-  innerCount: number;
-  aOuter: number;
-  aMid: number;
-  aInner: number;
-  bOuter: number;
-  bMid: number;
-  bInner: number;
-  rowTiles: number;
-  colTiles: number;
-  ldc: number;
-}
+/** One kernel call: which function, and its arguments (byte offsets relative to the regions). */
+export type KernelCall = Record<KernelParam, number> & {
+  /** 0: `channels` (tile rows are consecutive floats of A), 1: `pixels` (tile rows aRow apart). */
+  fn: 0 | 1;
+};
 
 /** Whether the kernel's tiles cover the channels exactly (else callers use another method). */
 export function tilesFit(shape: ConvShape): boolean {
@@ -82,6 +69,7 @@ export function planFilterGradient(shape: ConvShape, pixelsPerCall = 256): Kerne
         const inRow = y0 * s.strideHeight + rowOffset;
         const inCol = x0 * s.strideWidth + colOffset;
         calls.push({
+          fn: 0,
           a: b0 * xImage + (inRow * s.inWidth + inCol) * s.inChannels * 4,
           b: b0 * dyImage + (y0 * s.outWidth + x0) * s.outChannels * 4,
           c: (i * s.filterWidth + j) * s.inChannels * s.outChannels * 4,
@@ -94,8 +82,18 @@ export function planFilterGradient(shape: ConvShape, pixelsPerCall = 256): Kerne
           bOuter: dyImage,
           bMid: s.outWidth * s.outChannels * 4,
           bInner: s.outChannels * 4,
+          // m: the input channels, one run of tiles
+          imageCount: 1,
+          aImage: 0,
+          cImage: 0,
+          rowCount: 1,
+          aRowStep: 0,
+          cRowStep: 0,
           rowTiles: s.inChannels / TILE_ROWS,
+          aTile: TILE_ROWS * 4,
+          aRow: 4,
           colTiles: s.outChannels / TILE_COLS,
+          bTile: TILE_COLS * 4,
           ldc: s.outChannels * 4,
         });
       }
@@ -114,11 +112,19 @@ export function splitCall(call: KernelCall, parts: number): KernelCall[] {
   for (let p = 0; p < count; p++) {
     const size = Math.floor(tiles / count) + (p < tiles % count ? 1 : 0);
     if (byCols) {
-      const shift = start * TILE_COLS * 4;
-      out.push({ ...call, b: call.b + shift, c: call.c + shift, colTiles: size });
+      out.push({
+        ...call,
+        b: call.b + start * call.bTile,
+        c: call.c + start * TILE_COLS * 4,
+        colTiles: size,
+      });
     } else {
-      const shiftA = start * TILE_ROWS * 4;
-      out.push({ ...call, a: call.a + shiftA, c: call.c + start * TILE_ROWS * call.ldc, rowTiles: size });
+      out.push({
+        ...call,
+        a: call.a + start * call.aTile,
+        c: call.c + start * TILE_ROWS * call.ldc,
+        rowTiles: size,
+      });
     }
     start += size;
   }

@@ -1,12 +1,12 @@
 // A filter-gradient helper thread: compiles the same kernel over the same shared memory, then waits
 // for dispatches (Atomics.wait, so an idle helper costs nothing) and runs its share of each.
-import { CONTROL, callCountIndex, doneIndex, readCallArgs, readyIndex, type HelperInit } from './protocol';
+import { CONTROL, callCountIndex, doneIndex, readCall, readyIndex, type HelperInit } from './protocol';
 
 type Accumulate = (...args: number[]) => void;
 
 function serve({ memory, module, control, index }: HelperInit): void {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const accumulate = instance.exports.accumulate as Accumulate;
+  const kernels = [instance.exports.channels, instance.exports.pixels] as Accumulate[];
   let seen = Atomics.load(control, CONTROL.generation);
   Atomics.store(control, readyIndex(index), 1);
   for (;;) {
@@ -14,7 +14,10 @@ function serve({ memory, module, control, index }: HelperInit): void {
     seen = Atomics.load(control, CONTROL.generation);
     try {
       const count = Atomics.load(control, callCountIndex(index));
-      for (let i = 0; i < count; i++) accumulate(...readCallArgs(control, index, i));
+      for (let i = 0; i < count; i++) {
+        const [fn, ...args] = readCall(control, index, i);
+        kernels[fn](...args);
+      }
     } catch {
       Atomics.store(control, CONTROL.failed, 1);
     }

@@ -1,167 +1,222 @@
-// The SIMD kernel behind our filter gradients on wasm: C[m, n] += Σ_k A_k[m] · B_k[n], where each
-// step k reads a row of A and a row of B wherever they lie in memory (three nested strides). That is
-// exactly a convolution's filter gradient for one filter tap — A the input pixels, B the output
-// gradient's pixels — read straight from NHWC tensors: no transpose, no im2col, no packing.
-// (tfjs-wasm's matrix product must transpose one operand and pack the other, at 7–11 ns per element,
-// single-threaded; that cost more than the arithmetic itself.)
+// The SIMD kernel behind our convolutions on wasm: C[m, n] += Σ_k A_k[m] · B_k[n], where every
+// operand is read in place through strides (three nested ones for k, three for m). With the right
+// strides that is any of a convolution's three products, straight from NHWC tensors, with no
+// transpose, no im2col and no packing:
+//   filter gradient (one call per tap): m = input channel, n = output channel, k = pixel;
+//   forward / input gradient: m = output pixel, n = output channel, k = (tap row, tap column, channel).
+// (tfjs-wasm's XNNPACK must repack a weight operand on every call whose weights are new, i.e. every
+// training step, at 7–13 ns per element on one thread; for the filter gradient it must also
+// transpose an activation. That cost more than the arithmetic.)
 import { Code, I32, V128, moduleBytes } from './wasm-writer';
 
 /** Rows of C per register tile (one f32 splat each) and columns (two f32x4 vectors). */
 export const TILE_ROWS = 4;
 export const TILE_COLS = 8;
 
-// Parameters, in order (all i32; addresses and strides in bytes).
-const P = {
-  aBase: 0,
-  bBase: 1,
-  cBase: 2,
-  outerCount: 3,
-  midCount: 4,
-  innerCount: 5,
-  aOuter: 6,
-  aMid: 7,
-  aInner: 8,
-  bOuter: 9,
-  bMid: 10,
-  bInner: 11,
-  rowTiles: 12,
-  colTiles: 13,
-  ldc: 14,
-} as const;
-const PARAMS = 15;
+/** Parameter order of both exported functions (all i32; addresses and strides in bytes). */
+export const KERNEL_PARAMS = [
+  'a',
+  'b',
+  'c',
+  // k: outer × mid × inner steps
+  'outerCount',
+  'midCount',
+  'innerCount',
+  'aOuter',
+  'aMid',
+  'aInner',
+  'bOuter',
+  'bMid',
+  'bInner',
+  // m: images × rows × tiles of TILE_ROWS (the rows of a tile are aRow apart in A, ldc apart in C)
+  'imageCount',
+  'aImage',
+  'cImage',
+  'rowCount',
+  'aRowStep',
+  'cRowStep',
+  'rowTiles',
+  'aTile',
+  'aRow',
+  // n: tiles of TILE_COLS (B advances bTile per tile: TILE_COLS floats, or a whole packed panel)
+  'colTiles',
+  'bTile',
+  'ldc',
+] as const;
+export type KernelParam = (typeof KERNEL_PARAMS)[number];
+const P = Object.fromEntries(KERNEL_PARAMS.map((name, i) => [name, i])) as Record<KernelParam, number>;
 
 // Locals after the parameters.
+let next = KERNEL_PARAMS.length;
+const local = () => next++;
 const L = {
-  rowTile: 15,
-  colTile: 16,
-  outer: 17,
-  mid: 18,
-  inner: 19,
-  pa: 20,
-  pb: 21,
-  aOuterRow: 22,
-  bOuterRow: 23,
-  aMidRow: 24,
-  bMidRow: 25,
-  cRow0: 26, // TILE_ROWS consecutive locals: the address of each C row of the tile
-} as const;
-const I32_LOCALS = 11 + TILE_ROWS;
-const ACC = PARAMS + I32_LOCALS; // 2 · TILE_ROWS accumulators
+  colTile: local(),
+  image: local(),
+  row: local(),
+  rowTile: local(),
+  outer: local(),
+  mid: local(),
+  inner: local(),
+  pb: local(),
+  aTileBase: local(),
+  cTileBase: local(),
+  aOuterRow: local(),
+  bOuterRow: local(),
+  aMidRow: local(),
+  bMidRow: local(),
+  pa: Array.from({ length: TILE_ROWS }, local), // one pointer per tile row (strided variant)
+  cRow: Array.from({ length: TILE_ROWS }, local),
+};
+const I32_LOCALS = next - KERNEL_PARAMS.length;
+const ACC = next; // 2 · TILE_ROWS accumulators
 const V0 = ACC + 2 * TILE_ROWS;
 const V1 = V0 + 1;
 const SPLAT = V0 + 2;
 
-function tileBody(code: Code, fma: boolean): void {
-  // cRow[r] = cBase + (rowTile·TILE_ROWS + r)·ldc + colTile·TILE_COLS·4
+interface Variant {
+  /** Tile rows 4 bytes apart in A (filter gradient: channels), else aRow apart (pixels). */
+  contiguousRows: boolean;
+  /** Relaxed-SIMD fused multiply-add instead of mul + add. */
+  fma: boolean;
+}
+
+function multiplyAccumulate(k: Code, v: Variant): void {
+  k.get(L.pb).v128Load(0).set(V0);
+  k.get(L.pb).v128Load(16).set(V1);
   for (let r = 0; r < TILE_ROWS; r++) {
-    code
-      .get(P.cBase)
-      .get(L.rowTile)
-      .i32(TILE_ROWS)
-      .mul()
-      .i32(r)
-      .add()
-      .get(P.ldc)
-      .mul()
-      .add()
-      .get(L.colTile)
-      .i32(TILE_COLS * 4)
-      .mul()
-      .add()
-      .set(L.cRow0 + r);
+    if (v.contiguousRows) k.get(L.pa[0]).load32Splat(4 * r);
+    else k.get(L.pa[r]).load32Splat(0);
+    k.set(SPLAT);
+    for (const [acc, vec] of [
+      [ACC + 2 * r, V0],
+      [ACC + 2 * r + 1, V1],
+    ]) {
+      if (v.fma) k.get(SPLAT).get(vec).get(acc).f32x4RelaxedMadd().set(acc);
+      else k.get(acc).get(SPLAT).get(vec).f32x4Mul().f32x4Add().set(acc);
+    }
   }
-  // Accumulate onto what C holds (the caller zeroes it once; K may arrive in several calls).
-  for (let r = 0; r < TILE_ROWS; r++) {
-    code
-      .get(L.cRow0 + r)
-      .v128Load(0)
-      .set(ACC + 2 * r);
-    code
-      .get(L.cRow0 + r)
-      .v128Load(16)
-      .set(ACC + 2 * r + 1);
-  }
-  code
-    .get(P.aBase)
-    .get(L.rowTile)
-    .i32(TILE_ROWS * 4)
-    .mul()
-    .add()
-    .set(L.aOuterRow);
-  code
-    .get(P.bBase)
-    .get(L.colTile)
-    .i32(TILE_COLS * 4)
-    .mul()
-    .add()
-    .set(L.bOuterRow);
+  const pointers = v.contiguousRows ? 1 : TILE_ROWS;
+  for (let r = 0; r < pointers; r++) k.bump(L.pa[r], { local: P.aInner });
+  k.bump(L.pb, { local: P.bInner });
+}
+
+/** The k loops for one tile, starting from aMidRow/bMidRow-style bases set per level. */
+function kLoops(code: Code, v: Variant): void {
+  code.get(L.aTileBase).set(L.aOuterRow);
+  code.get(P.b).get(L.colTile).get(P.bTile).mul().add().set(L.bOuterRow);
   code.get(P.outerCount).set(L.outer);
   code.countdown(L.outer, (c) => {
     c.get(L.aOuterRow).set(L.aMidRow);
     c.get(L.bOuterRow).set(L.bMidRow);
     c.get(P.midCount).set(L.mid);
     c.countdown(L.mid, (c2) => {
-      c2.get(L.aMidRow).set(L.pa);
+      c2.get(L.aMidRow).set(L.pa[0]);
+      if (!v.contiguousRows)
+        for (let r = 1; r < TILE_ROWS; r++)
+          c2.get(L.pa[r - 1])
+            .get(P.aRow)
+            .add()
+            .set(L.pa[r]);
       c2.get(L.bMidRow).set(L.pb);
       c2.get(P.innerCount).set(L.inner);
-      c2.countdown(L.inner, (k) => {
-        k.get(L.pb).v128Load(0).set(V0);
-        k.get(L.pb).v128Load(16).set(V1);
-        for (let r = 0; r < TILE_ROWS; r++) {
-          k.get(L.pa)
-            .load32Splat(4 * r)
-            .set(SPLAT);
-          for (const [acc, v] of [
-            [ACC + 2 * r, V0],
-            [ACC + 2 * r + 1, V1],
-          ]) {
-            if (fma) k.get(SPLAT).get(v).get(acc).f32x4RelaxedMadd().set(acc);
-            else k.get(acc).get(SPLAT).get(v).f32x4Mul().f32x4Add().set(acc);
-          }
-        }
-        k.bump(L.pa, { local: P.aInner });
-        k.bump(L.pb, { local: P.bInner });
-      });
+      c2.countdown(L.inner, (k) => multiplyAccumulate(k, v));
       c2.bump(L.aMidRow, { local: P.aMid });
       c2.bump(L.bMidRow, { local: P.bMid });
     });
     c.bump(L.aOuterRow, { local: P.aOuter });
     c.bump(L.bOuterRow, { local: P.bOuter });
   });
+}
+
+function tile(code: Code, v: Variant): void {
+  // C rows of this tile: cTileBase + r·ldc (cTileBase includes the column tile).
+  code
+    .get(L.cTileBase)
+    .get(L.colTile)
+    .i32(TILE_COLS * 4)
+    .mul()
+    .add()
+    .set(L.cRow[0]);
+  for (let r = 1; r < TILE_ROWS; r++)
+    code
+      .get(L.cRow[r - 1])
+      .get(P.ldc)
+      .add()
+      .set(L.cRow[r]);
+  // Accumulate onto what C holds (the caller zeroes it; k may arrive in several calls).
   for (let r = 0; r < TILE_ROWS; r++) {
     code
-      .get(L.cRow0 + r)
+      .get(L.cRow[r])
+      .v128Load(0)
+      .set(ACC + 2 * r);
+    code
+      .get(L.cRow[r])
+      .v128Load(16)
+      .set(ACC + 2 * r + 1);
+  }
+  kLoops(code, v);
+  for (let r = 0; r < TILE_ROWS; r++) {
+    code
+      .get(L.cRow[r])
       .get(ACC + 2 * r)
       .v128Store(0);
     code
-      .get(L.cRow0 + r)
+      .get(L.cRow[r])
       .get(ACC + 2 * r + 1)
       .v128Store(16);
   }
+  code.bump(L.aTileBase, { local: P.aTile });
+  // The next tile starts TILE_ROWS rows of C further on.
+  code.get(L.cTileBase).get(P.ldc).i32(TILE_ROWS).mul().add().set(L.cTileBase);
+}
+
+/** colTile → image → row → rowTile → tile. Column tiles outermost: each B panel is read once. */
+function body(v: Variant): Code {
+  const code = new Code();
+  code.countup(L.colTile, P.colTiles, (c) => {
+    c.countup(L.image, P.imageCount, (c2) => {
+      c2.countup(L.row, P.rowCount, (c3) => {
+        // Bases of the row's first tile: a + image·aImage + row·aRowStep (likewise for C).
+        c3.get(P.a)
+          .get(L.image)
+          .get(P.aImage)
+          .mul()
+          .add()
+          .get(L.row)
+          .get(P.aRowStep)
+          .mul()
+          .add()
+          .set(L.aTileBase);
+        c3.get(P.c)
+          .get(L.image)
+          .get(P.cImage)
+          .mul()
+          .add()
+          .get(L.row)
+          .get(P.cRowStep)
+          .mul()
+          .add()
+          .set(L.cTileBase);
+        c3.countup(L.rowTile, P.rowTiles, (t) => tile(t, v));
+      });
+    });
+  });
+  return code;
 }
 
 /**
- * accumulate(aBase, bBase, cBase, outerCount, midCount, innerCount, aOuter, aMid, aInner,
- * bOuter, bMid, bInner, rowTiles, colTiles, ldc): for every tile of TILE_ROWS × TILE_COLS
- * (rowTiles × colTiles of them), C += Σ over the outer × mid × inner steps of A-row ⊗ B-row.
- * Counts must be ≥ 1.
+ * Exports `channels` (tile rows 4 bytes apart in A) and `pixels` (tile rows aRow apart). Each
+ * computes, for every TILE_ROWS × TILE_COLS tile of C, C += Σ_k A-rows ⊗ B-row. Counts must be ≥ 1.
  */
 export function outerProductModule(maxPages: number, shared: boolean, fma = false): Uint8Array<ArrayBuffer> {
-  const code = new Code();
-  code.countup(L.colTile, P.colTiles, (c) => {
-    c.countup(L.rowTile, P.rowTiles, (tile) => tileBody(tile, fma));
-  });
+  const locals = [
+    { type: I32, count: I32_LOCALS },
+    { type: V128, count: 2 * TILE_ROWS + 3 },
+  ];
   return moduleBytes(
     [
-      {
-        name: 'accumulate',
-        params: PARAMS,
-        locals: [
-          { type: I32, count: I32_LOCALS },
-          { type: V128, count: 2 * TILE_ROWS + 3 },
-        ],
-        code,
-      },
+      { name: 'channels', params: KERNEL_PARAMS.length, locals, code: body({ contiguousRows: true, fma }) },
+      { name: 'pixels', params: KERNEL_PARAMS.length, locals, code: body({ contiguousRows: false, fma }) },
     ],
     maxPages,
     shared,

@@ -1,27 +1,12 @@
 // The shared control block between the ML worker and the filter-gradient helper threads:
 // a generation counter the helpers wait on, one call list and one "done" generation per helper.
 import type { KernelCall } from './filter-gradient-plan';
+import { KERNEL_PARAMS } from './outer-product-kernel';
 
 export const MAX_HELPERS = 15;
 /** Calls per helper per dispatch (a 7×7 filter over 8 image groups is 392; ours stay far below). */
 export const MAX_CALLS = 512;
-export const CALL_FIELDS = [
-  'a',
-  'b',
-  'c',
-  'outerCount',
-  'midCount',
-  'innerCount',
-  'aOuter',
-  'aMid',
-  'aInner',
-  'bOuter',
-  'bMid',
-  'bInner',
-  'rowTiles',
-  'colTiles',
-  'ldc',
-] as const satisfies readonly (keyof KernelCall)[];
+export const CALL_FIELDS = ['fn', ...KERNEL_PARAMS] as const;
 export const CALL_INTS = CALL_FIELDS.length;
 
 export const CONTROL = {
@@ -52,7 +37,8 @@ export function writeCall(control: Int32Array, helper: number, index: number, ca
   CALL_FIELDS.forEach((field, i) => (control[at + i] = call[field]));
 }
 
-export function readCallArgs(control: Int32Array, helper: number, index: number): number[] {
+/** [function index, ...kernel arguments] of a call written by writeCall. */
+export function readCall(control: Int32Array, helper: number, index: number): number[] {
   const at = callIndex(helper, index);
   return Array.from(control.subarray(at, at + CALL_INTS));
 }
