@@ -9,7 +9,11 @@ import {
   type ConvShape,
   type KernelCall,
 } from '../src/worker/kernels/simd/filter-gradient-plan';
-import { KERNEL_PARAMS, outerProductModule } from '../src/worker/kernels/simd/outer-product-kernel';
+import {
+  KERNEL_PARAMS,
+  kernelFunctions,
+  outerProductModule,
+} from '../src/worker/kernels/simd/outer-product-kernel';
 import { sleb, uleb } from '../src/worker/kernels/simd/wasm-writer';
 import { filterGradientThreads } from '../src/worker/kernels/register';
 import { compare, withWasmKernels, type ConvCase } from './support/conv-compare';
@@ -98,7 +102,7 @@ function runCalls(s: ConvShape, x: Float32Array, dy: Float32Array, calls: Kernel
   const instance = new WebAssembly.Instance(new WebAssembly.Module(outerProductModule(1024, false)), {
     env: { memory },
   });
-  const kernels = [instance.exports.channels, instance.exports.pixels] as ((...args: number[]) => void)[];
+  const kernels = kernelFunctions(instance);
   const dwLength = s.filterHeight * s.filterWidth * s.inChannels * s.outChannels;
   const bytes = (x.length + dy.length + dwLength) * 4;
   memory.grow(Math.ceil(bytes / 65536));

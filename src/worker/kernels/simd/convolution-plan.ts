@@ -4,7 +4,7 @@
 // is copied zero-padded (so every tap reads inside it) and the output rows are rounded up to whole
 // tiles of TILE_ROWS pixels; the extra pixels are computed and dropped.
 import type { ConvShape, KernelCall } from './filter-gradient-plan';
-import { TILE_COLS, TILE_ROWS } from './outer-product-kernel';
+import { PACKED_UNROLL, TILE_COLS, TILE_ROWS } from './outer-product-kernel';
 
 export interface ConvolutionLayout {
   /** Padded input: [batch, paddedHeight, paddedWidth, inChannels]. */
@@ -84,14 +84,16 @@ export function planConvolution(s: ConvShape, layout: ConvolutionLayout): Kernel
   const ci = s.inChannels;
   const co = s.outChannels;
   const inRow = layout.paddedWidth * ci * 4;
+  // Whole groups of channels: the unrolled kernel (its k steps are implied by the packed layout).
+  const unrolled = ci % PACKED_UNROLL === 0;
   return {
-    fn: 1,
+    fn: unrolled ? 2 : 1,
     a: 0,
     b: 0,
     c: 0,
     outerCount: s.filterHeight,
     midCount: s.filterWidth,
-    innerCount: ci,
+    innerCount: unrolled ? ci / PACKED_UNROLL : ci,
     aOuter: s.dilationHeight * inRow,
     aMid: s.dilationWidth * ci * 4,
     aInner: 4,

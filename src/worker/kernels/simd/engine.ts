@@ -4,7 +4,7 @@
 // SharedArrayBuffer) or without Worker (Node tests) the same code runs on the calling thread alone.
 import { convolutionLayout, packFilter, packFlippedFilter, planConvolution } from './convolution-plan';
 import { planFilterGradient, splitCall, type ConvShape, type KernelCall } from './filter-gradient-plan';
-import { KERNEL_PARAMS, outerProductModule } from './outer-product-kernel';
+import { KERNEL_PARAMS, kernelFunctions, outerProductModule } from './outer-product-kernel';
 import {
   CONTROL,
   MAX_CALLS,
@@ -76,7 +76,7 @@ export class OuterProductEngine {
     this.fused = fused;
     this.control = control;
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    this.kernels = [instance.exports.channels, instance.exports.pixels] as Accumulate[];
+    this.kernels = kernelFunctions(instance);
   }
 
   /** Null where WebAssembly SIMD is missing (tfjs-wasm then has no SIMD either; callers fall back). */

@@ -1,12 +1,11 @@
-// A filter-gradient helper thread: compiles the same kernel over the same shared memory, then waits
+// A convolution helper thread: instantiates the same kernels over the same shared memory, then waits
 // for dispatches (Atomics.wait, so an idle helper costs nothing) and runs its share of each.
+import { kernelFunctions } from './outer-product-kernel';
 import { CONTROL, callCountIndex, doneIndex, readCall, readyIndex, type HelperInit } from './protocol';
-
-type Accumulate = (...args: number[]) => void;
 
 function serve({ memory, module, control, index }: HelperInit): void {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const kernels = [instance.exports.channels, instance.exports.pixels] as Accumulate[];
+  const kernels = kernelFunctions(instance);
   let seen = Atomics.load(control, CONTROL.generation);
   Atomics.store(control, readyIndex(index), 1);
   for (;;) {

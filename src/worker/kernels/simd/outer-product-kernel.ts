@@ -78,26 +78,43 @@ interface Variant {
   contiguousRows: boolean;
   /** Relaxed-SIMD fused multiply-add instead of mul + add. */
   fma: boolean;
+  /**
+   * > 1: k steps per loop iteration, for the packed layout only (A steps 4 bytes, B 32: constants,
+   * so the steps read at fixed offsets and the pointers move once). innerCount counts iterations.
+   */
+  unroll: number;
 }
 
+/** Packed-filter k step in bytes: one float of A, TILE_COLS floats of B. */
+const PACKED_A_STEP = 4;
+const PACKED_B_STEP = TILE_COLS * 4;
+
 function multiplyAccumulate(k: Code, v: Variant): void {
-  k.get(L.pb).v128Load(0).set(V0);
-  k.get(L.pb).v128Load(16).set(V1);
-  for (let r = 0; r < TILE_ROWS; r++) {
-    if (v.contiguousRows) k.get(L.pa[0]).load32Splat(4 * r);
-    else k.get(L.pa[r]).load32Splat(0);
-    k.set(SPLAT);
-    for (const [acc, vec] of [
-      [ACC + 2 * r, V0],
-      [ACC + 2 * r + 1, V1],
-    ]) {
-      if (v.fma) k.get(SPLAT).get(vec).get(acc).f32x4RelaxedMadd().set(acc);
-      else k.get(acc).get(SPLAT).get(vec).f32x4Mul().f32x4Add().set(acc);
+  const steps = Math.max(1, v.unroll);
+  for (let u = 0; u < steps; u++) {
+    const bOffset = v.unroll > 1 ? u * PACKED_B_STEP : 0;
+    const aOffset = v.unroll > 1 ? u * PACKED_A_STEP : 0;
+    k.get(L.pb).v128Load(bOffset).set(V0);
+    k.get(L.pb)
+      .v128Load(bOffset + 16)
+      .set(V1);
+    for (let r = 0; r < TILE_ROWS; r++) {
+      if (v.contiguousRows) k.get(L.pa[0]).load32Splat(4 * r + aOffset);
+      else k.get(L.pa[r]).load32Splat(aOffset);
+      k.set(SPLAT);
+      for (const [acc, vec] of [
+        [ACC + 2 * r, V0],
+        [ACC + 2 * r + 1, V1],
+      ]) {
+        if (v.fma) k.get(SPLAT).get(vec).get(acc).f32x4RelaxedMadd().set(acc);
+        else k.get(acc).get(SPLAT).get(vec).f32x4Mul().f32x4Add().set(acc);
+      }
     }
   }
   const pointers = v.contiguousRows ? 1 : TILE_ROWS;
-  for (let r = 0; r < pointers; r++) k.bump(L.pa[r], { local: P.aInner });
-  k.bump(L.pb, { local: P.bInner });
+  for (let r = 0; r < pointers; r++)
+    k.bump(L.pa[r], v.unroll > 1 ? { value: steps * PACKED_A_STEP } : { local: P.aInner });
+  k.bump(L.pb, v.unroll > 1 ? { value: steps * PACKED_B_STEP } : { local: P.bInner });
 }
 
 /** The k loops for one tile, starting from aMidRow/bMidRow-style bases set per level. */
@@ -204,9 +221,21 @@ function body(v: Variant): Code {
   return code;
 }
 
+/** The exported functions, in the order KernelCall.fn indexes them. */
+export const KERNEL_FUNCTIONS = ['channels', 'pixels', 'pixelsPacked'] as const;
+
+export function kernelFunctions(instance: WebAssembly.Instance): ((...args: number[]) => void)[] {
+  return KERNEL_FUNCTIONS.map((name) => instance.exports[name] as (...args: number[]) => void);
+}
+
+/** Inner steps per iteration of `pixelsPacked` (the calls' innerCount is the channels / this). */
+export const PACKED_UNROLL = 4;
+
 /**
- * Exports `channels` (tile rows 4 bytes apart in A) and `pixels` (tile rows aRow apart). Each
- * computes, for every TILE_ROWS × TILE_COLS tile of C, C += Σ_k A-rows ⊗ B-row. Counts must be ≥ 1.
+ * Exports `channels` (tile rows 4 bytes apart in A), `pixels` (tile rows aRow apart) and
+ * `pixelsPacked` (pixels over a packed filter, PACKED_UNROLL k steps per iteration; aInner and
+ * bInner are implied). Each computes, for every TILE_ROWS × TILE_COLS tile of C,
+ * C += Σ_k A-rows ⊗ B-row. Counts must be ≥ 1.
  */
 export function outerProductModule(maxPages: number, shared: boolean, fma = false): Uint8Array<ArrayBuffer> {
   const locals = [
@@ -215,8 +244,13 @@ export function outerProductModule(maxPages: number, shared: boolean, fma = fals
   ];
   return moduleBytes(
     [
-      { name: 'channels', params: KERNEL_PARAMS.length, locals, code: body({ contiguousRows: true, fma }) },
-      { name: 'pixels', params: KERNEL_PARAMS.length, locals, code: body({ contiguousRows: false, fma }) },
+      ...(
+        [
+          ['channels', { contiguousRows: true, fma, unroll: 1 }],
+          ['pixels', { contiguousRows: false, fma, unroll: 1 }],
+          ['pixelsPacked', { contiguousRows: false, fma, unroll: PACKED_UNROLL }],
+        ] as const
+      ).map(([name, variant]) => ({ name, params: KERNEL_PARAMS.length, locals, code: body(variant) })),
     ],
     maxPages,
     shared,
