@@ -6,6 +6,8 @@ import { caffePreprocess } from '../ml/preprocess';
 import type { BenchArgs, BenchResult, KernelTime } from '../protocol';
 import { disposeBatchStats, type ResNetGraph } from './ml/resnet-graph';
 import { releaseKernelCaches } from './kernels/register';
+import { passMomentum } from './ml/batchnorm';
+import { sumPasses } from './train/passes';
 
 /** The same deterministic pattern the tests and the PyTorch benchmark use. */
 function generatedPixels(n: number, size: number): tf.Tensor4D {
@@ -26,47 +28,35 @@ async function inferenceStep(model: ResNetGraph, input: tf.Tensor4D): Promise<vo
 }
 
 /**
- * One full fine-tuning step (every weight trains, BatchNorm in training mode), gradients summed over
- * micro-batches so a large batch fits in wasm's 4 GB address space.
+ * One full fine-tuning step (every weight trains, BatchNorm in training mode), in passes as the app's
+ * learner runs them (the same sumPasses and BatchNorm momentum per pass).
  */
 async function trainStep(
   model: ResNetGraph,
   optimizer: tf.Optimizer,
   input: tf.Tensor4D,
   labels: tf.Tensor2D,
-  microBatch: number,
+  imagesPerPass: number,
 ): Promise<void> {
   const vars = model.trainableVariables();
   const batch = input.shape[0];
-  let summed: tf.NamedTensorMap | null = null;
-  let start = 0;
-  for (const size of splitIntoPasses(batch, microBatch)) {
+  const { grads, losses } = sumPasses(batch, imagesPerPass, (start, size) => {
     let stats: ReturnType<ResNetGraph['forward']>['batchStats'] | undefined;
-    const { value, grads } = tf.variableGrads(() => {
-      const x = tf.slice(input, start, size);
-      const y = tf.slice(labels, start, size);
-      const forward = model.forward(x, { training: true });
+    const result = tf.variableGrads(() => {
+      const forward = model.forward(tf.slice(input, start, size), { training: true });
       stats = forward.batchStats;
-      return tf.mul(
-        tf.mean(tf.metrics.categoricalCrossentropy(y, forward.output)),
-        size / batch,
+      return tf.mean(
+        tf.metrics.categoricalCrossentropy(tf.slice(labels, start, size), forward.output),
       ) as tf.Scalar;
     }, vars);
-    value.dispose();
     if (stats) {
-      model.updateRunningStats(stats);
+      model.updateRunningStats(stats, passMomentum(size / batch));
       disposeBatchStats(stats);
     }
-    if (!summed) summed = grads;
-    else {
-      const previous: tf.NamedTensorMap = summed;
-      summed = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.add(previous[k], g)]));
-      tf.dispose([previous, grads]);
-    }
-    start += size;
-  }
-  optimizer.applyGradients(summed!);
-  tf.dispose(summed!);
+    return result;
+  });
+  optimizer.applyGradients(grads);
+  tf.dispose([grads, ...losses.map((l) => l.value)]);
   await vars[0].data(); // wait for the device to finish
 }
 
@@ -107,7 +97,7 @@ export async function runBenchmark(model: ResNetGraph, args: BenchArgs): Promise
     const step = () =>
       mode === 'inference'
         ? inferenceStep(model, input)
-        : trainStep(model, optimizer, input, labels, microBatch);
+        : trainStep(model, optimizer, input, labels, perPass);
     for (let i = 0; i < warmup + steps; i++) {
       const t0 = performance.now();
       await step();

@@ -16,28 +16,13 @@ import type {
   TrainProgress,
 } from '../../protocol';
 import { rememberOutOfMemory } from '../../data/memory-limits';
-import { isOutOfMemory, splitIntoPasses } from '../../ml/batching';
+import { isOutOfMemory } from '../../ml/batching';
 import { EngineFailure, isEngineFailure } from '../errors';
 import { passMomentum } from '../ml/batchnorm';
 import { disposeBatchStats, type ResNetGraph } from '../ml/resnet-graph';
 import { batches, batchTensor, decodeBatch, type Dataset, type Example, type RawBatch } from './data';
 import { concatPool, FastaiHead } from './head';
-
-function scaleGradients(grads: tf.NamedTensorMap, factor: number): tf.NamedTensorMap {
-  if (factor === 1) return grads;
-  const out = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, factor)]));
-  tf.dispose(grads);
-  return out;
-}
-
-/** sum + factor·grads, freeing both inputs. */
-function addGradients(sum: tf.NamedTensorMap, grads: tf.NamedTensorMap, factor: number): tf.NamedTensorMap {
-  const out = Object.fromEntries(
-    Object.entries(sum).map(([k, s]) => [k, tf.tidy(() => tf.add(s, tf.mul(grads[k], factor)))]),
-  );
-  tf.dispose([sum, grads]);
-  return out;
-}
+import { sumPasses } from './passes';
 
 export class Cancelled extends Error {
   constructor() {
@@ -222,24 +207,17 @@ export class Learner {
     const vars = groups.flat();
     const n = labels.length;
     // Cached features are small: only body passes need splitting.
-    const passes = input.rank === 4 ? splitIntoPasses(n, this.imagesPerPass) : [n];
-    let summed: tf.NamedTensorMap | null = null;
-    const losses: { value: tf.Scalar; weight: number }[] = [];
-    let start = 0;
+    const { grads, losses } = sumPasses(n, input.rank === 4 ? this.imagesPerPass : n, (start, size) =>
+      this.gradients(input, labels, start, size, vars),
+    );
     try {
-      for (const size of passes) {
-        const pass = this.gradients(input, labels, start, size, vars);
-        losses.push({ value: pass.value, weight: size / n });
-        summed = summed ? addGradients(summed, pass.grads, size / n) : scaleGradients(pass.grads, size / n);
-        start += size;
-      }
-      this.optimizer.apply(groups, lrs, beta1, summed!);
+      this.optimizer.apply(groups, lrs, beta1, grads);
       // Read back after the update is queued, so a GPU never idles waiting for the loss.
       let loss = 0;
       for (const { value, weight } of losses) loss += (await value.data())[0] * weight;
       return loss;
     } finally {
-      if (summed) tf.dispose(summed);
+      tf.dispose(grads);
       tf.dispose(losses.map((l) => l.value));
     }
   }
