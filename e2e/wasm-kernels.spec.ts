@@ -45,7 +45,7 @@ test('wasm Conv2DBackpropFilter/Input in the browser equal tfjs CPU', async ({ p
               request(
                 n: string,
                 a: unknown,
-              ): Promise<{ dFilter: Float32Array; dInput: Float32Array; filterThreads: number }>;
+              ): Promise<{ dFilter: Float32Array; dInput: Float32Array; engineThreads: number }>;
             };
           }
         ).__studio;
@@ -58,7 +58,7 @@ test('wasm Conv2DBackpropFilter/Input in the browser equal tfjs CPU', async ({ p
         return {
           dFilter: Array.from(r.dFilter),
           dInput: Array.from(r.dInput),
-          filterThreads: r.filterThreads,
+          engineThreads: r.engineThreads,
         };
       },
       {
@@ -99,7 +99,7 @@ test('wasm Conv2DBackpropFilter/Input in the browser equal tfjs CPU', async ({ p
     }));
     // Cross-origin isolated with more than one core: the helper threads took part.
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-    expect(browser.filterThreads).toBe(Math.min(cores, 16));
+    expect(browser.engineThreads).toBe(Math.min(cores, 16));
     for (const key of ['dFilter', 'dInput'] as const) {
       const scale = Math.max(...expected[key].map(Math.abs));
       const diff = Math.max(...expected[key].map((v, i) => Math.abs(v - browser[key][i])));

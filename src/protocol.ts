@@ -240,8 +240,8 @@ export interface RequestMap {
       strides: [number, number];
       pad: 'valid' | 'same';
     };
-    /** filterThreads: threads our SIMD filter-gradient kernel ran on (0: it did not run). */
-    result: { dFilter: Float32Array; dInput: Float32Array; filterThreads: number };
+    /** engineThreads: threads our SIMD convolution engine runs on (0: it was never created). */
+    result: { dFilter: Float32Array; dInput: Float32Array; engineThreads: number };
   };
   /** Builds the learner (split, head) over the stored dataset. */
   trainPrepare: { args: { config: TrainConfig }; result: DatasetInfo };

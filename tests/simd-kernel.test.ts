@@ -15,8 +15,8 @@ import {
   outerProductModule,
 } from '../src/worker/kernels/simd/outer-product-kernel';
 import { sleb, uleb } from '../src/worker/kernels/simd/wasm-writer';
-import { filterGradientThreads } from '../src/worker/kernels/register';
-import { compare, withWasmKernels, type ConvCase } from './support/conv-compare';
+import { convolutionEngineThreads } from '../src/worker/kernels/register';
+import { compare, relativeError, withWasmKernels, type ConvCase } from './support/conv-compare';
 
 withWasmKernels();
 
@@ -117,14 +117,14 @@ function runCalls(s: ConvShape, x: Float32Array, dy: Float32Array, calls: Kernel
   return heap.slice(dwAt, dwAt + dwLength);
 }
 
-function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / (scale || 1);
+/** Seeded random x and dy of a shape's sizes. */
+function randomOperands(shape: ConvShape, seed: number): { x: Float32Array; dy: Float32Array } {
+  const random = seeded(seed);
+  const s = shape;
+  return {
+    x: Float32Array.from({ length: s.batch * s.inHeight * s.inWidth * s.inChannels }, random),
+    dy: Float32Array.from({ length: s.batch * s.outHeight * s.outWidth * s.outChannels }, random),
+  };
 }
 
 const KERNEL_CASES: [string, ConvShape][] = [
@@ -141,35 +141,19 @@ describe('outer-product kernel and its plan', () => {
   for (const [name, shape] of KERNEL_CASES) {
     it(`${name} equals the definition`, () => {
       expect(tilesFit(shape)).toBe(true);
-      const random = seeded(7);
-      const x = Float32Array.from(
-        { length: shape.batch * shape.inHeight * shape.inWidth * shape.inChannels },
-        random,
-      );
-      const dy = Float32Array.from(
-        { length: shape.batch * shape.outHeight * shape.outWidth * shape.outChannels },
-        random,
-      );
+      const { x, dy } = randomOperands(shape, 7);
       const expected = referenceFilterGradient(shape, x, dy);
       // Small groups of images too, so that a plan with several calls per tap is covered.
       for (const pixels of [256, 4]) {
         const dw = runCalls(shape, x, dy, planFilterGradient(shape, pixels));
-        expect(maxRelativeError(dw, expected)).toBeLessThan(1e-5);
+        expect(relativeError(dw, expected)).toBeLessThan(1e-5);
       }
     });
   }
 
   it('split into thread shares (by columns and by rows), the calls give the same dW', () => {
     for (const shape of [KERNEL_CASES[0][1], KERNEL_CASES[2][1], KERNEL_CASES[1][1]]) {
-      const random = seeded(11);
-      const x = Float32Array.from(
-        { length: shape.batch * shape.inHeight * shape.inWidth * shape.inChannels },
-        random,
-      );
-      const dy = Float32Array.from(
-        { length: shape.batch * shape.outHeight * shape.outWidth * shape.outChannels },
-        random,
-      );
+      const { x, dy } = randomOperands(shape, 11);
       const calls = planFilterGradient(shape);
       const whole = runCalls(shape, x, dy, calls);
       for (const parts of [2, 3, 5]) {
@@ -219,7 +203,7 @@ describe('the registered wasm Conv2DBackpropFilter on the SIMD path', () => {
     it(`${c.name} equals tfjs cpu`, async () => {
       const { filter } = await compare(c, 5);
       expect(filter).toBeLessThan(1e-4);
-      expect(filterGradientThreads()).toBeGreaterThanOrEqual(1); // the SIMD engine ran
+      expect(convolutionEngineThreads()).toBeGreaterThanOrEqual(1); // the SIMD engine ran
     });
   }
 });
@@ -273,7 +257,7 @@ describe('the registered wasm Conv2D (training forward pass) on the SIMD path', 
       const expected = await run('cpu');
       const actual = await run('wasm');
       expect(actual.length).toBe(expected.length);
-      expect(maxRelativeError(actual, expected)).toBeLessThan(1e-5);
+      expect(relativeError(actual, expected)).toBeLessThan(1e-5);
     });
   }
 });

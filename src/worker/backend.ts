@@ -85,13 +85,13 @@ function configureWasm(): void {
     Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores * 2, configurable: true });
     setThreadsCount(cores);
   }
-  // Our filter-gradient kernel brings its own threads (tfjs-wasm's pool is private to its module).
+  // Our convolution engine brings its own threads (tfjs-wasm's pool is private to its module).
   registerWasmTrainingKernels({
     threads: self.crossOriginIsolated ? cores : 1,
     spawnHelper: () =>
       new Worker(new URL('./kernels/simd/helper.worker.ts', import.meta.url), {
         type: 'module',
-        name: 'filter-gradient helper',
+        name: 'convolution helper',
       }),
   });
 }

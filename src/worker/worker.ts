@@ -12,7 +12,7 @@ import {
 import { initBackend, loseDevice, watchDeviceLoss } from './backend';
 import { cancelIngest, importImages, runIngest } from './ingest/ingest';
 import { runBenchmark } from './bench';
-import { filterGradientThreads, releaseKernelCaches } from './kernels/register';
+import { convolutionEngineThreads, releaseKernelCaches } from './kernels/register';
 import { openStudioDb } from '../data/db';
 import { decodeModelFile, encodeModelFile } from '../data/model-file';
 import { STORES } from '../data/schema';
@@ -100,7 +100,7 @@ const handlers: { [K in RequestName]: Handler<K> } = {
     const result = {
       dFilter: (await dFilter.data()) as Float32Array,
       dInput: (await dInput.data()) as Float32Array,
-      filterThreads: filterGradientThreads(),
+      engineThreads: convolutionEngineThreads(),
     };
     tf.dispose([dFilter, dInput]);
     return { result, transfer: [result.dFilter.buffer, result.dInput.buffer] };

@@ -16,7 +16,7 @@ export function withWasmKernels(): void {
 }
 
 /** Normwise relative error: max |a − b| / max |b|. */
-function relativeError(a: Float32Array, b: Float32Array): number {
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let diff = 0;
   let scale = 0;
   for (let i = 0; i < a.length; i++) {

@@ -20,9 +20,9 @@ const BACKEND = 'wasm';
 let registered = false;
 
 export interface TrainingKernelOptions {
-  /** Threads for the filter-gradient kernel (the machine's cores); 1 without helpers. */
+  /** Threads for our convolution engine (the machine's cores); 1 without helpers. */
   threads?: number;
-  /** Starts one filter-gradient helper worker (absent in Node: one thread). */
+  /** Starts one convolution helper worker (absent in Node: one thread). */
   spawnHelper?: () => Worker;
 }
 
@@ -42,8 +42,8 @@ function outerProductEngine(): OuterProductEngine | null {
   return engine;
 }
 
-/** What the filter-gradient kernel runs on right now (for the status bar and the benchmark). */
-export function filterGradientThreads(): number {
+/** Threads our convolution engine runs on right now (0: not created yet). */
+export function convolutionEngineThreads(): number {
   return engine?.threads ?? 0;
 }
 
@@ -104,10 +104,9 @@ function asTensor<T extends tf.Tensor>(info: tf.TensorInfo): T {
 }
 
 /**
- * Flipped filters by the dataId of the filter they came from. A training step runs its passes with
- * the same weights, so the flip (a transpose, ≈ 12 ms for a 3×3×512×512 filter) and XNNPACK's
- * packing of the flipped filter (cached by tfjs-wasm per filter tensor) happen once per step, not
- * once per pass. Entries whose source data is gone (weights updated) are dropped on the next miss.
+ * Flipped filters by the dataId of the filter they came from, for the input gradients that still
+ * flip a filter as a tensor (strided ones, and those the engine's tiles do not fit). A training
+ * step runs its passes with the same weights, so the flip happens once per step, not once per pass. Entries whose source data is gone (weights updated) are dropped on the next miss.
  */
 const flippedFilters = new Map<object, tf.Tensor4D>();
 
@@ -240,18 +239,17 @@ export function registerWasmTrainingKernels(options: TrainingKernelOptions = {})
       inputShape: [number, number, number, number];
     };
     const simd = dy.dtype === 'float32' && filter.dtype === 'float32' ? outerProductEngine() : null;
-    const shape = simd ? inputGradientShape(convInfo(inputShape, filter.shape, geometry)) : null;
+    const info = convInfo(inputShape, filter.shape, geometry);
+    const shape = simd ? inputGradientShape(info) : null;
     if (simd && shape && convolutionFits(shape)) {
       const heap = args.backend as unknown as WasmHeap;
       const out = heap.makeOutput(inputShape, 'float32');
-      const [kh, kw] = filter.shape;
-      const info = convInfo(inputShape, filter.shape, geometry);
       simd.convolution(
         heap.typedArrayFromHeap(dy),
         heap.typedArrayFromHeap(filter),
         shape,
-        kh - 1 - info.padInfo.bottom,
-        kw - 1 - info.padInfo.right,
+        info.filterHeight - 1 - info.padInfo.bottom,
+        info.filterWidth - 1 - info.padInfo.right,
         heap.typedArrayFromHeap(out),
         true,
       );
@@ -296,22 +294,7 @@ export function registerWasmTrainingKernels(options: TrainingKernelOptions = {})
     maxPoolGrad(
       heap.typedArrayFromHeap(input),
       heap.typedArrayFromHeap(dy),
-      {
-        batch: info.batchSize,
-        inHeight: info.inHeight,
-        inWidth: info.inWidth,
-        channels: info.inChannels,
-        outHeight: info.outHeight,
-        outWidth: info.outWidth,
-        filterHeight: info.filterHeight,
-        filterWidth: info.filterWidth,
-        strideHeight: info.strideHeight,
-        strideWidth: info.strideWidth,
-        dilationHeight: info.dilationHeight,
-        dilationWidth: info.dilationWidth,
-        padTop: info.padInfo.top,
-        padLeft: info.padInfo.left,
-      },
+      convShape(info),
       heap.typedArrayFromHeap(out),
     );
     return out;

@@ -59,21 +59,13 @@ function alignToVector(index: number): number {
 
 export class OuterProductEngine {
   private readonly memory: WebAssembly.Memory;
-  /** The module's two functions, indexed by KernelCall.fn. */
+  /** The module's functions, indexed by KernelCall.fn. */
   private readonly kernels: Accumulate[];
   private readonly control: Int32Array | null;
   private readonly helpers: Helper[] = [];
-  /** Whether the kernel uses relaxed-SIMD fused multiply-add (Chromium ≥ 114). */
-  readonly fused: boolean;
 
-  private constructor(
-    memory: WebAssembly.Memory,
-    module: WebAssembly.Module,
-    fused: boolean,
-    control: Int32Array | null,
-  ) {
+  private constructor(memory: WebAssembly.Memory, module: WebAssembly.Module, control: Int32Array | null) {
     this.memory = memory;
-    this.fused = fused;
     this.control = control;
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     this.kernels = kernelFunctions(instance);
@@ -84,14 +76,14 @@ export class OuterProductEngine {
     const shared = sharedMemoryAvailable();
     const plain = outerProductModule(MAX_PAGES, shared, false);
     if (!WebAssembly.validate(plain)) return null;
-    const fusedBytes = outerProductModule(MAX_PAGES, shared, true);
-    const fused = WebAssembly.validate(fusedBytes);
-    const module = new WebAssembly.Module(fused ? fusedBytes : plain);
+    // Relaxed-SIMD fused multiply-add where the browser has it (Chromium ≥ 114), else mul + add.
+    const fused = outerProductModule(MAX_PAGES, shared, true);
+    const module = new WebAssembly.Module(WebAssembly.validate(fused) ? fused : plain);
     const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared });
     const helperCount = shared && spawnHelper ? Math.min(MAX_HELPERS, Math.max(0, threads - 1)) : 0;
     const control =
       helperCount > 0 ? new Int32Array(new SharedArrayBuffer(controlInts(helperCount) * 4)) : null;
-    const engine = new OuterProductEngine(memory, module, fused, control);
+    const engine = new OuterProductEngine(memory, module, control);
     for (let i = 0; i < helperCount; i++) engine.startHelper(spawnHelper!, module, i);
     return engine;
   }
@@ -168,7 +160,7 @@ export class OuterProductEngine {
   /**
    * A convolution of NHWC x with filter [kh, kw, ci, co] into `out` (NHWC); padTop/padLeft are in
    * `shape`, the bottom and right padding here. The caller checks `convolutionFits(shape)`.
-   * `flippedFrom`: the filter is given as the forward filter [kh, kw, co, ci] whose flip is meant
+   * `flipped`: the filter is given as the forward filter [kh, kw, co, ci] whose flip is meant
    * (an input gradient), and is flipped while it is packed.
    */
   convolution(
@@ -205,7 +197,7 @@ export class OuterProductEngine {
     else packFilter(filter, s.filterHeight * s.filterWidth * ci, co, heap, filterAt);
     heap.fill(0, outAt, outAt + outLength);
     const call = planConvolution(s, layout);
-    this.run([{ ...call, a: call.a, b: call.b + filterAt * 4, c: call.c + outAt * 4 }]);
+    this.run([{ ...call, b: call.b + filterAt * 4, c: call.c + outAt * 4 }]);
     if (rowPixels === s.outWidth) {
       out.set(heap.subarray(outAt, outAt + out.length));
       return;

@@ -1,4 +1,4 @@
-// The shared control block between the ML worker and the filter-gradient helper threads:
+// The shared control block between the ML worker and the convolution helper threads:
 // a generation counter the helpers wait on, one call list and one "done" generation per helper.
 import type { KernelCall } from './filter-gradient-plan';
 import { KERNEL_PARAMS } from './outer-product-kernel';

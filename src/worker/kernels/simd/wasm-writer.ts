@@ -110,9 +110,6 @@ export class Code {
   load32Splat(offset = 0) {
     return this.simd(0x09, 2, ...uleb(offset));
   }
-  v128Zero() {
-    return this.simd(0x0c, ...new Array<number>(16).fill(0));
-  }
   f32x4Add() {
     return this.simd(0xe4);
   }
@@ -122,9 +119,6 @@ export class Code {
   /** Relaxed SIMD: a·b + c, fused where the CPU has FMA (stack: a, b, c). */
   f32x4RelaxedMadd() {
     return this.simd(0x105);
-  }
-  end() {
-    return this.op(0x0b);
   }
 }
 
