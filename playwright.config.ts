@@ -24,5 +24,7 @@ export default defineConfig({
     url: `http://127.0.0.1:${PORT}`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,
+    // The image relay may fetch from the 127.0.0.1 fixture hosts (refused without this switch).
+    env: { DEEPART_RELAY_ALLOW_LOOPBACK: '1' },
   },
 });

@@ -1,7 +1,9 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { RELAY_PATH } from './src/protocol.ts';
+import { createRelay, relayOptionsFromEnv } from './src/server/relay.ts';
 
-// Cross-origin isolation lets the wasm backend use SharedArrayBuffer threads. The same two headers
+// Cross-origin isolation lets the wasm backend use SharedArrayBuffer threads. The same headers
 // must be sent by any static host the app is deployed to (see README, "Deploying").
 export const isolationHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -10,10 +12,60 @@ export const isolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'credentialless',
 };
 
+/**
+ * What the built app needs and nothing more: its own scripts, WebAssembly compiled at run time (our
+ * SIMD kernels, tfjs-wasm), workers from itself or blob: (tfjs-wasm's threads), images and fetches
+ * from any http(s) host (the user's URL lists), no plugins, no framing, no form posts.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self' blob:",
+  "img-src 'self' blob: data: http: https:",
+  "connect-src 'self' blob: data: http: https:",
+  "style-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export const securityHeaders = {
+  ...isolationHeaders,
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
+// The dev server's React refresh preamble is an inline script and its updates come over a WebSocket:
+// in development only, the policy allows those two (the built app runs under the strict one).
+const devHeaders = {
+  ...securityHeaders,
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY.replace(
+    "script-src 'self'",
+    "script-src 'self' 'unsafe-inline'",
+  ).replace("connect-src 'self'", "connect-src 'self' ws: wss:"),
+};
+
+/** The same-origin image relay (src/server/relay.ts) on the dev and preview servers. */
+function imageRelay(): Plugin {
+  const relay = createRelay(relayOptionsFromEnv(process.env));
+  return {
+    name: 'image-relay',
+    configureServer(server) {
+      server.middlewares.use(RELAY_PATH, (req, res) => void relay(req, res));
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use(RELAY_PATH, (req, res) => void relay(req, res));
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
-  server: { headers: isolationHeaders },
-  preview: { headers: isolationHeaders },
+  plugins: [react(), imageRelay()],
+  server: { headers: devHeaders },
+  preview: { headers: securityHeaders },
   worker: { format: 'es' },
   // No minification: tfjs-wasm starts its threads from the source text of its own factory
   // function (toString), which a minifier makes refer to names outside it ("e is not defined").

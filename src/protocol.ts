@@ -1,6 +1,7 @@
 // The one message protocol between the UI thread and the ML worker.
 // Commands go in (UI → worker), events come out (worker → UI). Requests are commands that expect
 // exactly one reply (or a failure with a human-readable message), matched by id.
+import type { RefusedLine } from './data/url-list.ts';
 
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -85,6 +86,10 @@ export interface IngestSettings {
   retries: number;
   /** Longest side of stored images, like verify_images(max_size=500). */
   maxSize: number;
+  /** Larger downloads are refused ("too large"), checked from Content-Length and while streaming. */
+  maxBytes: number;
+  /** Fetch images from hosts that refuse CORS through the app server's relay, when it has one. */
+  relay: boolean;
   corsProxy: string;
 }
 
@@ -94,8 +99,23 @@ export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
   timeoutMs: 10_000,
   retries: 2,
   maxSize: 500,
+  maxBytes: 20_000_000,
+  relay: true,
   corsProxy: '',
 };
+
+/** The app server's same-origin image relay (see src/server/relay.ts); absent on static hosts. */
+export const RELAY_PATH = '/__relay';
+/** Every answer of the relay carries this header: a static host's 404 page does not. */
+export const RELAY_HEADER = 'X-Image-Relay';
+
+/** The relay's JSON body when it could not return an image. */
+export interface RelayFailure {
+  reason: 'invalid-url' | 'cors' | 'http' | 'timeout' | 'network' | 'not-image' | 'unsupported' | 'too-large';
+  detail: string;
+  /** Worth another try (a 5xx or 429 upstream, a busy relay). */
+  retry?: boolean;
+}
 
 export interface ClassProgress {
   className: string;
@@ -104,6 +124,8 @@ export interface ClassProgress {
   done: number;
   stored: number;
   failed: number;
+  /** Of the stored: fetched through the relay. */
+  viaRelay: number;
 }
 
 export interface IngestProgress {
@@ -112,7 +134,34 @@ export interface IngestProgress {
   classes: ClassProgress[];
   /** Why the run stopped early (quota, cancel), if it did. */
   message?: string;
+  /** The browser storage is full: the run stopped; it resumes once space is freed. */
+  storageFull?: boolean;
+  /** This progress comes from the download running in another tab of the studio. */
+  elsewhere?: boolean;
 }
+
+/** What parsing a dropped URL list left as a pending download (its URLs stay in IndexedDB). */
+export interface PendingList {
+  jobId: number;
+  className: string;
+  fileName: string;
+  urlCount: number;
+  skipped: { blank: number; duplicate: number; invalid: number };
+  refused: RefusedLine[];
+}
+
+/** UI → list worker: parse this file into a pending job (merged with a pending job of its class). */
+export interface ParseListCommand {
+  id: number;
+  file: Blob;
+  fileName: string;
+}
+
+/** List worker → UI. */
+export type ParseListEvent =
+  | { id: number; type: 'progress'; bytes: number; total: number }
+  | { id: number; type: 'done'; list: PendingList }
+  | { id: number; type: 'failed'; message: string };
 
 export interface LocalImage {
   className: string;
@@ -226,7 +275,8 @@ export interface RequestMap {
   /** Verifies and stores dropped image files. */
   importImages: {
     args: { images: LocalImage[]; maxSize: number };
-    result: { stored: number; failed: number };
+    /** notStored: files not verified because the run stopped (storage full), with its message. */
+    result: { stored: number; failed: number; notStored: number; message?: string };
   };
   /** Conv2D gradient kernels run on the active backend (checks our wasm kernels in the browser). */
   convGradients: {

@@ -1,6 +1,7 @@
 // The IndexedDB schema: store names in one table, records typed, migrations written as code.
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { TrainConfig } from '../protocol';
+import type { RefusedLine } from './url-list';
 
 export const DB_NAME = 'deep-art-studio';
 
@@ -10,6 +11,7 @@ export const STORES = {
   jobs: 'jobs',
   meta: 'meta',
   checkpoints: 'checkpoints',
+  jobUrls: 'jobUrls',
 } as const;
 
 export type Split = 'train' | 'valid';
@@ -27,10 +29,23 @@ export interface ImageRecord {
   hash: string;
   addedAt: number;
   split?: Split;
+  /** 1: fetched through the app server's image relay (the host refused CORS). A number, not a
+   * boolean, so that the byRelayClass index (booleans are no IndexedDB keys) lists these records. */
+  viaRelay?: 1;
 }
 
 export type FailureReason =
-  'http' | 'timeout' | 'cors' | 'network' | 'not-image' | 'truncated' | 'too-large' | 'duplicate';
+  | 'invalid-url'
+  | 'http'
+  | 'timeout'
+  | 'cors'
+  | 'network'
+  | 'not-image'
+  | 'unsupported'
+  | 'corrupt'
+  | 'truncated'
+  | 'too-large'
+  | 'duplicate';
 
 export interface FailureRecord {
   className: string;
@@ -40,15 +55,30 @@ export interface FailureRecord {
   at: number;
 }
 
+/**
+ * A dropped URL list. Light (the tab reads these): its URLs live in `jobUrls` under the same id, and
+ * are deleted once the job is done (a finished 1-million-URL list keeps only its counts).
+ */
 export interface JobRecord {
   id?: number;
   className: string;
+  /** The dropped file(s) this list came from (a list dropped twice is merged: both names). */
   fileName: string;
-  urls: string[];
+  urlCount: number;
   skipped: { blank: number; duplicate: number; invalid: number };
-  status: 'queued' | 'running' | 'done' | 'cancelled' | 'stopped';
+  /** The first refused lines (line number, redacted text, reason); all are counted in skipped. */
+  refused: RefusedLine[];
+  /** pending: parsed, not yet sent to download (the user may rename or remove it). */
+  status: JobStatus;
   message?: string;
   createdAt: number;
+}
+
+export type JobStatus = 'pending' | 'queued' | 'running' | 'done' | 'cancelled' | 'stopped';
+
+export interface JobUrlsRecord {
+  jobId: number;
+  urls: string[];
 }
 
 export interface CheckpointRecord {
@@ -77,12 +107,18 @@ export interface StudioSchema extends DBSchema {
   images: {
     key: number;
     value: ImageRecord;
-    indexes: { byClass: string; byClassUrl: [string, string]; byClassHash: [string, string] };
+    indexes: {
+      byClass: string;
+      byClassUrl: [string, string];
+      byClassHash: [string, string];
+      byRelayClass: [number, string];
+    };
   };
   failures: { key: [string, string]; value: FailureRecord; indexes: { byClass: string } };
   jobs: { key: number; value: JobRecord; indexes: { byStatus: string } };
   meta: { key: string; value: MetaRecord };
   checkpoints: { key: string; value: CheckpointRecord };
+  jobUrls: { key: number; value: JobUrlsRecord };
 }
 
 type UpgradeTx = IDBPTransaction<StudioSchema, StoreNames<StudioSchema>[], 'versionchange'>;
@@ -104,6 +140,23 @@ export const MIGRATIONS: Migration[] = [
   // v2: trained models.
   (db) => {
     db.createObjectStore(STORES.checkpoints, { keyPath: 'name' });
+  },
+  // v3: images fetched through the relay indexed; job URLs apart from the job records (a tab reads jobs without their URL lists); finished
+  // jobs are compacted.
+  (db, tx) => {
+    tx.objectStore(STORES.images).createIndex('byRelayClass', ['viaRelay', 'className']);
+    db.createObjectStore(STORES.jobUrls, { keyPath: 'jobId' });
+    const jobs = tx.objectStore(STORES.jobs);
+    const urls = tx.objectStore(STORES.jobUrls);
+    void jobs.openCursor().then(async function move(cursor): Promise<void> {
+      if (!cursor) return;
+      const old = cursor.value as JobRecord & { urls?: string[] };
+      const finished = old.status !== 'queued' && old.status !== 'running' && old.status !== 'stopped';
+      if (!finished && old.urls) await urls.put({ jobId: old.id!, urls: old.urls });
+      const { urls: list = [], ...rest } = old;
+      await cursor.update({ ...rest, urlCount: list.length, refused: [] });
+      return move(await cursor.continue());
+    });
   },
 ];
 

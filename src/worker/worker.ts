@@ -10,7 +10,7 @@ import {
   type WorkerEvent,
 } from '../protocol';
 import { initBackend, loseDevice, watchDeviceLoss } from './backend';
-import { cancelIngest, importImages, runIngest } from './ingest/ingest';
+import { cancelIngest, importImages, requestIngest } from './ingest/ingest';
 import { runBenchmark } from './bench';
 import { convolutionEngineThreads, releaseKernelCaches } from './kernels/register';
 import { openStudioDb } from '../data/db';
@@ -109,7 +109,9 @@ const handlers: { [K in RequestName]: Handler<K> } = {
     return { result: await runBenchmark(model, args) };
   },
   async ingest({ jobIds, settings }) {
-    return { result: await runIngest(jobIds, settings, (progress) => emit({ type: 'ingest', progress })) };
+    return {
+      result: await requestIngest(jobIds, settings, (progress) => emit({ type: 'ingest', progress })),
+    };
   },
   async ingestCancel() {
     return { result: cancelIngest() };

@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { addJob, openStudioDb, unfinishedJobs } from '../../data/db';
-import { parseUrlList, type ParsedUrlList } from '../../data/url-list';
+import { openStudioDb, unfinishedJobs } from '../../data/db';
 import { DEFAULT_INGEST_SETTINGS, type IngestSettings } from '../../protocol';
 import { useBridge, useStudioState } from '../studio';
 import {
@@ -12,33 +11,37 @@ import {
   type DroppedFile,
 } from './files';
 import { IngestProgressView } from './IngestProgressView';
+import { PendingTable } from './PendingTable';
+import { usePendingLists } from './usePendingLists';
 import { ReportTable } from './ReportTable';
 import { SettingsPanel } from './SettingsPanel';
 import { ShowBatch } from './ShowBatch';
 import { useDataset } from './useDataset';
 
-interface PendingList extends ParsedUrlList {
-  key: string;
-  fileName: string;
-}
-
 export function DataTab() {
   const bridge = useBridge();
   const { ingest } = useStudioState();
   const dataset = useDataset();
-  const [pending, setPending] = useState<PendingList[]>([]);
-  const [settings, setSettings] = useState<IngestSettings>(DEFAULT_INGEST_SETTINGS);
+  const running = ingest?.running ?? false;
+  const lists = usePendingLists(running);
+  const [settings, setSettings] = useState<IngestSettings>(() => ({
+    ...DEFAULT_INGEST_SETTINGS,
+    ...readSavedSettings(),
+  }));
   const [notice, setNotice] = useState<string | null>(null);
   const [over, setOver] = useState(false);
   const folderInput = useRef<HTMLInputElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
-  const running = ingest?.running ?? false;
 
   const startJobs = useCallback(
     async (jobIds: number[], chosen: IngestSettings) => {
       try {
         const result = await bridge.request('ingest', { jobIds, settings: chosen });
-        setNotice(result.message ?? null);
+        setNotice(
+          result.elsewhere
+            ? 'Another tab of the studio is downloading: its progress is shown here, and this tab takes over if that one closes.'
+            : (result.message ?? null),
+        );
       } catch (error) {
         setNotice((error as Error).message);
       }
@@ -56,64 +59,48 @@ export function DataTab() {
       const jobs = await unfinishedJobs(await openStudioDb());
       if (!jobs.length) return;
       setNotice(`Resuming ${jobs.length} interrupted download${jobs.length > 1 ? 's' : ''}…`);
-      void startJobs(
-        jobs.map((j) => j.id!),
-        { ...DEFAULT_INGEST_SETTINGS, ...readSavedSettings() },
-      );
+      void startJobs([], { ...DEFAULT_INGEST_SETTINGS, ...readSavedSettings() });
     })();
   }, [startJobs]);
 
   const addFiles = async (files: DroppedFile[]) => {
-    const lists = files.filter((f) => isUrlListFile(f.file));
+    const listFiles = files.filter((f) => isUrlListFile(f.file));
     const images = files.filter((f) => isImageFile(f.file));
-    const parsed = await Promise.all(
-      lists.map(async ({ file, path }) => ({
-        ...parseUrlList(await file.text(), file.name),
-        fileName: file.name,
-        key: `${path}-${Date.now()}`,
-      })),
-    );
-    setPending((current) => [...current, ...parsed]);
-    if (images.length) {
-      setNotice(`Verifying ${images.length} image file${images.length > 1 ? 's' : ''}…`);
-      const result = await bridge.request('importImages', {
-        images: images.map((f) => ({ className: classFromPath(f.path), path: f.path, file: f.file })),
-        maxSize: settings.maxSize,
-      });
-      setNotice(
-        `Added ${result.stored} image${result.stored === 1 ? '' : 's'}${result.failed ? `, ${result.failed} rejected` : ''}.`,
-      );
-      dataset.refresh();
+    const ignored = files.length - listFiles.length - images.length;
+    try {
+      await lists.add(listFiles);
+      if (images.length) {
+        setNotice(`Verifying ${images.length} image file${images.length > 1 ? 's' : ''}…`);
+        const result = await bridge.request('importImages', {
+          images: images.map((f) => ({ className: classFromPath(f.path), path: f.path, file: f.file })),
+          maxSize: settings.maxSize,
+        });
+        const plural = (n: number) => (n === 1 ? '' : 's');
+        setNotice(
+          result.message ??
+            `Added ${result.stored} image${plural(result.stored)}${result.failed ? `, ${result.failed} rejected (see the report)` : ''}.`,
+        );
+        dataset.refresh();
+      } else setNotice(null);
+      if (ignored)
+        setNotice(
+          `${ignored} file${ignored > 1 ? 's were' : ' was'} neither a URL list (.csv/.txt) nor an image.`,
+        );
+    } catch (error) {
+      lists.setReading(null);
+      setNotice(`Could not read the dropped files: ${(error as Error).message}`);
     }
-    const ignored = files.length - lists.length - images.length;
-    if (ignored)
-      setNotice(
-        `${ignored} file${ignored > 1 ? 's were' : ' was'} neither a URL list (.csv/.txt) nor an image.`,
-      );
   };
 
   const start = async () => {
-    const db = await openStudioDb();
-    const ids: number[] = [];
-    for (const list of pending) {
-      ids.push(
-        await addJob(db, {
-          className: list.className.trim() || 'unnamed',
-          fileName: list.fileName,
-          urls: list.urls,
-          skipped: list.skipped,
-          status: 'queued',
-          createdAt: Date.now(),
-        }),
-      );
-    }
+    const ids = await lists.take();
     localStorage.setItem('ingest-settings', JSON.stringify(settings));
-    setPending([]);
     setNotice(null);
     void navigator.storage?.persist?.();
     await startJobs(ids, settings);
   };
 
+  const toDownload = lists.pending.reduce((n, l) => n + Math.min(l.urlCount, settings.maxPerClass), 0);
   return (
     <div className="data-tab">
       <h2>Data</h2>
@@ -165,56 +152,23 @@ export function DataTab() {
           }}
         />
       </div>
+      {lists.reading && (
+        <p className="notice" role="status" data-testid="reading">
+          {lists.reading}
+        </p>
+      )}
 
-      {pending.length > 0 && (
+      {lists.pending.length > 0 && (
         <div className="card" data-testid="pending">
           <h3>Ready to download</h3>
-          <table className="table">
-            <thead>
-              <tr>
-                <th>File</th>
-                <th>Class</th>
-                <th>URLs</th>
-                <th>Skipped</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {pending.map((list) => (
-                <tr key={list.key}>
-                  <td>{list.fileName}</td>
-                  <td>
-                    <input
-                      aria-label={`Class for ${list.fileName}`}
-                      value={list.className}
-                      onChange={(e) =>
-                        setPending((all) =>
-                          all.map((l) => (l.key === list.key ? { ...l, className: e.target.value } : l)),
-                        )
-                      }
-                    />
-                  </td>
-                  <td>{list.urls.length}</td>
-                  <td title="blank / duplicate / not http(s)">
-                    {list.skipped.blank} blank · {list.skipped.duplicate} duplicate · {list.skipped.invalid}{' '}
-                    invalid
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      aria-label={`Remove ${list.fileName}`}
-                      onClick={() => setPending((all) => all.filter((l) => l.key !== list.key))}
-                    >
-                      Remove
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <PendingTable
+            pending={lists.pending}
+            onRename={lists.rename}
+            onRemove={(id) => void lists.remove(id)}
+          />
           <SettingsPanel settings={settings} onChange={setSettings} />
           <button type="button" className="primary" disabled={running} onClick={() => void start()}>
-            Download {pending.reduce((n, l) => n + Math.min(l.urls.length, settings.maxPerClass), 0)} images
+            Download {toDownload} images
           </button>
         </div>
       )}
@@ -224,10 +178,23 @@ export function DataTab() {
           {notice}
         </p>
       )}
+      {lists.stopped.length > 0 && !running && (
+        <p className="notice" data-testid="resume">
+          {lists.stopped.length} download{lists.stopped.length > 1 ? 's' : ''} stopped before the end.{' '}
+          <button type="button" onClick={() => void startJobs(lists.takeStopped(), settings)}>
+            Resume
+          </button>
+        </p>
+      )}
       {ingest && (
         <IngestProgressView progress={ingest} onCancel={() => void bridge.request('ingestCancel', {})} />
       )}
-      <ReportTable counts={dataset.counts} failures={dataset.failures} usage={dataset.usage} />
+      <ReportTable
+        counts={dataset.counts}
+        relayed={dataset.relayed}
+        failures={dataset.failures}
+        usage={dataset.usage}
+      />
       <ShowBatch counts={dataset.counts} settled={dataset.settled ?? true} onChanged={dataset.refresh} />
     </div>
   );

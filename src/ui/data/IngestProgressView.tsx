@@ -13,7 +13,10 @@ export function IngestProgressView({ progress, onCancel }: { progress: IngestPro
   return (
     <div className="card" data-testid="ingest-progress" data-running={progress.running}>
       <div className="row">
-        <h3>{progress.running ? 'Downloading' : 'Download finished'}</h3>
+        <h3>
+          {progress.running ? 'Downloading' : progress.message ? 'Download stopped' : 'Download finished'}
+          {progress.elsewhere && <span className="muted small"> (in another tab)</span>}
+        </h3>
         {progress.running && (
           <button type="button" onClick={onCancel}>
             Cancel
@@ -32,11 +35,16 @@ export function IngestProgressView({ progress, onCancel }: { progress: IngestPro
           <span>{c.className}</span>
           <progress max={Math.max(1, c.total)} value={c.done} />
           <span>
-            {c.done}/{c.total} · {c.stored} stored · {c.failed} failed
+            {c.done}/{c.total} · {c.stored} stored{c.viaRelay ? ` (${c.viaRelay} via relay)` : ''} ·{' '}
+            {c.failed} failed
           </span>
         </div>
       ))}
-      {progress.message && <p className="warning">{progress.message}</p>}
+      {progress.message && (
+        <p className="warning" role="alert" data-testid="ingest-message">
+          {progress.message}
+        </p>
+      )}
     </div>
   );
 }

@@ -13,6 +13,7 @@ const FIELDS: Field[] = [
   { key: 'timeoutMs', label: 'Timeout (s)', scale: 1000, min: 1 },
   { key: 'retries', label: 'Retries', min: 0 },
   { key: 'maxSize', label: 'Longest side (px)', min: 32 },
+  { key: 'maxBytes', label: 'Largest download (MB)', scale: 1_000_000, min: 1 },
 ];
 
 export function SettingsPanel({
@@ -39,6 +40,14 @@ export function SettingsPanel({
             />
           </label>
         ))}
+        <label className="wide check">
+          <input
+            type="checkbox"
+            checked={settings.relay}
+            onChange={(e) => onChange({ ...settings, relay: e.target.checked })}
+          />
+          Fetch images from hosts that refuse CORS through this app&apos;s server (image relay)
+        </label>
         <label className="wide">
           CORS proxy prefix (optional)
           <input
@@ -50,9 +59,12 @@ export function SettingsPanel({
         </label>
       </div>
       <p className="muted small">
-        A browser may only read images whose server allows it (CORS). Images from servers that do not are
-        counted as &quot;CORS refused&quot;. A proxy you trust can fetch them for you: its prefix is put
-        before each URL.
+        A browser may only read images whose server allows it (CORS); most hosts in a Google Images list do
+        not. When the studio runs from its own server (<code>npm start</code>, <code>npm run serve</code>),
+        that server fetches those images for this page only (public addresses only, images only, the same size
+        limit), and the report marks them &quot;via relay&quot;. A static host has no relay: there, a proxy
+        you trust can fetch them for you (its prefix is put before each URL), or they are counted as
+        &quot;CORS refused&quot;.
       </p>
     </details>
   );

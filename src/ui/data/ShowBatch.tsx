@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { deleteImage, listImages, openStudioDb, relabelImage } from '../../data/db';
 import type { ImageRecord } from '../../data/schema';
 import { toCsv, toUrlList } from '../../data/url-list';
+import { useObjectUrl } from '../useObjectUrl';
 import { downloadText } from './files';
 
 function shuffled<T>(items: T[], seed: number): T[] {
@@ -47,6 +48,7 @@ export function ShowBatch({
   const sample = useMemo(() => shuffled(images, seed).slice(0, rows * cols), [images, seed, rows, cols]);
   const urls = useMemo(() => new Map(sample.map((i) => [i.id!, URL.createObjectURL(i.blob)])), [sample]);
   useEffect(() => () => urls.forEach((u) => URL.revokeObjectURL(u)), [urls]);
+  const largeUrl = useObjectUrl(large?.blob);
 
   if (!total) return null;
   const classes = [...counts.keys()];
@@ -131,7 +133,7 @@ export function ShowBatch({
       {large && (
         <div className="lightbox" role="dialog" aria-label="Image" onClick={() => setLarge(null)}>
           <div className="lightbox-body" onClick={(e) => e.stopPropagation()}>
-            <img src={URL.createObjectURL(large.blob)} alt={large.className} />
+            <img src={largeUrl} alt={large.className} />
             <p className="small">
               {large.width}×{large.height} · <code>{large.url}</code>
             </p>

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { classCounts, listFailures, openStudioDb } from '../../data/db';
+import { classCounts, listFailures, openStudioDb, relayCounts } from '../../data/db';
 import type { FailureRecord } from '../../data/schema';
 import { useStudioState } from '../studio';
 
@@ -7,6 +7,8 @@ export interface DatasetSummary {
   /** False while a download runs: heavy views wait for it to settle. */
   settled?: boolean;
   counts: Map<string, number>;
+  /** Of the stored, fetched through the image relay. */
+  relayed: Map<string, number>;
   failures: FailureRecord[];
   usage?: { used: number; quota: number; persisted: boolean };
 }
@@ -16,7 +18,11 @@ export function useDataset(): DatasetSummary & { refresh(): void } {
   const { ingest, datasetVersion } = useStudioState();
   // While downloading, re-read the store at most once a second (it competes with the writes).
   const tick = ingest?.running ? Math.floor(Date.now() / 1000) : -1;
-  const [summary, setSummary] = useState<DatasetSummary>({ counts: new Map(), failures: [] });
+  const [summary, setSummary] = useState<DatasetSummary>({
+    counts: new Map(),
+    relayed: new Map(),
+    failures: [],
+  });
   const [version, setVersion] = useState(0);
   const refresh = useCallback(() => setVersion((v) => v + 1), []);
 
@@ -24,8 +30,9 @@ export function useDataset(): DatasetSummary & { refresh(): void } {
     let live = true;
     void (async () => {
       const db = await openStudioDb();
-      const [counts, failures, estimate, persisted] = await Promise.all([
+      const [counts, relayed, failures, estimate, persisted] = await Promise.all([
         classCounts(db),
+        relayCounts(db),
         listFailures(db),
         navigator.storage?.estimate?.(),
         navigator.storage?.persisted?.() ?? false,
@@ -34,6 +41,7 @@ export function useDataset(): DatasetSummary & { refresh(): void } {
         setSummary({
           settled: !ingest?.running,
           counts,
+          relayed,
           failures,
           usage: estimate ? { used: estimate.usage ?? 0, quota: estimate.quota ?? 0, persisted } : undefined,
         });

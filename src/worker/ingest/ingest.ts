@@ -1,33 +1,224 @@
-// download_images + verify_images: a pool of parallel downloads per run, each result stored (or its
-// failure recorded) in one transaction, so a reload at any moment loses nothing and resumes exactly.
+// download_images + verify_images: one download at a time per origin (a Web Lock), whichever tab
+// runs it; each result stored (or its failure recorded) in one transaction, so a reload at any
+// moment loses nothing and resumes exactly. Other tabs see its progress (a BroadcastChannel) and
+// take over if the running tab closes.
 import {
   addImage,
-  countImages,
-  hasImage,
-  storedUrls,
+  jobUrls,
   openStudioDb,
-  putFailure,
-  QuotaError,
+  putFailures,
+  StorageError,
+  storageFailure,
+  storedUrls,
+  unfinishedJobs,
   updateJob,
   type StudioDb,
 } from '../../data/db';
-import { STORES, type FailureReason, type JobRecord } from '../../data/schema';
+import type { FailureReason, JobRecord } from '../../data/schema';
 import type { ClassProgress, IngestProgress, IngestSettings, LocalImage } from '../../protocol';
-import { Cancelled, download } from './download';
+import { Cancelled } from '../../ml/cancel';
+import { createDownloader } from './download';
 import { verifyAndShrink, type Verified } from './verify';
 
+const LOCK = 'deep-art-studio:ingest';
+
+type Report = (progress: IngestProgress) => void;
+type ChannelMessage = { type: 'progress'; progress: IngestProgress } | { type: 'cancel' };
+
+/** The run this worker holds the lock for, if any. */
+let current: { controller: AbortController; state: IngestProgress } | null = null;
+let waiting = false;
+let listener: Report = () => undefined;
+
+const channel = new BroadcastChannel(LOCK);
+channel.onmessage = (event: MessageEvent<ChannelMessage>) => {
+  if (event.data.type === 'cancel') current?.controller.abort();
+  else if (!current) listener({ ...event.data.progress, elsewhere: true });
+};
+
+export function cancelIngest(): boolean {
+  if (current) current.controller.abort();
+  else channel.postMessage({ type: 'cancel' } satisfies ChannelMessage);
+  return true;
+}
+
+const emptyProgress = (className: string): ClassProgress => ({
+  className,
+  total: 0,
+  done: 0,
+  stored: 0,
+  failed: 0,
+  viaRelay: 0,
+});
+
+/**
+ * Queues the given jobs (pending, stopped or cancelled ones resume) and runs every unfinished job
+ * unless another tab already does: then its progress is shown here, and this tab takes over when
+ * that one closes.
+ */
+export async function requestIngest(
+  jobIds: number[],
+  settings: IngestSettings,
+  onProgress: Report,
+): Promise<IngestProgress> {
+  listener = onProgress;
+  const db = await openStudioDb();
+  for (const id of jobIds) await updateJob(db, id, { status: 'queued', message: undefined });
+  if (current) return current.state; // this worker's run picks the new jobs up
+  const ran = await navigator.locks.request(LOCK, { ifAvailable: true }, (lock) =>
+    lock ? runUnfinished(db, settings) : null,
+  );
+  if (ran) return ran;
+  if (!waiting) {
+    waiting = true;
+    void navigator.locks.request(LOCK, () => runUnfinished(db, settings)).finally(() => (waiting = false));
+  }
+  return { running: true, startedAt: Date.now(), classes: [], elsewhere: true };
+}
+
+/** Runs unfinished jobs until none is left (jobs queued meanwhile, by any tab, join). */
+async function runUnfinished(db: StudioDb, settings: IngestSettings): Promise<IngestProgress | null> {
+  const controller = new AbortController();
+  const state: IngestProgress = { running: true, startedAt: Date.now(), classes: [] };
+  current = { controller, state };
+  let lastReport = 0;
+  const report = (force = false) => {
+    if (!force && Date.now() - lastReport < 200) return;
+    lastReport = Date.now();
+    const copy = structuredClone(state);
+    listener(copy);
+    channel.postMessage({ type: 'progress', progress: copy } satisfies ChannelMessage);
+  };
+  let ranAny = false;
+  try {
+    for (let jobs = await unfinishedJobs(db); jobs.length; jobs = await unfinishedJobs(db)) {
+      ranAny = true;
+      report(true);
+      if (!(await runJobs(db, jobs, settings, controller, state, report))) break;
+    }
+  } catch (error) {
+    state.message = (await storageFailure(error)).message;
+  } finally {
+    current = null;
+  }
+  state.running = false;
+  if (ranAny) report(true);
+  return ranAny ? state : null;
+}
+
 interface Task {
-  job: JobRecord;
   url: string;
   progress: ClassProgress;
 }
 
-let current: AbortController | null = null;
+/** One round over the given jobs; false when it stopped early (cancel, storage). */
+async function runJobs(
+  db: StudioDb,
+  jobs: JobRecord[],
+  settings: IngestSettings,
+  controller: AbortController,
+  state: IngestProgress,
+  report: (force?: boolean) => void,
+): Promise<boolean> {
+  const byClass = new Map<string, JobRecord[]>();
+  for (const job of jobs) byClass.set(job.className, [...(byClass.get(job.className) ?? []), job]);
+  const tasks: Task[] = [];
+  for (const [className, classJobs] of byClass) {
+    for (const job of classJobs) await updateJob(db, job.id!, { status: 'running' });
+    // Refused lines stay in the report after Download, with their line numbers.
+    await putFailures(
+      db,
+      classJobs.flatMap((job) =>
+        job.refused.map((r) => ({
+          className,
+          url: r.text,
+          reason: 'invalid-url' as const,
+          detail: `line ${r.line} of ${job.fileName}: ${r.reason}`,
+          at: Date.now(),
+        })),
+      ),
+    );
+    let progress = state.classes.find((c) => c.className === className);
+    if (!progress) state.classes.push((progress = emptyProgress(className)));
+    // Several lists of one class: one queue, each URL once, what is stored skipped.
+    const stored = await storedUrls(db, className);
+    let room = settings.maxPerClass - stored.size;
+    for (const job of classJobs) {
+      for (const url of await jobUrls(db, job.id!)) {
+        if (room <= 0) break;
+        if (stored.has(url)) continue;
+        stored.add(url);
+        tasks.push({ url, progress });
+        progress.total++;
+        room--;
+      }
+    }
+  }
+  report(true);
 
-export function cancelIngest(): boolean {
-  if (!current) return false;
-  current.abort();
-  return true;
+  // Storage errors stop the pool too, without being a user's cancel.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([controller.signal, stop.signal]);
+  const download = createDownloader(settings, signal);
+  let failure: StorageError | null = null;
+  let next = 0;
+  let finished = 0;
+  const worker = async () => {
+    while (next < tasks.length && !signal.aborted) {
+      const task = tasks[next++];
+      try {
+        const fetched = await download(task.url);
+        const verified: Verified = fetched.ok
+          ? await verifyAndShrink(fetched.bytes, settings.maxSize)
+          : fetched;
+        const viaRelay = fetched.ok && fetched.viaRelay;
+        await record(
+          db,
+          task.progress.className,
+          task.url,
+          verified,
+          task.progress,
+          settings.maxPerClass,
+          viaRelay,
+        );
+        task.progress.done++;
+        finished++;
+        report();
+      } catch (error) {
+        if (error instanceof Cancelled || signal.aborted) return;
+        failure = await storageFailure(error);
+        stop.abort();
+      }
+    }
+  };
+  await Promise.allSettled(Array.from({ length: Math.max(1, settings.parallel) }, worker));
+
+  const cancelled = controller.signal.aborted;
+  const stoppedBy = failure as StorageError | null;
+  if (!cancelled && !stoppedBy) {
+    for (const job of jobs) await updateJob(db, job.id!, { status: 'done' });
+    return true;
+  }
+  const stored = state.classes.reduce((n, c) => n + c.stored, 0);
+  const left = tasks.length - finished;
+  if (stoppedBy?.full) {
+    state.storageFull = true;
+    state.message =
+      `Storage full: ${stored} stored, ${left} not downloaded. Free space (delete images here, or other ` +
+      "sites' data in the browser's settings), then press Resume to download the rest.";
+  } else if (stoppedBy) {
+    state.message = `${stoppedBy.message} ${stored} stored, ${left} not downloaded. Press Resume to try again.`;
+  } else {
+    state.message = 'Cancelled. Press Resume to continue where it stopped.';
+  }
+  // Best effort: with a full disk even this small write may be refused; a reload then resumes.
+  for (const job of jobs) {
+    await updateJob(db, job.id!, {
+      status: cancelled ? 'cancelled' : 'stopped',
+      message: state.message,
+    }).catch(() => undefined);
+  }
+  return false;
 }
 
 async function record(
@@ -37,6 +228,7 @@ async function record(
   verified: Verified,
   progress: ClassProgress,
   maxPerClass: number,
+  viaRelay = false,
 ): Promise<void> {
   if (!verified.ok) return fail(db, className, url, verified.reason, verified.detail, progress);
   const outcome = await addImage(
@@ -50,6 +242,7 @@ async function record(
       blob: verified.blob,
       hash: verified.hash,
       addedAt: Date.now(),
+      ...(viaRelay ? { viaRelay: 1 as const } : {}),
     },
     maxPerClass,
   );
@@ -57,7 +250,10 @@ async function record(
     return fail(db, className, url, 'duplicate', 'the same image is already in this class', progress);
   }
   // 'full': the pool finished more downloads than the class had room for; not a failure.
-  if (outcome === 'added') progress.stored++;
+  if (outcome === 'added') {
+    progress.stored++;
+    if (viaRelay) progress.viaRelay++;
+  }
 }
 
 async function fail(
@@ -68,102 +264,50 @@ async function fail(
   detail: string,
   progress: ClassProgress,
 ): Promise<void> {
-  await putFailure(db, { className, url, reason, detail, at: Date.now() });
+  await putFailures(db, [{ className, url, reason, detail, at: Date.now() }]);
   progress.failed++;
-}
-
-async function planJob(db: StudioDb, job: JobRecord, maxPerClass: number): Promise<Task[]> {
-  const progress: ClassProgress = { className: job.className, total: 0, done: 0, stored: 0, failed: 0 };
-  const room = maxPerClass - (await countImages(db, job.className));
-  const stored = await storedUrls(db, job.className);
-  const tasks: Task[] = [];
-  for (const url of job.urls) {
-    if (tasks.length >= room) break;
-    if (!stored.has(url)) tasks.push({ job, url, progress });
-  }
-  progress.total = tasks.length;
-  return tasks;
-}
-
-export async function runIngest(
-  jobIds: number[],
-  settings: IngestSettings,
-  onProgress: (progress: IngestProgress) => void,
-): Promise<IngestProgress> {
-  current?.abort();
-  const controller = new AbortController();
-  current = controller;
-  const db = await openStudioDb();
-  const jobs = (await Promise.all(jobIds.map((id) => db.get(STORES.jobs, id)))).filter(
-    (j): j is JobRecord => !!j,
-  );
-  const tasks: Task[] = [];
-  for (const job of jobs) {
-    await updateJob(db, job.id!, { status: 'running' });
-    tasks.push(...(await planJob(db, job, settings.maxPerClass)));
-  }
-  const classes = [...new Map(tasks.map((t) => [t.progress.className, t.progress])).values()];
-  for (const job of jobs) {
-    if (!classes.some((c) => c.className === job.className)) {
-      classes.push({ className: job.className, total: 0, done: 0, stored: 0, failed: 0 });
-    }
-  }
-  const state: IngestProgress = { running: true, startedAt: Date.now(), classes };
-  let lastReport = 0;
-  const report = (force = false) => {
-    if (force || Date.now() - lastReport > 200) {
-      lastReport = Date.now();
-      onProgress(structuredClone(state));
-    }
-  };
-  report(true);
-
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length && !controller.signal.aborted) {
-      const task = tasks[next++];
-      // planJob took no more URLs than the class has room for; addImage enforces the cap.
-      const fetched = await download(task.url, settings, controller.signal);
-      const verified: Verified = fetched.ok
-        ? await verifyAndShrink(fetched.bytes, settings.maxSize)
-        : fetched;
-      await record(db, task.job.className, task.url, verified, task.progress, settings.maxPerClass);
-      task.progress.done++;
-      report();
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, settings.parallel) }, worker));
-    for (const job of jobs) await updateJob(db, job.id!, { status: 'done' });
-  } catch (error) {
-    const cancelled = error instanceof Cancelled || controller.signal.aborted;
-    state.message = cancelled
-      ? 'Cancelled. Start again to resume where it stopped.'
-      : (error as Error).message;
-    if (error instanceof QuotaError)
-      state.message = error.message + ' Delete images or free disk space, then resume.';
-    for (const job of jobs)
-      await updateJob(db, job.id!, { status: cancelled ? 'cancelled' : 'stopped', message: state.message });
-    controller.abort();
-  } finally {
-    if (current === controller) current = null;
-  }
-  state.running = false;
-  report(true);
-  return state;
 }
 
 export async function importImages(
   images: LocalImage[],
   maxSize: number,
-): Promise<{ stored: number; failed: number }> {
+): Promise<{ stored: number; failed: number; notStored: number; message?: string }> {
   const db = await openStudioDb();
-  const progress: ClassProgress = { className: '', total: images.length, done: 0, stored: 0, failed: 0 };
+  const progress = emptyProgress('');
+  const known = new Map<string, Set<string>>();
+  let stopped: StorageError | null = null;
+  let notStored = 0;
   for (const image of images) {
+    if (stopped) {
+      notStored++;
+      continue;
+    }
     const url = `file:${image.path}`;
-    if (await hasImage(db, image.className, url)) continue;
-    const verified = await verifyAndShrink(new Uint8Array(await image.file.arrayBuffer()), maxSize);
-    await record(db, image.className, url, verified, progress, Number.POSITIVE_INFINITY);
+    if (!known.has(image.className)) known.set(image.className, await storedUrls(db, image.className));
+    if (known.get(image.className)!.has(url)) continue;
+    let verified: Verified;
+    try {
+      verified = await verifyAndShrink(new Uint8Array(await image.file.arrayBuffer()), maxSize);
+    } catch (error) {
+      verified = { ok: false, reason: 'corrupt', detail: `the file could not be read (${String(error)})` };
+    }
+    try {
+      await record(db, image.className, url, verified, progress, Number.POSITIVE_INFINITY);
+    } catch (error) {
+      stopped = await storageFailure(error);
+      notStored++;
+    }
   }
-  return { stored: progress.stored, failed: progress.failed };
+  if (!stopped) return { stored: progress.stored, failed: progress.failed, notStored };
+  const what = stopped.full ? 'Storage full' : stopped.message;
+  return {
+    stored: progress.stored,
+    failed: progress.failed,
+    notStored,
+    message:
+      `${what}: ${progress.stored} stored, ${notStored} not stored. ` +
+      (stopped.full
+        ? 'Free space, then drop the same files again: stored ones are skipped.'
+        : 'Drop them again to retry.'),
+  };
 }

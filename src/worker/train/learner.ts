@@ -23,12 +23,7 @@ import { disposeBatchStats, type ResNetGraph } from '../ml/resnet-graph';
 import { batches, batchTensor, decodeBatch, type Dataset, type Example, type RawBatch } from './data';
 import { concatPool, FastaiHead } from './head';
 import { sumPasses } from './passes';
-
-export class Cancelled extends Error {
-  constructor() {
-    super('Cancelled.');
-  }
-}
+import { Cancelled } from '../../ml/cancel';
 
 interface Evaluation {
   loss: number;
