@@ -14,12 +14,13 @@ export const isolationHeaders = {
 
 /**
  * What the built app needs and nothing more: its own scripts, WebAssembly compiled at run time (our
- * SIMD kernels, tfjs-wasm), workers from itself or blob: (tfjs-wasm's threads), images and fetches
+ * SIMD kernels, tfjs-wasm), workers and their scripts from itself or blob: (tfjs-wasm's threads), images and fetches
  * from any http(s) host (the user's URL lists), no plugins, no framing, no form posts.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
+  // blob: for tfjs-wasm's thread workers, which importScripts() their code from a blob: URL.
+  "script-src 'self' blob: 'wasm-unsafe-eval'",
   "worker-src 'self' blob:",
   "img-src 'self' blob: data: http: https:",
   "connect-src 'self' blob: data: http: https:",

@@ -2,33 +2,9 @@
 import { test, expect, type Page } from '@playwright/test';
 import { csvFile, dropFiles } from './support/drop';
 import { startHost, type FixtureFile, type FixtureHost } from './support/fixture-server';
+import { makeImages, storedImages } from './support/studio-data';
 
 const MAX_SIDE = 64;
-
-/** Distinct coloured patterns per class, encoded by the browser itself. */
-async function makeImages(
-  page: Page,
-  specs: { name: string; hue: number; w: number; h: number; type: string }[],
-) {
-  const encoded = await page.evaluate(async (specs) => {
-    const out: Record<string, string> = {};
-    for (const s of specs) {
-      const canvas = new OffscreenCanvas(s.w, s.h);
-      const ctx = canvas.getContext('2d')!;
-      ctx.fillStyle = `hsl(${s.hue}, 80%, 50%)`;
-      ctx.fillRect(0, 0, s.w, s.h);
-      ctx.fillStyle = `hsl(${(s.hue + 180) % 360}, 80%, 30%)`;
-      for (let i = 0; i < 6; i++) ctx.fillRect((i * s.w) / 6, ((i * 7) % 5) * (s.h / 5), s.w / 12, s.h / 3);
-      const blob = await canvas.convertToBlob({ type: s.type, quality: 0.9 });
-      const bytes = new Uint8Array(await blob.arrayBuffer());
-      let binary = '';
-      for (const b of bytes) binary += String.fromCharCode(b);
-      out[s.name] = btoa(binary);
-    }
-    return out;
-  }, specs);
-  return new Map(Object.entries(encoded).map(([name, b64]) => [name, Buffer.from(b64, 'base64')]));
-}
 
 /** A PNG that declares 20000×20000 pixels: must be refused before anyone decodes it. */
 function hugePngHeader(): Buffer {
@@ -138,31 +114,6 @@ async function cell(page: Page, className: string, column: string): Promise<stri
   return page
     .locator(`[data-testid=report] tr[data-class="${className}"] td[data-col="${column}"]`)
     .innerText();
-}
-
-async function storedImages(page: Page) {
-  return page.evaluate(async () => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const r = indexedDB.open('deep-art-studio');
-      r.onsuccess = () => resolve(r.result);
-      r.onerror = () => reject(r.error);
-    });
-    const all = await new Promise<
-      { className: string; width: number; height: number; url: string; blob: Blob }[]
-    >((resolve) => {
-      const r = db.transaction('images').objectStore('images').getAll();
-      r.onsuccess = () => resolve(r.result);
-    });
-    db.close();
-    return all.map((i) => ({
-      className: i.className,
-      width: i.width,
-      height: i.height,
-      url: i.url,
-      type: i.blob.type,
-      size: i.blob.size,
-    }));
-  });
 }
 
 /** r6 sits on a host that sends no CORS headers: the app server's image relay fetches it. */

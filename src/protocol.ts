@@ -161,7 +161,7 @@ export interface ParseListCommand {
 export type ParseListEvent =
   | { id: number; type: 'progress'; bytes: number; total: number }
   | { id: number; type: 'done'; list: PendingList }
-  | { id: number; type: 'failed'; message: string };
+  | { id: number; type: 'failed'; code: 'storage-full' | 'storage' | 'unreadable'; message: string };
 
 export interface LocalImage {
   className: string;

@@ -11,6 +11,7 @@ import {
   type DroppedFile,
 } from './files';
 import { IngestProgressView } from './IngestProgressView';
+import { ListError } from './list-parser';
 import { PendingTable } from './PendingTable';
 import { usePendingLists } from './usePendingLists';
 import { ReportTable } from './ReportTable';
@@ -88,7 +89,11 @@ export function DataTab() {
         );
     } catch (error) {
       lists.setReading(null);
-      setNotice(`Could not read the dropped files: ${(error as Error).message}`);
+      setNotice(
+        error instanceof ListError && error.code === 'storage-full'
+          ? 'The browser storage is full: the dropped list could not be kept. Free space, then drop it again.'
+          : `Could not read the dropped files: ${(error as Error).message}`,
+      );
     }
   };
 

@@ -4,6 +4,16 @@ import type { ParseListEvent, PendingList } from '../../protocol';
 
 type Progress = (bytes: number, total: number) => void;
 
+/** Why a list could not be kept, as the worker classified it. */
+export class ListError extends Error {
+  constructor(
+    readonly code: Extract<ParseListEvent, { type: 'failed' }>['code'],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 let worker: Worker | null = null;
 let nextId = 1;
 const waiting = new Map<
@@ -24,7 +34,7 @@ function listWorker(): Worker {
     if (data.type === 'progress') return entry.progress(data.bytes, data.total);
     waiting.delete(data.id);
     if (data.type === 'done') entry.resolve(data.list);
-    else entry.reject(new Error(data.message));
+    else entry.reject(new ListError(data.code, data.message));
   });
   return worker;
 }

@@ -6,7 +6,8 @@ import { parseList } from './list-parser';
 
 /**
  * Lists dropped but not yet downloaded (kept in IndexedDB, so they survive a reload), and jobs that
- * stopped early (storage full, cancelled) and can resume. Rows are keyed by job id.
+ * stopped early and can resume: cancelled, stopped, or left running when storage was too full to
+ * record that they stopped. Rows are keyed by job id.
  */
 export function usePendingLists(ingestRunning: boolean) {
   const [pending, setPending] = useState<PendingList[]>([]);
@@ -19,7 +20,7 @@ export function usePendingLists(ingestRunning: boolean) {
       const db = await openStudioDb();
       const [lists, halted] = await Promise.all([
         pendingLists(db),
-        jobsWithStatus(db, 'stopped', 'cancelled'),
+        ingestRunning ? [] : jobsWithStatus(db, 'stopped', 'cancelled', 'queued', 'running'),
       ]);
       if (!live) return;
       setStopped(halted);

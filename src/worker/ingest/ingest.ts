@@ -78,6 +78,9 @@ export async function requestIngest(
 
 /** Runs unfinished jobs until none is left (jobs queued meanwhile, by any tab, join). */
 async function runUnfinished(db: StudioDb, settings: IngestSettings): Promise<IngestProgress | null> {
+  let jobs = await unfinishedJobs(db);
+  // Nothing to do (another tab finished it): stay silent, its last progress is what this tab shows.
+  if (!jobs.length) return null;
   const controller = new AbortController();
   const state: IngestProgress = { running: true, startedAt: Date.now(), classes: [] };
   current = { controller, state };
@@ -89,10 +92,8 @@ async function runUnfinished(db: StudioDb, settings: IngestSettings): Promise<In
     listener(copy);
     channel.postMessage({ type: 'progress', progress: copy } satisfies ChannelMessage);
   };
-  let ranAny = false;
   try {
-    for (let jobs = await unfinishedJobs(db); jobs.length; jobs = await unfinishedJobs(db)) {
-      ranAny = true;
+    for (; jobs.length; jobs = await unfinishedJobs(db)) {
       report(true);
       if (!(await runJobs(db, jobs, settings, controller, state, report))) break;
     }
@@ -102,8 +103,8 @@ async function runUnfinished(db: StudioDb, settings: IngestSettings): Promise<In
     current = null;
   }
   state.running = false;
-  if (ranAny) report(true);
-  return ranAny ? state : null;
+  report(true);
+  return state;
 }
 
 interface Task {

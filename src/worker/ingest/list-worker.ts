@@ -1,7 +1,7 @@
 // A small worker of its own for dropped URL lists: a 50 MB list is read and parsed here in chunks,
 // stored as a pending job in IndexedDB, and only its summary goes back to the page (whose main
 // thread never holds the URLs). Separate from the ML worker, which may be busy training.
-import { openStudioDb, savePendingList } from '../../data/db';
+import { openStudioDb, savePendingList, StorageError } from '../../data/db';
 import { UrlListParser } from '../../data/url-list';
 import type { ParseListCommand, ParseListEvent } from '../../protocol';
 
@@ -27,11 +27,9 @@ async function parse({ id, file, fileName }: ParseListCommand): Promise<void> {
 }
 
 scope.addEventListener('message', (event: MessageEvent<ParseListCommand>) => {
-  parse(event.data).catch((error: unknown) =>
-    post({
-      id: event.data.id,
-      type: 'failed',
-      message: error instanceof Error ? error.message : String(error),
-    }),
-  );
+  parse(event.data).catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    const code = error instanceof StorageError ? (error.full ? 'storage-full' : 'storage') : 'unreadable';
+    post({ id: event.data.id, type: 'failed', code, message });
+  });
 });
