@@ -41,8 +41,8 @@ export async function launchBrowser() {
 }
 
 /** Opens the app on a backend and waits for the model; returns the device the worker reports. */
-export async function openApp(browser, url, backend) {
-  const page = await browser.newPage();
+export async function openApp(browser, url, backend, page = null) {
+  page ??= await browser.newPage();
   page.on('pageerror', (error) => console.error(`[page] ${error.message}`));
   await page.goto(`${url}/?backend=${backend}`);
   await page.waitForSelector('[data-model-state="ready"], [data-model-state="error"]', { timeout: 300_000 });
@@ -137,6 +137,11 @@ export async function ingestFolder(page, served, options) {
   await page
     .getByTestId('data-files')
     .setInputFiles(served.csvs.map((c) => ({ name: c.name, mimeType: c.mimeType, buffer: c.buffer })));
+  // Lists are parsed in their own worker: wait for every row before downloading.
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('[data-testid=pending] tbody tr[data-job]').length === n,
+    served.csvs.length,
+  );
   await page.getByTestId('pending').getByText('Settings', { exact: true }).click();
   await page.getByLabel('Parallel requests').fill(options.parallel);
   await page.getByLabel('Longest side (px)').fill(options['max-size']);

@@ -36,12 +36,12 @@ async function topAndBottom(page: Page, url: string): Promise<number[][]> {
       const r = indexedDB.open('deep-art-studio');
       r.onsuccess = () => resolve(r.result);
     });
-    const all = await new Promise<{ url: string; blob: Blob }[]>((resolve) => {
+    const all = await new Promise<{ url: string; data: ArrayBuffer }[]>((resolve) => {
       const r = db.transaction('images').objectStore('images').getAll();
       r.onsuccess = () => resolve(r.result);
     });
     db.close();
-    const bitmap = await createImageBitmap(all.find((i) => i.url === url)!.blob);
+    const bitmap = await createImageBitmap(new Blob([all.find((i) => i.url === url)!.data]));
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
     const ctx = canvas.getContext('2d')!;
     ctx.drawImage(bitmap, 0, 0);

@@ -34,7 +34,15 @@ export async function storedImages(page: Page) {
       r.onerror = () => reject(r.error);
     });
     const all = await new Promise<
-      { className: string; width: number; height: number; url: string; blob: Blob }[]
+      {
+        className: string;
+        width: number;
+        height: number;
+        url: string;
+        data?: ArrayBuffer;
+        type?: string;
+        blob?: Blob;
+      }[]
     >((resolve) => {
       const r = db.transaction('images').objectStore('images').getAll();
       r.onsuccess = () => resolve(r.result);
@@ -45,8 +53,8 @@ export async function storedImages(page: Page) {
       width: i.width,
       height: i.height,
       url: i.url,
-      type: i.blob.type,
-      size: i.blob.size,
+      type: i.type ?? i.blob?.type,
+      size: i.data?.byteLength ?? i.blob?.size,
     }));
   });
 }

@@ -24,7 +24,12 @@ export interface ImageRecord {
   width: number;
   height: number;
   bytes: number;
-  blob: Blob;
+  /** The encoded image. New records hold it as bytes (`data` + `type`): small values sit inside
+   * IndexedDB's own files, where a Blob costs a file of its own per image (half the download rate).
+   * Records stored before that hold a Blob. Read either with imageBlob(). */
+  data?: ArrayBuffer;
+  type?: string;
+  blob?: Blob;
   /** SHA-256 of the downloaded bytes: the same picture twice in a class is a duplicate. */
   hash: string;
   addedAt: number;

@@ -25,7 +25,7 @@ export function StatusBar() {
         Backend: <strong data-testid="backend">{device?.backend ?? '…'}</strong>
         {device?.backend === 'wasm' && <span data-testid="threads"> · {device.threads} threads</span>}
       </span>
-      <span title="Adapter or renderer" data-testid="adapter">
+      <span title={device?.adapter ?? 'Adapter or renderer'} data-testid="adapter">
         {device?.adapter ?? 'detecting device…'}
       </span>
       <span className={`model-state model-${model.kind}`}>
@@ -33,9 +33,11 @@ export function StatusBar() {
         {model.kind === 'loading' && <progress max={1} value={model.fraction} aria-label="Model download" />}
       </span>
       {device?.fallbackReason && (
-        <span className="warning" role="note" data-testid="fallback">
-          ⚠ {device.fallbackReason}
-        </span>
+        // One line: the explanation is behind a disclosure, so the bar never covers the page.
+        <details className="warning fallback" data-testid="fallback">
+          <summary>⚠ Why {device.backend}?</summary>
+          <p>{device.fallbackReason}</p>
+        </details>
       )}
       {fatal && (
         <span className="error" role="alert" data-testid="fatal">

@@ -1,5 +1,13 @@
 import { useEffect, useMemo, useState } from 'react';
-import { deleteImage, listImages, openStudioDb, relabelImage } from '../../data/db';
+import {
+  deleteImage,
+  getImages,
+  imageBlob,
+  imageIds,
+  listImageInfo,
+  openStudioDb,
+  relabelImage,
+} from '../../data/db';
 import type { ImageRecord } from '../../data/schema';
 import { toCsv, toUrlList } from '../../data/url-list';
 import { useObjectUrl } from '../useObjectUrl';
@@ -26,6 +34,7 @@ export function ShowBatch({
   settled: boolean;
   onChanged(): void;
 }) {
+  const [ids, setIds] = useState<number[]>([]);
   const [images, setImages] = useState<ImageRecord[]>([]);
   const [rows, setRows] = useState(3);
   const [cols, setCols] = useState(5);
@@ -35,20 +44,41 @@ export function ShowBatch({
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
 
   useEffect(() => {
-    if (!settled) return; // reading every image while downloads write them would slow both
+    if (!settled) return; // reading the store while downloads write it would slow both
     let live = true;
     void openStudioDb()
-      .then((db) => listImages(db, filter || undefined))
-      .then((all) => live && setImages(all));
+      .then((db) => imageIds(db, filter || undefined))
+      .then((all) => live && setIds(all));
     return () => {
       live = false;
     };
   }, [filter, total, settled]);
 
-  const sample = useMemo(() => shuffled(images, seed).slice(0, rows * cols), [images, seed, rows, cols]);
-  const urls = useMemo(() => new Map(sample.map((i) => [i.id!, URL.createObjectURL(i.blob)])), [sample]);
+  // Only the sampled images are read (ids come from keys): a 5,000-image store is not copied here.
+  const sampleKey = useMemo(
+    () =>
+      shuffled(ids, seed)
+        .slice(0, rows * cols)
+        .join(','),
+    [ids, seed, rows, cols],
+  );
+  useEffect(() => {
+    let live = true;
+    void openStudioDb()
+      .then((db) => getImages(db, sampleKey ? sampleKey.split(',').map(Number) : []))
+      .then((found) => live && setImages(found));
+    return () => {
+      live = false;
+    };
+  }, [sampleKey]);
+  const sample = images;
+  const urls = useMemo(
+    () => new Map(sample.map((i) => [i.id!, URL.createObjectURL(imageBlob(i))])),
+    [sample],
+  );
   useEffect(() => () => urls.forEach((u) => URL.revokeObjectURL(u)), [urls]);
-  const largeUrl = useObjectUrl(large?.blob);
+  const largeBlob = useMemo(() => (large ? imageBlob(large) : null), [large]);
+  const largeUrl = useObjectUrl(largeBlob);
 
   if (!total) return null;
   const classes = [...counts.keys()];
@@ -59,7 +89,7 @@ export function ShowBatch({
   };
 
   const exportLists = async () => {
-    const all = await listImages(await openStudioDb());
+    const all = await listImageInfo(await openStudioDb());
     for (const c of classes) {
       downloadText(
         `urls_${c}.csv`,

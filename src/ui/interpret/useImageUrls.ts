@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { openStudioDb } from '../../data/db';
+import { imageBlob, openStudioDb } from '../../data/db';
 import { STORES } from '../../data/schema';
 
 /** Object URLs of stored images by id (revoked when the set changes). */
@@ -15,7 +15,7 @@ export function useImageUrls(ids: number[]): Map<number, string> {
       for (const id of key ? key.split(',').map(Number) : []) {
         const record = await db.get(STORES.images, id);
         if (record) {
-          const url = URL.createObjectURL(record.blob);
+          const url = URL.createObjectURL(imageBlob(record));
           made.push(url);
           out.set(id, url);
         }

@@ -4,6 +4,7 @@
 // take over if the running tab closes.
 import {
   addImage,
+  type AddOutcome,
   jobUrls,
   openStudioDb,
   putFailures,
@@ -14,10 +15,11 @@ import {
   updateJob,
   type StudioDb,
 } from '../../data/db';
-import type { FailureReason, JobRecord } from '../../data/schema';
+import type { FailureReason, ImageRecord, JobRecord } from '../../data/schema';
 import type { ClassProgress, IngestProgress, IngestSettings, LocalImage } from '../../protocol';
 import { Cancelled } from '../../ml/cancel';
 import { createDownloader } from './download';
+import { ImageWriter } from './image-writer';
 import { verifyAndShrink, type Verified } from './verify';
 
 const LOCK = 'deep-art-studio:ingest';
@@ -161,6 +163,8 @@ async function runJobs(
   const stop = new AbortController();
   const signal = AbortSignal.any([controller.signal, stop.signal]);
   const download = createDownloader(settings, signal);
+  const writer = new ImageWriter(db, settings.maxPerClass);
+  const store: Store = (image) => writer.add(image);
   let failure: StorageError | null = null;
   let next = 0;
   let finished = 0;
@@ -173,15 +177,7 @@ async function runJobs(
           ? await verifyAndShrink(fetched.bytes, settings.maxSize)
           : fetched;
         const viaRelay = fetched.ok && fetched.viaRelay;
-        await record(
-          db,
-          task.progress.className,
-          task.url,
-          verified,
-          task.progress,
-          settings.maxPerClass,
-          viaRelay,
-        );
+        await record(db, store, task.progress.className, task.url, verified, task.progress, viaRelay);
         task.progress.done++;
         finished++;
         report();
@@ -222,31 +218,30 @@ async function runJobs(
   return false;
 }
 
+type Store = (record: ImageRecord) => Promise<AddOutcome>;
+
 async function record(
   db: StudioDb,
+  store: Store,
   className: string,
   url: string,
   verified: Verified,
   progress: ClassProgress,
-  maxPerClass: number,
   viaRelay = false,
 ): Promise<void> {
   if (!verified.ok) return fail(db, className, url, verified.reason, verified.detail, progress);
-  const outcome = await addImage(
-    db,
-    {
-      className,
-      url,
-      width: verified.width,
-      height: verified.height,
-      bytes: verified.blob.size,
-      blob: verified.blob,
-      hash: verified.hash,
-      addedAt: Date.now(),
-      ...(viaRelay ? { viaRelay: 1 as const } : {}),
-    },
-    maxPerClass,
-  );
+  const outcome = await store({
+    className,
+    url,
+    width: verified.width,
+    height: verified.height,
+    bytes: verified.blob.size,
+    data: await verified.blob.arrayBuffer(),
+    type: verified.blob.type,
+    hash: verified.hash,
+    addedAt: Date.now(),
+    ...(viaRelay ? { viaRelay: 1 as const } : {}),
+  });
   if (outcome === 'duplicate') {
     return fail(db, className, url, 'duplicate', 'the same image is already in this class', progress);
   }
@@ -293,7 +288,7 @@ export async function importImages(
       verified = { ok: false, reason: 'corrupt', detail: `the file could not be read (${String(error)})` };
     }
     try {
-      await record(db, image.className, url, verified, progress, Number.POSITIVE_INFINITY);
+      await record(db, (r) => addImage(db, r), image.className, url, verified, progress);
     } catch (error) {
       stopped = await storageFailure(error);
       notStored++;

@@ -1,7 +1,7 @@
 // The dataset for training: seeded 80/20 split kept in IndexedDB, classes sorted by name, and
 // batches decoded, resized and cropped by the browser's image decoder, augmented on the backend.
 import * as tf from '@tensorflow/tfjs';
-import { getMeta, listImages, setMeta, type StudioDb } from '../../data/db';
+import { getMeta, imageBlob, listImages, setMeta, type StudioDb } from '../../data/db';
 import { STORES, type ImageRecord, type Split } from '../../data/schema';
 import { drawAugment, pixelTransform, type AugmentDraw } from '../../ml/augment';
 import { seededRandom, splitIds } from '../../ml/random';
@@ -49,7 +49,7 @@ export async function loadDataset(db: StudioDb, seed: number): Promise<Dataset> 
   const example = (i: ImageRecord): Example => ({
     id: i.id!,
     label: classes.indexOf(i.className),
-    blob: i.blob,
+    blob: imageBlob(i),
   });
   return {
     classes,
