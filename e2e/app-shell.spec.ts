@@ -92,3 +92,25 @@ test('with a WebGPU adapter, a timed training step races webgpu against wasm onc
   expect(second.backend).toBe(race.winner);
   expect(second.race).toEqual({ ...race, cached: true });
 });
+
+test('a first visit opens Data; arrow keys move between tabs; a later visit reopens the last tab', async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto('/');
+  const tab = (name: string) => page.getByRole('tab', { name });
+  await expect(tab('Data')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('tabpanel', { name: 'Data' })).toBeInViewport();
+  await tab('Data').focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(tab('Train')).toBeFocused();
+  await expect(tab('Train')).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('End');
+  await expect(tab('Predict')).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('ArrowRight'); // wraps around
+  await expect(tab('Data')).toBeFocused();
+  await page.keyboard.press('ArrowLeft');
+  await expect(tab('Predict')).toHaveAttribute('aria-selected', 'true');
+  await page.reload();
+  await expect(tab('Predict')).toHaveAttribute('aria-selected', 'true');
+});

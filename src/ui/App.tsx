@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { StatusBar } from './StatusBar';
 import { useStudioState } from './studio';
 import { DataTab } from './data/DataTab';
@@ -14,9 +14,47 @@ const TABS = [
 ] as const;
 type TabId = (typeof TABS)[number]['id'];
 
+const LAST_TAB = 'studio:last-tab';
+
+function firstTab(): TabId {
+  const saved = localStorage.getItem(LAST_TAB);
+  // A first visit starts where the workflow starts; later visits where the user left.
+  return TABS.some((t) => t.id === saved) ? (saved as TabId) : 'data';
+}
+
+/** The running download, if any, in the browser tab's title (visible from other tabs and windows). */
+function useProgressTitle(): void {
+  const { ingest } = useStudioState();
+  const total = ingest?.classes.reduce((n, c) => n + c.total, 0) ?? 0;
+  const done = ingest?.classes.reduce((n, c) => n + c.done, 0) ?? 0;
+  const title =
+    ingest?.running && total
+      ? `Downloading ${Math.floor((100 * done) / total)}% · Deep Art Studio`
+      : 'Deep Art Studio';
+  useEffect(() => {
+    document.title = title;
+  }, [title]);
+}
+
 export function App() {
-  const [active, setActive] = useState<TabId>('predict');
+  const [active, setActive] = useState<TabId>(firstTab);
   const { engine } = useStudioState();
+  const tabs = useRef<(HTMLButtonElement | null)[]>([]);
+  useProgressTitle();
+  const choose = (id: TabId) => {
+    setActive(id);
+    localStorage.setItem(LAST_TAB, id);
+  };
+  // ARIA tabs: arrow keys, Home and End move between tabs; only the selected one is in the Tab order.
+  const onKeyDown = (event: React.KeyboardEvent, index: number) => {
+    const last = TABS.length - 1;
+    const next = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: last }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    const target = (next + TABS.length) % TABS.length;
+    choose(TABS[target].id);
+    tabs.current[target]?.focus();
+  };
   return (
     <div className="app">
       <header className="app-header">
@@ -24,15 +62,20 @@ export function App() {
           Deep Art Studio <span className="tagline">your images never leave your browser</span>
         </h1>
         <nav role="tablist" aria-label="Workflow">
-          {TABS.map(({ id, title }) => (
+          {TABS.map(({ id, title }, index) => (
             <button
               key={id}
+              ref={(element) => {
+                tabs.current[index] = element;
+              }}
               role="tab"
               id={`tab-${id}`}
               aria-selected={active === id}
               aria-controls={`panel-${id}`}
+              tabIndex={active === id ? 0 : -1}
               className="tab"
-              onClick={() => setActive(id)}
+              onClick={() => choose(id)}
+              onKeyDown={(event) => onKeyDown(event, index)}
             >
               {title}
             </button>
