@@ -39,14 +39,17 @@ export const securityHeaders = {
   'Referrer-Policy': 'no-referrer',
 };
 
-// The dev server's React refresh preamble is an inline script and its updates come over a WebSocket:
-// in development only, the policy allows those two (the built app runs under the strict one).
+// The dev server's React refresh preamble is an inline script, its CSS arrives as <style> elements
+// and its updates over a WebSocket: in development only, the policy allows those three (the built
+// app runs under the strict one).
 const devHeaders = {
   ...securityHeaders,
   'Content-Security-Policy': CONTENT_SECURITY_POLICY.replace(
     "script-src 'self'",
     "script-src 'self' 'unsafe-inline'",
-  ).replace("connect-src 'self'", "connect-src 'self' ws: wss:"),
+  )
+    .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    .replace("connect-src 'self'", "connect-src 'self' ws: wss:"),
 };
 
 /** The same-origin image relay (src/server/relay.ts) on the dev and preview servers. */
