@@ -3,8 +3,7 @@
 // Serves the folder on a local port (with CORS), writes one urls_<class>.csv per subfolder, drops
 // them on the real app in headless Chromium and times download + verify + store; reports the peak
 // memory of the browser's processes, the storage used and the longest main-thread task.
-import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import {
   ingestFolder,
   launchBrowser,
@@ -27,14 +26,18 @@ if (!options._[0] && !options.synthetic) {
   process.exit(2);
 }
 
-/** Resident memory of every Chromium process on this machine, in MB (Linux ps). */
+/** Resident memory of every Chromium process on this machine, in MB (read from /proc: no fork). */
 function chromiumMegabytes() {
-  try {
-    const out = execFileSync('ps', ['-C', 'chromium', '-o', 'rss='], { encoding: 'utf8' });
-    return out.split('\n').reduce((n, line) => n + (Number(line.trim()) || 0), 0) / 1024;
-  } catch {
-    return 0;
+  let kb = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'chromium') continue;
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // the process ended meanwhile
+    }
   }
+  return kb / 1024;
 }
 
 const browser = await launchBrowser();
@@ -59,7 +62,7 @@ try {
   // The model loaded in the ML worker is the baseline; the peak is what the download adds to it.
   const baseline = chromiumMegabytes();
   let peak = baseline;
-  const sampler = setInterval(() => (peak = Math.max(peak, chromiumMegabytes())), 500);
+  const sampler = setInterval(() => (peak = Math.max(peak, chromiumMegabytes())), 1000);
   const { seconds, stored } = await ingestFolder(appPage, server, options);
   clearInterval(sampler);
   const { usage, longTasks } = await appPage.evaluate(async () => ({

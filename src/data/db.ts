@@ -1,6 +1,6 @@
 // The one data layer over IndexedDB (via idb), shared by the UI and the worker. Every write is a
 // single transaction: a reload or crash leaves either the whole record or nothing.
-import { openDB, type IDBPDatabase } from 'idb';
+import { openDB, type IDBPDatabase, type IDBPObjectStore } from 'idb';
 import {
   DB_NAME,
   DB_VERSION,
@@ -85,20 +85,30 @@ export async function addImages(
   const tx = db.transaction([STORES.images, STORES.failures], 'readwrite', { durability: 'relaxed' });
   try {
     const images = tx.objectStore(STORES.images);
-    const outcomes: AddOutcome[] = [];
-    for (const record of records) {
-      // Counts, not gets: a get would copy the twin's image bytes across the IPC for nothing.
-      if ((await images.index('byClassHash').count([record.className, record.hash])) > 0) {
-        const same = await images.index('byClassUrl').count([record.className, record.url]);
-        outcomes.push(same > 0 ? 'stored' : 'duplicate');
-      } else if ((await images.index('byClass').count(record.className)) >= maxPerClass)
-        outcomes.push('full');
-      else {
-        await images.add(record);
-        await tx.objectStore(STORES.failures).delete([record.className, record.url]);
-        outcomes.push('added');
-      }
-    }
+    // Every lookup is issued at once (requests in a transaction run in order, so pipelining them
+    // saves a round trip each); counts, not gets, so no twin's image bytes are copied.
+    const [sameHash, sameUrl, perClass] = await Promise.all([
+      Promise.all(records.map((r) => images.index('byClassHash').count([r.className, r.hash]))),
+      Promise.all(records.map((r) => images.index('byClassUrl').count([r.className, r.url]))),
+      countClasses(images, records, maxPerClass),
+    ]);
+    const batchHashes = new Map<string, string>(); // class + hash → url, for twins within the batch
+    const outcomes = records.map((record, i): AddOutcome => {
+      const key = `${record.className}\n${record.hash}`;
+      const twinUrl = batchHashes.get(key);
+      if (sameHash[i] > 0 || twinUrl !== undefined)
+        return sameUrl[i] > 0 || twinUrl === record.url ? 'stored' : 'duplicate';
+      const count = perClass.get(record.className) ?? 0;
+      if (count >= maxPerClass) return 'full';
+      perClass.set(record.className, count + 1);
+      batchHashes.set(key, record.url);
+      // Not awaited one by one; a failure aborts the transaction and surfaces from tx.done.
+      images.add(record).catch(() => undefined);
+      tx.objectStore(STORES.failures)
+        .delete([record.className, record.url])
+        .catch(() => undefined);
+      return 'added';
+    });
     await tx.done;
     return outcomes;
   } catch (error) {
@@ -108,6 +118,18 @@ export async function addImages(
       records.reduce((n, r) => n + r.bytes, 0),
     );
   }
+}
+
+/** Stored images per class of these records (none counted when classes have no cap). */
+async function countClasses(
+  images: IDBPObjectStore<StudioSchema, ('images' | 'failures')[], 'images', 'readwrite'>,
+  records: ImageRecord[],
+  maxPerClass: number,
+): Promise<Map<string, number>> {
+  if (maxPerClass === Number.POSITIVE_INFINITY) return new Map();
+  const classes = [...new Set(records.map((r) => r.className))];
+  const counts = await Promise.all(classes.map((c) => images.index('byClass').count(c)));
+  return new Map(classes.map((c, i) => [c, counts[i]]));
 }
 
 export async function addImage(db: StudioDb, record: ImageRecord, maxPerClass?: number): Promise<AddOutcome> {

@@ -23,6 +23,8 @@ import { ImageWriter } from './image-writer';
 import { verifyAndShrink, type Verified } from './verify';
 
 const LOCK = 'deep-art-studio:ingest';
+/** Verified images waiting to be written, at most (each holds its encoded bytes). */
+const MAX_WRITES = 32;
 
 type Report = (progress: IngestProgress) => void;
 type ChannelMessage = { type: 'progress'; progress: IngestProgress } | { type: 'cancel' };
@@ -168,27 +170,55 @@ async function runJobs(
   let failure: StorageError | null = null;
   let next = 0;
   let finished = 0;
-  const worker = async () => {
-    while (next < tasks.length && !signal.aborted) {
-      const task = tasks[next++];
-      try {
-        const fetched = await download(task.url);
-        const verified: Verified = fetched.ok
-          ? await verifyAndShrink(fetched.bytes, settings.maxSize)
-          : fetched;
-        const viaRelay = fetched.ok && fetched.viaRelay;
-        await record(db, store, task.progress.className, task.url, verified, task.progress, viaRelay);
+  // A download slot does not wait for its image's write: writes are batched (ImageWriter), and
+  // at most MAX_WRITES wait at once.
+  const writes = new Set<Promise<void>>();
+  const write = (task: Task, verified: Verified, viaRelay: boolean) => {
+    const pending = record(
+      db,
+      store,
+      task.progress.className,
+      task.url,
+      verified,
+      task.progress,
+      viaRelay,
+    ).then(
+      () => {
         task.progress.done++;
         finished++;
         report();
+      },
+      async (error: unknown) => {
+        failure ??= await storageFailure(error);
+        stop.abort();
+      },
+    );
+    writes.add(pending);
+    void pending.finally(() => writes.delete(pending));
+  };
+  const worker = async () => {
+    while (next < tasks.length && !signal.aborted) {
+      const task = tasks[next++];
+      let verified: Verified;
+      let viaRelay = false;
+      try {
+        const fetched = await download(task.url);
+        verified = fetched.ok ? await verifyAndShrink(fetched.bytes, settings.maxSize) : fetched;
+        viaRelay = fetched.ok && fetched.viaRelay;
       } catch (error) {
         if (error instanceof Cancelled || signal.aborted) return;
-        failure = await storageFailure(error);
-        stop.abort();
+        verified = {
+          ok: false,
+          reason: 'corrupt',
+          detail: `the image could not be processed (${String(error)})`,
+        };
       }
+      write(task, verified, viaRelay);
+      while (writes.size >= MAX_WRITES) await Promise.race(writes);
     }
   };
   await Promise.allSettled(Array.from({ length: Math.max(1, settings.parallel) }, worker));
+  await Promise.allSettled([...writes]);
 
   const cancelled = controller.signal.aborted;
   const stoppedBy = failure as StorageError | null;
