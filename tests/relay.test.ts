@@ -48,6 +48,8 @@ async function startRelay(allowLoopback: boolean): Promise<Relay> {
   const connects: string[] = [];
   const spy: Upstream = (url, address, family, signal) => {
     connects.push(`${address} ${url.href}`);
+    // A guard of the test itself: even a broken relay never sends a packet off this machine.
+    if (addressKind(address) !== 'loopback') return Promise.reject(new Error('test guard: not loopback'));
     return connectUpstream(url, address, family, signal);
   };
   const relay = createRelay({ ...DEFAULT_RELAY_OPTIONS, allowLoopback, maxBytes: 1_000_000 }, spy);
