@@ -98,7 +98,7 @@ test('a full quota stops the download cleanly; Download stays usable; Resume fin
 
     await cdp.send('Storage.overrideQuotaForOrigin', { origin });
     // Space freed: Resume finishes the stopped job, and a new list downloads (nothing is stuck).
-    await page.getByTestId('resume').getByRole('button', { name: 'Resume' }).click();
+    await page.getByTestId('ingest-resume').getByRole('button', { name: 'Resume' }).click();
     await idle(page);
     await expect(
       page.locator('[data-testid=report] tr[data-class="noise"] td[data-col="stored"]'),

@@ -295,6 +295,8 @@ export interface RequestMap {
   };
   /** Builds the learner (split, head) over the stored dataset. */
   trainPrepare: { args: { config: TrainConfig }; result: DatasetInfo };
+  /** New settings for the prepared learner, keeping its trained weights (not a new split seed). */
+  trainReconfigure: { args: { config: TrainConfig }; result: DatasetInfo };
   fit: { args: { epochs: number; maxLr: string }; result: EpochRow[] };
   lrFind: { args: Record<string, never>; result: LrFindResult };
   setFrozen: { args: { frozen: boolean }; result: boolean };

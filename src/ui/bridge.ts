@@ -147,7 +147,7 @@ export class WorkerBridge {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       this.send({ type: 'request', id, name, args } as Command, transfer);
     });
-    if (name === 'trainPrepare') {
+    if (name === 'trainPrepare' || name === 'trainReconfigure') {
       const { config } = args as RequestArgs<'trainPrepare'>;
       reply.then(
         (info) => {

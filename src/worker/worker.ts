@@ -124,6 +124,9 @@ const handlers: { [K in RequestName]: Handler<K> } = {
   async trainPrepare({ config }, ctx) {
     return { result: await trainingSession(ctx).prepare(config) };
   },
+  async trainReconfigure({ config }, ctx) {
+    return { result: await trainingSession(ctx).reconfigure(config) };
+  },
   async fit({ epochs, maxLr }, ctx) {
     return { result: await trainingSession(ctx).fit(epochs, maxLr) };
   },

@@ -184,7 +184,7 @@ export function DataTab() {
         </p>
       )}
       {lists.stopped.length > 0 && !running && (
-        <p className="notice" data-testid="resume">
+        <p className="notice" data-testid="ingest-resume">
           {lists.stopped.length} download{lists.stopped.length > 1 ? 's' : ''} stopped before the end.{' '}
           <button type="button" onClick={() => void startJobs(lists.takeStopped(), settings)}>
             Resume

@@ -24,6 +24,10 @@ export function TrainTab() {
     frozenMode: 'fast',
   });
   const [prepared, setPrepared] = useState<DatasetInfo | null>(null);
+  /** Settings changed since the learner was prepared: the next step hands them to it. */
+  const [stale, setStale] = useState(false);
+  /** A new split seed the user asked for, waiting for their choice (it needs a new model). */
+  const [seedChange, setSeedChange] = useState<number | null>(null);
   const [epochs1, setEpochs1] = useState('4');
   const [lr1, setLr1] = useState('3e-3');
   const [epochs2, setEpochs2] = useState('2');
@@ -55,17 +59,39 @@ export function TrainTab() {
     }
   };
 
-  /** Any setting change invalidates the prepared learner (the next step prepares again). */
+  /**
+   * A trained model is never discarded silently: batch size, images per pass, image size and frozen
+   * mode apply to the next step and keep the model; a new split seed needs a new model, so it asks
+   * first and saves the current one as a named checkpoint.
+   */
   const changeConfig = (patch: Partial<TrainConfig>) => {
+    if (patch.seed !== undefined && patch.seed !== config.seed && prepared) {
+      if (epochs.length > 0) return setSeedChange(patch.seed);
+      setPrepared(null); // prepared but never trained: nothing to keep
+    } else if (prepared) setStale(true);
     setConfig((c) => ({ ...c, ...patch }));
-    setPrepared(null);
   };
 
   const ensurePrepared = async () => {
-    if (prepared) return prepared;
-    const info = await bridge.request('trainPrepare', { config });
+    if (prepared && !stale) return prepared;
+    const info = prepared
+      ? await bridge.request('trainReconfigure', { config })
+      : await bridge.request('trainPrepare', { config });
     setPrepared(info);
+    setStale(false);
     return info;
+  };
+
+  const startNewModel = async (seed: number) => {
+    setSeedChange(null);
+    const name = `before-seed-${seed}`;
+    await run('save1', async () => {
+      await bridge.request('saveCheckpoint', { name });
+      setConfig((c) => ({ ...c, seed }));
+      setPrepared(null);
+      setStale(false);
+      return `Saved the previous model as "${name}" (Checkpoints). The next step starts a new model with split seed ${seed}.`;
+    });
   };
 
   const checkLr = (text: string) => {
@@ -133,6 +159,7 @@ export function TrainTab() {
       // The worker's learner now holds the checkpoint: the next Fit continues it (no re-prepare).
       if (info.config) setConfig(info.config);
       if (info.dataset && info.dataset.train > 0) setPrepared(info.dataset);
+      setStale(false);
       return `Loaded "${name}" (${info.stage}).`;
     });
 
@@ -219,11 +246,27 @@ export function TrainTab() {
             Split seed
             <input
               type="number"
-              value={config.seed}
+              value={seedChange ?? config.seed}
               onChange={(e) => changeConfig({ seed: Number(e.target.value) })}
             />
           </label>
         </div>
+        {seedChange !== null && (
+          <div className="notice" role="alert" data-testid="seed-change">
+            A new split seed changes which images are held out for validation, so it needs a new model.{' '}
+            <button type="button" className="primary" onClick={() => void startNewModel(seedChange)}>
+              Save the current model and start a new one
+            </button>{' '}
+            <button type="button" onClick={() => setSeedChange(null)}>
+              Keep the current model
+            </button>
+          </div>
+        )}
+        {stale && (
+          <p className="muted small" data-testid="settings-pending">
+            New settings apply from the next step; the trained model is kept.
+          </p>
+        )}
         <p className="muted small">
           Backend: {device?.backend ?? '…'} ({device?.adapter ?? '…'})
           {device?.fallbackReason ? ` — ${device.fallbackReason}` : ''}

@@ -50,12 +50,29 @@ export class Learner {
   constructor(
     readonly body: ResNetGraph,
     readonly data: Dataset,
-    readonly config: TrainConfig,
+    private settings: TrainConfig,
     private readonly report: (progress: TrainProgress) => void,
   ) {
-    this.head = new FastaiHead(4096, data.classes.length, config.seed);
-    this.imagesPerPass = config.batchSize;
-    this.random = seededRandom(config.seed + 1);
+    this.head = new FastaiHead(4096, data.classes.length, settings.seed);
+    this.imagesPerPass = settings.batchSize;
+    this.random = seededRandom(settings.seed + 1);
+  }
+
+  get config(): TrainConfig {
+    return this.settings;
+  }
+
+  /**
+   * Settings that need no new model (batch size, images per pass, image size — the body is fully
+   * convolutional, as in fast.ai's progressive resizing —, frozen mode, variants) apply from the next
+   * step; the weights, optimizer and history are kept. A new split seed needs a new model.
+   */
+  reconfigure(config: TrainConfig, imagesPerPass: number): void {
+    if (config.seed !== this.settings.seed) throw new Error('A new split seed needs a new model.');
+    if (config.size !== this.settings.size || config.variants !== this.settings.variants)
+      this.invalidateCache();
+    this.settings = config;
+    this.imagesPerPass = imagesPerPass;
   }
 
   get stage(): 'frozen' | 'unfrozen' {

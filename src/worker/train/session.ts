@@ -64,6 +64,17 @@ export class TrainingSession {
     };
   }
 
+  /** New settings for the current learner, keeping its weights (see Learner.reconfigure). */
+  async reconfigure(config: TrainConfig): Promise<DatasetInfo> {
+    const learner = this.require();
+    learner.reconfigure(
+      config,
+      await imagesPerPass(tf.getBackend(), config.size, config.batchSize, config.imagesPerPass),
+    );
+    const { classes, train, valid } = learner.data;
+    return { classes, train: train.length, valid: valid.length, imagesPerPass: learner.imagesPerPass };
+  }
+
   require(): Learner {
     if (!this.learner) throw new Error('Prepare training first (Train tab).');
     return this.learner;

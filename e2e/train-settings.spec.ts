@@ -1,0 +1,80 @@
+// A trained model is never discarded silently: a settings change after training keeps the model
+// (the same predictions), and a new split seed asks first. Driven through the UI at 1280×720.
+import { test, expect, type Page } from '@playwright/test';
+import { openApp } from './support/app';
+import { dropFiles } from './support/drop';
+import { servedGeneratedDataset } from './support/generated';
+import { watchPage } from './support/watch';
+
+/** The trained classifier's probabilities for one fixed, generated image. */
+async function predict(page: Page): Promise<number[]> {
+  return page.evaluate(async () => {
+    const canvas = new OffscreenCanvas(64, 64);
+    const ctx = canvas.getContext('2d')!;
+    ctx.fillStyle = 'hsl(10, 75%, 45%)';
+    ctx.fillRect(0, 0, 64, 64);
+    const image = await canvas.convertToBlob({ type: 'image/png' });
+    const studio = (
+      window as unknown as {
+        __studio: { request(n: string, a: unknown): Promise<{ probabilities: number[] }> };
+      }
+    ).__studio;
+    return Array.from((await studio.request('classify', { image })).probabilities);
+  });
+}
+
+test('changing batch size after training keeps the model; a new split seed asks first', async ({
+  page,
+}, testInfo) => {
+  test.setTimeout(300_000);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  const watch = watchPage(page);
+  await openApp(page);
+  const served = await servedGeneratedDataset(page, 6);
+  try {
+    await page.getByRole('tab', { name: 'Data' }).click();
+    await dropFiles(page.getByTestId('data-drop'), served.csvs);
+    await expect(page.getByRole('button', { name: 'Download 18 images' })).toBeVisible();
+    await page.getByRole('button', { name: 'Download 18 images' }).click();
+    await expect(page.getByTestId('ingest-progress')).toHaveAttribute('data-running', 'false', {
+      timeout: 60_000,
+    });
+  } finally {
+    await served.host.close();
+  }
+
+  await page.getByRole('tab', { name: 'Train' }).click();
+  const panel = page.getByRole('tabpanel', { name: 'Train' });
+  await panel.getByLabel('Image size').fill('32');
+  await panel.getByLabel('Batch size').fill('4');
+  await panel.getByLabel('Frozen epochs', { exact: true }).fill('1');
+  await page.getByTestId('step-fit1').click();
+  await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(1, { timeout: 180_000 });
+  const before = await predict(page);
+
+  await panel.getByLabel('Batch size').fill('8');
+  await expect(page.getByTestId('settings-pending')).toContainText('the trained model is kept');
+  await page.getByTestId('step-unfreeze').click();
+  await expect(page.getByTestId('train-message')).toContainText('whole network');
+  expect(await predict(page)).toEqual(before); // the same model, not a fresh one
+
+  await panel.getByLabel('Split seed').fill('43');
+  const ask = page.getByTestId('seed-change');
+  await expect(ask).toBeInViewport();
+  await page.screenshot({ path: testInfo.outputPath('seed-change.png') });
+  await ask.getByRole('button', { name: 'Keep the current model' }).click();
+  await expect(ask).toHaveCount(0);
+  await expect(panel.getByLabel('Split seed')).toHaveValue('42');
+  expect(await predict(page)).toEqual(before);
+
+  await panel.getByLabel('Split seed').fill('43');
+  await page
+    .getByTestId('seed-change')
+    .getByRole('button', { name: /Save the current model/ })
+    .click();
+  await expect(page.getByTestId('train-message')).toContainText(
+    'Saved the previous model as "before-seed-43"',
+  );
+  await expect(panel.getByLabel('Split seed')).toHaveValue('43');
+  await watch.expectClean();
+});
