@@ -38,10 +38,11 @@ export function DataTab() {
     async (jobIds: number[], chosen: IngestSettings) => {
       try {
         const result = await bridge.request('ingest', { jobIds, settings: chosen });
+        // A run's own outcome (stopped, storage full) is shown once, in its progress card.
         setNotice(
           result.elsewhere
             ? 'Another tab of the studio is downloading: its progress is shown here, and this tab takes over if that one closes.'
-            : (result.message ?? null),
+            : null,
         );
       } catch (error) {
         setNotice((error as Error).message);
