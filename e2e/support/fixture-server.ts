@@ -1,6 +1,6 @@
 // Real HTTP servers on 127.0.0.1 for the data tests: a CORS-enabled image host with every kind of
 // bad answer a real URL list contains, and a second host that sends no CORS headers.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FixtureFile {
@@ -15,20 +15,43 @@ export interface FixtureHost {
   close(): Promise<void>;
 }
 
-export async function startHost(
-  files: Map<string, FixtureFile>,
-  options: { cors: boolean; hangPaths?: Set<string>; delayMs?: number },
+/**
+ * An HTTP server on 127.0.0.1 (a free port) that counts requests per decoded path; close() also
+ * ends responses still open (hanging or endless ones).
+ */
+export async function serveOnLoopback(
+  handle: (path: string, res: ServerResponse) => void,
 ): Promise<FixtureHost> {
   const hits = new Map<string, number>();
-  const hanging = new Set<import('node:http').ServerResponse>();
+  const open = new Set<ServerResponse>();
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     hits.set(path, (hits.get(path) ?? 0) + 1);
+    open.add(res);
+    res.on('close', () => open.delete(res));
+    handle(path, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    hits,
+    close: () =>
+      new Promise((resolve) => {
+        for (const res of open) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function startHost(
+  files: Map<string, FixtureFile>,
+  options: { cors: boolean; hangPaths?: Set<string>; delayMs?: number },
+): Promise<FixtureHost> {
+  return serveOnLoopback((path, res) => {
     if (options.cors) res.setHeader('Access-Control-Allow-Origin', '*');
-    if (options.hangPaths?.has(path)) {
-      hanging.add(res); // never answers
-      return;
-    }
+    if (options.hangPaths?.has(path)) return; // never answers
     const file = files.get(path);
     const send = () => {
       if (!file) {
@@ -42,16 +65,4 @@ export async function startHost(
     if (options.delayMs) setTimeout(send, options.delayMs);
     else send();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    hits,
-    close: () =>
-      new Promise((resolve) => {
-        for (const res of hanging) res.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }

@@ -1,18 +1,14 @@
 // A real image host on 127.0.0.1 that misbehaves the ways real hosts do: failing statuses, bodies
 // cut mid-transfer, a broken Content-Encoding, endless bodies, huge declared sizes, decompression
 // bombs, formats no browser decodes, valid files with trailers, EXIF-rotated photos.
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { serveOnLoopback, type FixtureHost } from './fixture-server';
 
 type Route = (res: ServerResponse) => void;
 
-export interface HostileHost {
-  origin: string;
-  /** Requests per path. */
-  hits: Map<string, number>;
+export interface HostileHost extends FixtureHost {
   /** Bytes written per path (an endless body stops when the client hangs up). */
   written: Map<string, number>;
-  close(): Promise<void>;
 }
 
 export function fileRoute(body: Buffer, type: string, headers: Record<string, string> = {}): Route {
@@ -30,32 +26,15 @@ export const statusRoute =
   };
 
 export async function startHostileHost(routes: Map<string, Route>): Promise<HostileHost> {
-  const hits = new Map<string, number>();
   const written = new Map<string, number>();
-  const open = new Set<ServerResponse>();
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    hits.set(path, (hits.get(path) ?? 0) + 1);
-    open.add(res);
-    res.on('close', () => open.delete(res));
+  const host = await serveOnLoopback((path, res) => {
     const count = (n: number) => written.set(path, (written.get(path) ?? 0) + n);
     const route = routes.get(path);
     if (route) return route(Object.assign(res, { count }));
     res.writeHead(404, { 'Access-Control-Allow-Origin': '*' });
     res.end('not found');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    hits,
-    written,
-    close: () =>
-      new Promise((resolve) => {
-        for (const res of open) res.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...host, written };
 }
 
 type Counting = ServerResponse & { count(n: number): void };

@@ -148,10 +148,6 @@ export async function storedUrls(db: StudioDb, className: string): Promise<Set<s
   return urls;
 }
 
-export async function hasImage(db: StudioDb, className: string, url: string): Promise<boolean> {
-  return (await db.countFromIndex(STORES.images, 'byClassUrl', [className, url])) > 0;
-}
-
 export async function putFailures(db: StudioDb, failures: FailureRecord[]): Promise<void> {
   const tx = db.transaction(STORES.failures, 'readwrite', { durability: 'relaxed' });
   try {
@@ -160,12 +156,6 @@ export async function putFailures(db: StudioDb, failures: FailureRecord[]): Prom
     tx.done.catch(() => undefined);
     throw await storageFailure(tx.error ?? error);
   }
-}
-
-export async function countImages(db: StudioDb, className?: string): Promise<number> {
-  return className === undefined
-    ? db.count(STORES.images)
-    : db.countFromIndex(STORES.images, 'byClass', className);
 }
 
 /**
@@ -342,10 +332,6 @@ export async function updateJob(db: StudioDb, id: number, patch: Partial<JobReco
 
 export async function jobUrls(db: StudioDb, id: number): Promise<string[]> {
   return (await db.get(STORES.jobUrls, id))?.urls ?? [];
-}
-
-export async function getJob(db: StudioDb, id: number): Promise<JobRecord | undefined> {
-  return db.get(STORES.jobs, id);
 }
 
 /** Jobs with the given statuses, read through the status index (never the whole store). */

@@ -106,7 +106,7 @@ interface Context {
   settings: DownloadSettings;
   cancel: AbortSignal;
   /** Whether the app's server answered as a relay (learned on first use, per run). */
-  relay: { available: boolean | null };
+  relayAvailable: boolean | null;
 }
 
 async function attempt(url: string, ctx: Context): Promise<Downloaded | Retry | 'cors'> {
@@ -159,7 +159,7 @@ async function readResponse(
 }
 
 async function throughRelay(url: string, ctx: Context): Promise<Downloaded | Retry | null> {
-  if (!ctx.settings.relay || ctx.relay.available === false) return null;
+  if (!ctx.settings.relay || ctx.relayAvailable === false) return null;
   const timeout = AbortSignal.timeout(ctx.settings.timeoutMs + 2000);
   const signal = AbortSignal.any([ctx.cancel, timeout]);
   const query = new URLSearchParams({ url, max: String(ctx.settings.maxBytes) });
@@ -171,8 +171,8 @@ async function throughRelay(url: string, ctx: Context): Promise<Downloaded | Ret
     if (timeout.aborted) return timedOut(ctx);
     return null;
   }
-  ctx.relay.available = response.headers.get(RELAY_HEADER) !== null;
-  if (!ctx.relay.available) {
+  ctx.relayAvailable = response.headers.get(RELAY_HEADER) !== null;
+  if (!ctx.relayAvailable) {
     void response.body?.cancel().catch(() => undefined);
     return null; // a static host: no relay here
   }
@@ -187,7 +187,7 @@ const CORS_REFUSED: Failure = {
 };
 
 export function createDownloader(settings: DownloadSettings, cancel: AbortSignal) {
-  const ctx: Context = { settings, cancel, relay: { available: null } };
+  const ctx: Context = { settings, cancel, relayAvailable: null };
   return async function download(url: string): Promise<Downloaded> {
     const checked = checkUrl(url);
     if (!checked.ok) return { ok: false, reason: 'invalid-url', detail: checked.reason };
