@@ -1,7 +1,7 @@
 // A trained model is never discarded silently: a settings change after training keeps the model
 // (the same predictions), and a new split seed asks first. Driven through the UI at 1280×720.
 import { test, expect, type Page } from '@playwright/test';
-import { openApp } from './support/app';
+import { openApp, request } from './support/app';
 import { dropFiles } from './support/drop';
 import { servedGeneratedDataset } from './support/generated';
 import { watchPage } from './support/watch';
@@ -50,13 +50,17 @@ test('changing batch size after training keeps the model; a new split seed asks 
   await panel.getByLabel('Frozen epochs', { exact: true }).fill('1');
   await page.getByTestId('step-fit1').click();
   await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(1, { timeout: 180_000 });
+  const tensors = async () => (await request(page, 'memory', {})).numTensors;
+  const afterFit = await tensors();
   const before = await predict(page);
+  expect(await tensors()).toBe(afterFit); // predicting leaks nothing
 
   await panel.getByLabel('Batch size').fill('8');
   await expect(page.getByTestId('settings-pending')).toContainText('the trained model is kept');
   await page.getByTestId('step-unfreeze').click();
   await expect(page.getByTestId('train-message')).toContainText('whole network');
   expect(await predict(page)).toEqual(before); // the same model, not a fresh one
+  const unfrozen = await tensors(); // fewer: unfreezing starts a new optimizer without moments
 
   await panel.getByLabel('Split seed').fill('43');
   const ask = page.getByTestId('seed-change');
@@ -76,5 +80,6 @@ test('changing batch size after training keeps the model; a new split seed asks 
     'Saved the previous model as "before-seed-43"',
   );
   await expect(panel.getByLabel('Split seed')).toHaveValue('43');
+  expect(await tensors()).toBe(unfrozen); // asking, keeping and saving leak nothing
   await watch.expectClean();
 });
