@@ -32,7 +32,7 @@ test('the shell shows four tabs, the device and a ready model', async ({ page })
   await expect(page.getByTestId('backend')).toHaveText(/webgpu|webgl|wasm|cpu/);
   await expect(page.getByTestId('adapter')).not.toHaveText('detecting device…');
   await page.getByRole('tab', { name: 'Train' }).click();
-  await expect(page.getByRole('tabpanel', { name: 'Train' })).toContainText('Fit frozen');
+  await expect(page.getByRole('tabpanel', { name: 'Train' })).toContainText('Fit the head (body frozen)');
   await page.getByRole('tab', { name: 'Data' }).click();
   await expect(page.getByRole('tabpanel', { name: 'Data' })).toContainText('No images yet.');
 });

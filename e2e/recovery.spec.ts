@@ -33,8 +33,14 @@ test('reload mid-epoch resumes from the last autosave; Cancel stops within one b
   await page.getByTestId('step-fit1').click();
   await expect(rows).toHaveCount(1, { timeout: 180_000 });
 
-  // The page goes away in the middle of the second epoch (the worker with it).
+  // The page goes away in the middle of the second epoch (the worker with it); the page warns first.
+  let warning = '';
+  page.once('dialog', (dialog) => {
+    warning = dialog.type();
+    void dialog.accept();
+  });
   await page.reload();
+  expect(warning).toBe('beforeunload');
   await waitReady(page);
   await page.getByRole('tab', { name: 'Train' }).click();
   const resume = page.getByTestId('resume');

@@ -62,14 +62,24 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(1, { timeout: 120_000 });
   await page.getByTestId('step-save1').click();
   await expect(page.getByTestId('train-message')).toContainText('Saved "stage-1"');
+  // Out of order: the LR finder comes after unfreezing, and the page says so.
+  await page.getByTestId('step-lrfind').click();
+  await expect(page.getByTestId('train-message')).toContainText('First step 3: Unfreeze the body');
+  await page.getByTestId('step-unfreeze').click();
+  await expect(page.getByTestId('train-message')).toContainText('whole network');
+  await expect(page.getByTestId('recipe-lrfind')).toHaveAttribute('data-state', 'next');
   await page.getByTestId('step-lrfind').click();
   await expect(page.getByTestId('lr-suggestion')).toBeVisible({ timeout: 300_000 });
   await expect(page.getByTestId('lr-chart')).toHaveAttribute('data-points', /^([3-9]|\d\d+)$/);
   console.log(
     `[workflow] LR finder plot: ${await page.getByTestId('lr-chart').getAttribute('data-points')} points`,
   );
-  await page.getByTestId('step-unfreeze').click();
-  await expect(page.getByTestId('train-message')).toContainText('whole network');
+  // Picking a rate by keyboard fills the Fit step's max lr.
+  await page.getByTestId('lr-slider').focus();
+  await page.keyboard.press('ArrowRight');
+  await page.getByTestId('lr-use').click();
+  await expect(panel.getByLabel('Unfrozen max lr')).toHaveValue(/^slice\(/);
+  await expect(page.getByTestId('lr-picked')).toBeVisible();
   await panel.getByLabel('Unfrozen epochs').fill('1');
   await panel.getByLabel('Unfrozen max lr').fill('slice(1e-5,1e-3)');
   await page.getByTestId('step-fit2').click();
@@ -113,7 +123,7 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   expect(await storedCount(page)).toBe(before - 1);
   await shot('clean');
   await page.getByTestId('retrain').click();
-  await expect(page.getByTestId('retrain-message')).toContainText('Done: error_rate', { timeout: 120_000 });
+  await expect(page.getByTestId('retrain-message')).toContainText('Done: error rate', { timeout: 120_000 });
   await page.reload();
   expect(await storedCount(page)).toBe(before - 1);
 

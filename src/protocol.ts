@@ -18,8 +18,6 @@ export interface DeviceInfo {
   threads: number;
   /** Why the preferred backend was not used, when the worker fell back. */
   fallbackReason?: string;
-  /** Whether this backend can train convolutions. */
-  canTrain: boolean;
   /** How webgpu and wasm compared in a timed training step on this device, when they were raced. */
   race?: BackendRace;
 }
@@ -196,7 +194,19 @@ export interface DatasetInfo {
   imagesPerPass: number;
 }
 
+/** One call of fit_one_cycle (or a retrain): the epoch table groups its rows, the runs table lists it. */
+export interface RunInfo {
+  /** Counts up within one model's history. */
+  id: number;
+  maxLr: string;
+  size: number;
+  batchSize: number;
+  frozenMode: TrainConfig['frozenMode'];
+}
+
 export interface EpochRow {
+  /** Absent in checkpoints saved before runs were recorded. */
+  run?: RunInfo;
   stage: 'frozen' | 'unfrozen';
   epoch: number;
   trainLoss: number;
@@ -209,10 +219,15 @@ export interface EpochRow {
   bytes: number;
 }
 
+export const TRAIN_PHASES = ['prepare', 'features', 'fit', 'lr_find', 'validate', 'save'] as const;
+export type TrainPhase = (typeof TRAIN_PHASES)[number];
+
 export interface TrainProgress {
-  phase: 'features' | 'fit' | 'lr_find' | 'validate';
+  phase: TrainPhase;
   done: number;
   total: number;
+  /** Images processed so far in this phase (× augmented variants for features): timing estimates. */
+  images?: number;
   lr?: number;
   loss?: number;
   startedAt: number;
@@ -225,7 +240,32 @@ export interface TrainProgress {
 export interface LrFindResult {
   lrs: number[];
   losses: number[];
-  suggestion: { steepest: number; minOverTen: number } | null;
+  suggestion: { valley: number; steepest: number; minOverTen: number } | null;
+  /** The stage the sweep ran in (its suggestion is for the next fit of that stage). */
+  stage: 'frozen' | 'unfrozen';
+  /** The rate the user picked from the plot, if any (kept with the checkpoint). */
+  picked?: number;
+}
+
+/** The model the worker holds now: what Train, Interpret, Predict and Export act on. */
+export interface ModelSummary {
+  /** Where it came from: a new model over the dataset, a loaded checkpoint, an imported file. */
+  origin: { kind: 'new' } | { kind: 'checkpoint' | 'import'; name: string };
+  stage: 'frozen' | 'unfrozen';
+  epochs: number;
+  errorRate: number | null;
+  /** The named checkpoint that holds exactly this model, or null: it has unsaved changes. */
+  savedAs: string | null;
+  /** The last epoch is in the autosave checkpoint (a reload or crash keeps it). */
+  autosaved: boolean;
+  /** Checkpoint names this model was saved under (or loaded from), oldest first. */
+  saves: string[];
+  classes: string[];
+  train: number;
+  valid: number;
+  config: TrainConfig;
+  history: EpochRow[];
+  lrFind: LrFindResult | null;
 }
 
 export interface Interpretation {
@@ -246,6 +286,8 @@ export interface CheckpointInfo {
   errorRate: number | null;
   classes: string[];
   history: EpochRow[];
+  /** The LR finder's sweep and pick, when it ran before the save. */
+  lrFind?: LrFindResult | null;
   /** After a load: the settings and dataset the restored learner trains with. */
   config?: TrainConfig;
   dataset?: DatasetInfo;
@@ -299,7 +341,10 @@ export interface RequestMap {
   trainReconfigure: { args: { config: TrainConfig }; result: DatasetInfo };
   fit: { args: { epochs: number; maxLr: string }; result: EpochRow[] };
   lrFind: { args: Record<string, never>; result: LrFindResult };
+  /** The user's freeze() / unfreeze() (a new optimizer, as fast.ai's freeze_to). */
   setFrozen: { args: { frozen: boolean }; result: boolean };
+  /** The rate the user picked on the LR finder's plot (kept with the model and its checkpoints). */
+  pickLr: { args: { lr: number }; result: boolean };
   trainCancel: { args: Record<string, never>; result: boolean };
   interpret: { args: Record<string, never>; result: Interpretation };
   gradCam: { args: { ids: number[] }; result: GradCamMap[] };
@@ -313,14 +358,98 @@ export interface RequestMap {
   classify: { args: { image: Blob; tta?: boolean }; result: { classes: string[]; probabilities: number[] } };
   /** fast.ai's ImageCleaner loop: rebuild the dataset (after cleaning), load a checkpoint, fit again. */
   retrain: { args: { checkpoint: string; epochs: number; maxLr: string }; result: EpochRow[] };
-  /** The current classifier as one downloadable file. */
-  exportModel: { args: Record<string, never>; result: { file: Blob; fileName: string } };
+  /** A classifier as one downloadable file: the current model, or a named checkpoint. */
+  exportModel: {
+    args: { checkpoint?: string };
+    result: { file: Blob; fileName: string; source: string };
+  };
   /** Stores an exported classifier as a checkpoint and loads it. */
   importModel: { args: { file: Blob; name: string }; result: CheckpointInfo };
   /** Throughput of the active backend on generated inputs (bench:speed). */
   benchmark: { args: BenchArgs; result: BenchResult };
 }
 export type RequestName = keyof RequestMap;
+
+/**
+ * What each request is, declared once and read by both the bridge and the worker:
+ * `model`: it needs the loaded model (others run while it loads); `job`: a long job with progress
+ * (shown in the header; 'train' jobs are also watched for stalls); `backward`: it runs backward
+ * passes, whose kernel caches are released afterwards.
+ */
+export interface RequestTraits {
+  model: boolean;
+  job?: 'train' | 'step';
+  backward?: boolean;
+  /** Label of the job in the header. */
+  label?: string;
+}
+
+export const REQUESTS = {
+  classifyImage: { model: true },
+  classifyPixels: { model: true },
+  memory: { model: false },
+  ingest: { model: false },
+  ingestCancel: { model: false },
+  importImages: { model: false },
+  convGradients: { model: true },
+  trainPrepare: { model: true, job: 'step', label: 'Preparing the model' },
+  trainReconfigure: { model: true },
+  fit: { model: true, job: 'train', backward: true, label: 'Fit' },
+  lrFind: { model: true, job: 'train', backward: true, label: 'LR finder' },
+  setFrozen: { model: true },
+  pickLr: { model: true },
+  trainCancel: { model: false },
+  interpret: { model: true, job: 'step', label: 'Analysing the validation set' },
+  gradCam: { model: true, backward: true },
+  saveCheckpoint: { model: true, job: 'step', label: 'Saving a checkpoint' },
+  loadCheckpoint: { model: true, job: 'step', label: 'Loading a checkpoint' },
+  listCheckpoints: { model: false },
+  deleteCheckpoint: { model: false },
+  simulateDeviceLoss: { model: true },
+  classify: { model: true },
+  retrain: { model: true, job: 'train', backward: true, label: 'Retrain' },
+  exportModel: { model: true, job: 'step', label: 'Exporting' },
+  importModel: { model: true, job: 'step', label: 'Importing a classifier' },
+  benchmark: { model: true, backward: true },
+} as const satisfies { readonly [K in RequestName]: RequestTraits };
+
+/** Requests that run without the model (data, checkpoints as records, cancelling). */
+export type ModelFreeName = {
+  [K in RequestName]: (typeof REQUESTS)[K]['model'] extends false ? K : never;
+}[RequestName];
+export type ModelName = Exclude<RequestName, ModelFreeName>;
+
+export function traitsOf(name: RequestName): RequestTraits {
+  return REQUESTS[name];
+}
+
+/** Why a request failed, for code to act on (the message is for people). */
+export const FAILURE_CODES = [
+  'no-model',
+  'cancelled',
+  'engine',
+  'out-of-memory',
+  'storage-full',
+  'invalid-input',
+  'not-found',
+  'failed',
+] as const;
+export type FailureCode = (typeof FAILURE_CODES)[number];
+
+/** A failed request, as the bridge rejects it. */
+export class StudioError extends Error {
+  constructor(
+    readonly code: FailureCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StudioError';
+  }
+}
+
+export function failureCode(error: unknown): FailureCode {
+  return error instanceof StudioError ? error.code : 'failed';
+}
 export type RequestArgs<K extends RequestName> = RequestMap[K]['args'];
 export type RequestResult<K extends RequestName> = RequestMap[K]['result'];
 
@@ -341,11 +470,13 @@ export type WorkerEvent =
   | { type: 'device'; device: DeviceInfo }
   | { type: 'model'; state: ModelState }
   | { type: 'reply'; id: number; result: unknown }
-  | { type: 'failed'; id: number; message: string }
+  | { type: 'failed'; id: number; code: FailureCode; message: string }
   | { type: 'fatal'; message: string }
   | { type: 'ingest'; progress: IngestProgress }
   | { type: 'train'; progress: TrainProgress }
   | { type: 'epoch'; row: EpochRow }
+  /** The model the worker holds changed (null: none yet). */
+  | { type: 'learner'; summary: ModelSummary | null }
   /** The stored dataset changed (imports): views re-read it. */
   | { type: 'dataset' };
 
@@ -358,6 +489,7 @@ const EVENT_TYPES: ReadonlySet<string> = new Set([
   'ingest',
   'train',
   'epoch',
+  'learner',
   'dataset',
 ]);
 
@@ -369,6 +501,11 @@ export function isWorkerEvent(value: unknown): value is WorkerEvent {
   if (event.type === 'reply' || event.type === 'failed') {
     if (typeof event.id !== 'number') return false;
   }
+  if (
+    event.type === 'failed' &&
+    !(FAILURE_CODES as readonly unknown[]).includes((value as { code?: unknown }).code)
+  )
+    return false;
   if (event.type === 'failed' || event.type === 'fatal') return typeof event.message === 'string';
   return true;
 }

@@ -1,5 +1,6 @@
 // The one data layer over IndexedDB (via idb), shared by the UI and the worker. Every write is a
-// single transaction: a reload or crash leaves either the whole record or nothing.
+// single transaction: a reload or crash leaves either the whole record or nothing. Every write
+// announces the stores it changed (see changes.ts), so every view can stay live.
 import { openDB, type IDBPDatabase, type IDBPObjectStore } from 'idb';
 import {
   DB_NAME,
@@ -14,6 +15,7 @@ import {
 } from './schema';
 import type { ParsedUrlList } from './url-list';
 import type { PendingList } from '../protocol';
+import { announce } from './changes';
 
 export type StudioDb = IDBPDatabase<StudioSchema>;
 
@@ -110,6 +112,7 @@ export async function addImages(
       return 'added';
     });
     await tx.done;
+    announce(STORES.images, STORES.failures);
     return outcomes;
   } catch (error) {
     tx.done.catch(() => undefined);
@@ -152,6 +155,7 @@ export async function putFailures(db: StudioDb, failures: FailureRecord[]): Prom
   const tx = db.transaction(STORES.failures, 'readwrite', { durability: 'relaxed' });
   try {
     await Promise.all([...failures.map((f) => tx.store.put(f)), tx.done]);
+    announce(STORES.failures);
   } catch (error) {
     tx.done.catch(() => undefined);
     throw await storageFailure(tx.error ?? error);
@@ -235,15 +239,37 @@ export async function imageIdsOfClass(db: StudioDb, className: string): Promise<
   return db.getAllKeysFromIndex(STORES.images, 'byClass', className);
 }
 
-export async function deleteImage(db: StudioDb, id: number): Promise<void> {
-  await db.delete(STORES.images, id);
+/** Deletes one image; returns its record, so the deletion can be undone (restoreImage). */
+export async function deleteImage(db: StudioDb, id: number): Promise<ImageRecord | undefined> {
+  const tx = db.transaction(STORES.images, 'readwrite');
+  const record = await tx.store.get(id);
+  await Promise.all([tx.store.delete(id), tx.done]);
+  announce(STORES.images);
+  return record;
 }
 
-export async function relabelImage(db: StudioDb, id: number, className: string): Promise<void> {
+/** Puts a deleted image back, with its id, split and bytes (undo). */
+export async function restoreImage(db: StudioDb, record: ImageRecord): Promise<void> {
+  await db.put(STORES.images, record);
+  announce(STORES.images);
+}
+
+/** Moves one image to another class; returns the class it had (for undo). */
+export async function relabelImage(db: StudioDb, id: number, className: string): Promise<string | undefined> {
   const tx = db.transaction(STORES.images, 'readwrite');
   const record = await tx.store.get(id);
   if (record) await tx.store.put({ ...record, className });
   await tx.done;
+  announce(STORES.images);
+  return record?.className;
+}
+
+/** Deletes every image, failure and download job (checkpoints stay). */
+export async function clearDataset(db: StudioDb): Promise<void> {
+  const stores = [STORES.images, STORES.failures, STORES.jobs, STORES.jobUrls] as const;
+  const tx = db.transaction(stores, 'readwrite');
+  await Promise.all([...stores.map((s) => tx.objectStore(s).clear()), tx.done]);
+  announce(...stores);
 }
 
 /** Stores a parsed list as a pending job, merged into the pending job of the same class if any. */
@@ -291,6 +317,7 @@ export async function savePendingList(
     job.id = await jobs.put(job);
     await stored.put({ jobId: job.id, urls });
     await tx.done;
+    announce(STORES.jobs);
     return pendingList(job);
   } catch (error) {
     tx.done.catch(() => undefined);
@@ -317,6 +344,7 @@ export async function deleteJob(db: StudioDb, id: number): Promise<void> {
     tx.objectStore(STORES.jobUrls).delete(id),
     tx.done,
   ]);
+  announce(STORES.jobs);
 }
 
 export async function updateJob(db: StudioDb, id: number, patch: Partial<JobRecord>): Promise<void> {
@@ -328,6 +356,7 @@ export async function updateJob(db: StudioDb, id: number, patch: Partial<JobReco
     if (patch.status === 'done') await tx.objectStore(STORES.jobUrls).delete(id);
   }
   await tx.done;
+  announce(STORES.jobs);
 }
 
 export async function jobUrls(db: StudioDb, id: number): Promise<string[]> {
@@ -351,4 +380,5 @@ export async function getMeta<T>(db: StudioDb, key: string): Promise<T | undefin
 
 export async function setMeta(db: StudioDb, key: string, value: unknown): Promise<void> {
   await db.put(STORES.meta, { key, value });
+  announce(STORES.meta);
 }

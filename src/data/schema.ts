@@ -1,6 +1,6 @@
 // The IndexedDB schema: store names in one table, records typed, migrations written as code.
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
-import type { TrainConfig } from '../protocol';
+import type { LrFindResult, TrainConfig } from '../protocol';
 import type { RefusedLine } from './url-list';
 
 export const DB_NAME = 'deep-art-studio';
@@ -101,6 +101,8 @@ export interface CheckpointRecord {
    * them as files, so a 300 MB checkpoint does not have to fit in one in-memory value. */
   tensors: { name: string; shape: number[]; data: Blob }[];
   optimizerStep: number;
+  /** The LR finder's sweep and the user's pick (absent in older checkpoints). */
+  lrFind?: LrFindResult | null;
 }
 
 export interface MetaRecord {

@@ -13,6 +13,12 @@ export function shouldStop(smoothedLoss: number, bestLoss: number): boolean {
 }
 
 export interface LrSuggestion {
+  /**
+   * fastai v2's "valley": the longest stretch over which the loss keeps falling (the longest
+   * decreasing subsequence), taken half-way between its first and second third. Robust to the noise
+   * at tiny rates where the steepest gradient often lands.
+   */
+  valley: number;
   /** Where the smoothed loss falls fastest (fast.ai: argmin of its gradient). */
   steepest: number;
   /** The rate at the minimum loss, divided by 10. */
@@ -42,7 +48,26 @@ export function suggestLr(
   const v = skip ? losses.slice(skipStart, losses.length - skipEnd) : [...losses];
   if (v.length < 2) return null;
   const g = gradient(v);
+  const valleyAt = valleyIndex(v);
   const steepestAt = g.indexOf(Math.min(...g));
   const minAt = v.indexOf(Math.min(...v));
-  return { steepest: l[steepestAt], minOverTen: l[minAt] / 10 };
+  return { valley: l[valleyAt], steepest: l[steepestAt], minOverTen: l[minAt] / 10 };
+}
+
+/** Index of the valley point of `losses` (see LrSuggestion.valley). */
+export function valleyIndex(losses: readonly number[]): number {
+  const n = losses.length;
+  // longest[i]: the longest strictly decreasing subsequence of losses ending at i.
+  const longest = new Array<number>(n).fill(1);
+  let end = 0;
+  for (let i = 1; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      if (losses[i] < losses[j] && longest[j] + 1 > longest[i]) longest[i] = longest[j] + 1;
+    }
+    if (longest[i] > longest[end]) end = i;
+  }
+  // As fastai computes it: the start is one before the run's first point.
+  const start = end - longest[end];
+  const third = (end - start) / 3;
+  return Math.max(0, Math.min(n - 1, start + Math.floor(third) + Math.floor(third / 2)));
 }

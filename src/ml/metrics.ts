@@ -47,3 +47,34 @@ export function errorRate(actual: readonly number[], predicted: readonly number[
   if (!actual.length) return 0;
   return actual.filter((a, i) => a !== predicted[i]).length / actual.length;
 }
+
+export interface ClassMetrics {
+  className: string;
+  /** Validation images of this class. */
+  support: number;
+  /** Of the images predicted as this class, the share that are (null: none predicted). */
+  precision: number | null;
+  /** Of the images of this class, the share predicted as it (null: none in the set). */
+  recall: number | null;
+  /** One-vs-rest accuracy: the share of all images this class's yes/no decision gets right. */
+  accuracy: number;
+}
+
+/** Precision, recall and one-vs-rest accuracy per class, from a confusion matrix (rows: actual). */
+export function perClassMetrics(matrix: readonly number[][], classNames: readonly string[]): ClassMetrics[] {
+  const total = matrix.flat().reduce((a, b) => a + b, 0);
+  return classNames.map((className, c) => {
+    const tp = matrix[c][c];
+    const support = matrix[c].reduce((a, b) => a + b, 0);
+    const predicted = matrix.reduce((n, row) => n + row[c], 0);
+    const fp = predicted - tp;
+    const fn = support - tp;
+    return {
+      className,
+      support,
+      precision: predicted ? tp / predicted : null,
+      recall: support ? tp / support : null,
+      accuracy: total ? (total - fp - fn) / total : 0,
+    };
+  });
+}

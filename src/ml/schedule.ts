@@ -1,4 +1,5 @@
 // fast.ai v1's one-cycle policy and learning-rate notation, number for number.
+import { StudioError } from '../protocol';
 
 /** fast.ai's annealing_cos: cosine from start (pct 0) to end (pct 1). */
 export function annealCos(start: number, end: number, pct: number): number {
@@ -54,14 +55,19 @@ export function parseLearningRate(text: string): LearningRate {
   if (two) {
     const start = positive(Number(two[1]), text);
     const stop = positive(Number(two[2]), text);
-    if (start > stop) throw new Error(`In "${text}" the first rate must not exceed the second.`);
+    if (start > stop)
+      throw new StudioError('invalid-input', `In "${text}" the first rate must not exceed the second.`);
     return { start, stop };
   }
-  throw new Error(`"${text}" is not a learning rate: write e.g. 3e-3 or slice(1e-5,1e-3).`);
+  throw new StudioError(
+    'invalid-input',
+    `"${text}" is not a learning rate: write e.g. 3e-3 or slice(1e-5,1e-3).`,
+  );
 }
 
 function positive(value: number, text: string): number {
-  if (!(value > 0) || !Number.isFinite(value)) throw new Error(`"${text}": learning rates must be positive.`);
+  if (!(value > 0) || !Number.isFinite(value))
+    throw new StudioError('invalid-input', `"${text}": learning rates must be positive.`);
   return value;
 }
 

@@ -5,6 +5,9 @@ import { DataTab } from './data/DataTab';
 import { InterpretTab } from './interpret/InterpretTab';
 import { PredictTab } from './tabs/PredictTab';
 import { TrainTab } from './train/TrainTab';
+import { JobIndicator } from './jobs/JobIndicator';
+import { useJobStatus } from './jobs/useJobStatus';
+import { UndoToast } from './shared/UndoToast';
 
 const TABS = [
   { id: 'data', title: 'Data', Component: DataTab },
@@ -22,25 +25,36 @@ function firstTab(): TabId {
   return TABS.some((t) => t.id === saved) ? (saved as TabId) : 'data';
 }
 
-/** The running download, if any, in the browser tab's title (visible from other tabs and windows). */
-function useProgressTitle(): void {
-  const { ingest } = useStudioState();
-  const total = ingest?.classes.reduce((n, c) => n + c.total, 0) ?? 0;
-  const done = ingest?.classes.reduce((n, c) => n + c.done, 0) ?? 0;
-  const title =
-    ingest?.running && total
-      ? `Downloading ${Math.floor((100 * done) / total)}% · Deep Art Studio`
-      : 'Deep Art Studio';
+/**
+ * The running job in the browser tab's title (visible from other tabs and windows), and a warning
+ * before the page is closed or reloaded while it runs.
+ */
+function useJobTitleAndGuard(): void {
+  const status = useJobStatus();
+  const verb = status?.kind === 'ingest' ? 'Downloading' : status?.label.split(' · ')[0];
+  const title = status
+    ? `${verb}${status.fraction !== null ? ` ${Math.floor(status.fraction * 100)}%` : ''} · Deep Art Studio`
+    : 'Deep Art Studio';
   useEffect(() => {
     document.title = title;
   }, [title]);
+  const running = status !== null;
+  useEffect(() => {
+    if (!running) return;
+    const warn = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      event.returnValue = ''; // older Chromium needs it to show the prompt
+    };
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [running]);
 }
 
 export function App() {
   const [active, setActive] = useState<TabId>(firstTab);
   const { engine } = useStudioState();
   const tabs = useRef<(HTMLButtonElement | null)[]>([]);
-  useProgressTitle();
+  useJobTitleAndGuard();
   const choose = (id: TabId) => {
     setActive(id);
     localStorage.setItem(LAST_TAB, id);
@@ -81,6 +95,7 @@ export function App() {
             </button>
           ))}
         </nav>
+        <JobIndicator />
       </header>
       <main>
         {TABS.map(({ id, Component }) => (
@@ -97,6 +112,7 @@ export function App() {
           </section>
         ))}
       </main>
+      <UndoToast />
       <StatusBar />
     </div>
   );

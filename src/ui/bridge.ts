@@ -1,6 +1,9 @@
 // The one owner of the ML worker. React talks to the worker only through this class.
 import {
   isWorkerEvent,
+  traitsOf,
+  StudioError,
+  type ModelSummary,
   type DeviceInfo,
   type IngestProgress,
   type EpochRow,
@@ -14,6 +17,7 @@ import {
   type Command,
 } from '../protocol';
 import { rememberOutOfMemory } from '../data/memory-limits';
+import { RateBook } from './jobs/rates';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -35,10 +39,23 @@ export interface BridgeSnapshot {
   engine: number;
   /** The last adaptation the worker reported (e.g. fewer images per pass after running out of memory). */
   notice: string | null;
+  /** The model the worker holds (null before one is prepared or loaded). */
+  learner: ModelSummary | null;
+  /** The long request running now (see REQUESTS' `job`), for the header's job indicator. */
+  job: ActiveJob | null;
+  /** The LR finder's sweep so far (drawn live while it runs). */
+  lrSweep: { lr: number; loss: number }[];
 }
 
-/** Requests that run a training job: a stall in one of them means the engine is stuck. */
-const JOBS: ReadonlySet<RequestName> = new Set(['fit', 'lrFind', 'retrain']);
+export interface ActiveJob {
+  /** The request's id: the job ends with its reply. */
+  id: number;
+  name: RequestName;
+  label: string;
+  startedAt: number;
+  /** The job's main progress (fit or lr_find), for its overall ETA while other phases run. */
+  main: TrainProgress | null;
+}
 
 interface Job {
   lastEventAt: number;
@@ -68,9 +85,14 @@ export class WorkerBridge {
     datasetVersion: 0,
     engine: 0,
     notice: null,
+    learner: null,
+    job: null,
+    lrSweep: [],
   };
 
   private job: Job | null = null;
+  /** Measured seconds per image of each training phase on this device (estimates, ETAs). */
+  readonly rates = new RateBook(globalThis.localStorage);
 
   /**
    * @param stallSeconds a training job with no progress for this long (or 10 steps' time, if more)
@@ -104,7 +126,7 @@ export class WorkerBridge {
         void this.endFailedJob(this.job, 'crashed', '');
         return;
       }
-      this.update({ fatal: `The ML worker crashed: ${event.message || 'unknown error'}` });
+      this.update({ fatal: `The ML worker crashed: ${event.message || 'unknown error'}`, job: null });
       this.rejectAll('The ML worker crashed.');
     });
     return worker;
@@ -132,6 +154,9 @@ export class WorkerBridge {
       epochs: [],
       batchLosses: [],
       notice: null,
+      learner: null,
+      job: null,
+      lrSweep: [],
       engine: this.snapshot.engine + 1,
     });
     if (this.initOptions) this.init(this.initOptions);
@@ -159,7 +184,16 @@ export class WorkerBridge {
         () => undefined,
       );
     }
-    if (JOBS.has(name)) {
+    const traits = traitsOf(name);
+    if (traits.job) {
+      const active: ActiveJob = { id, name, label: traits.label ?? name, startedAt: Date.now(), main: null };
+      this.update({ job: active, train: null, ...(name === 'lrFind' ? { lrSweep: [] } : {}) });
+      const end = () => {
+        if (this.snapshot.job?.id === id) this.update({ job: null });
+      };
+      reply.then(end, end);
+    }
+    if (traits.job === 'train') {
       // Until the first progress event names it, assume the prepared pass shape (a pass that
       // exhausts the heap can crash the worker before any event).
       const job: Job = { lastEventAt: Date.now(), stepMs: 0, pass: this.preparedPass };
@@ -201,8 +235,8 @@ export class WorkerBridge {
       `The engine ${what} during training: most likely it ran out of memory${detail}. ` +
       `Restart the engine${lowered ? `; it will use ${lowered} images per pass` : ''}. ` +
       'Your data and checkpoints are kept.';
-    this.update({ fatal: message });
-    this.rejectAll(message);
+    this.update({ fatal: message, job: null });
+    this.rejectAll(message, 'engine');
     this.endingJob = false;
   }
 
@@ -213,11 +247,6 @@ export class WorkerBridge {
   };
 
   getSnapshot = (): BridgeSnapshot => this.snapshot;
-
-  /** The epoch table after a checkpoint load (its history replaces what this page saw). */
-  setHistory(epochs: EpochRow[]): void {
-    this.update({ epochs, batchLosses: [] });
-  }
 
   terminate(): void {
     this.worker.terminate();
@@ -240,7 +269,7 @@ export class WorkerBridge {
         this.settle(event.id)?.resolve(event.result);
         break;
       case 'failed':
-        this.settle(event.id)?.reject(new Error(event.message));
+        this.settle(event.id)?.reject(new StudioError(event.code, event.message));
         break;
       case 'fatal':
         this.update({ fatal: event.message });
@@ -263,14 +292,31 @@ export class WorkerBridge {
                 { iteration: this.snapshot.batchLosses.length, loss: progress.loss },
               ]
             : this.snapshot.batchLosses;
-        this.update({ train: progress, batchLosses, notice: progress.notice ?? this.snapshot.notice });
+        const job = this.snapshot.job;
+        const main = progress.phase === 'fit' || progress.phase === 'lr_find';
+        const lrSweep =
+          progress.phase === 'lr_find' && progress.lr !== undefined && progress.loss !== undefined
+            ? [...this.snapshot.lrSweep, { lr: progress.lr, loss: progress.loss }]
+            : this.snapshot.lrSweep;
+        this.rates.observe(progress, this.snapshot.device?.backend, this.snapshot.learner);
+        this.update({
+          train: progress,
+          batchLosses,
+          lrSweep,
+          job: job && main ? { ...job, main: progress } : job,
+          notice: progress.notice ?? this.snapshot.notice,
+        });
         break;
       }
+      case 'learner':
+        this.update({ learner: event.summary, epochs: event.summary?.history ?? this.snapshot.epochs });
+        break;
       case 'dataset':
         this.update({ datasetVersion: this.snapshot.datasetVersion + 1 });
         break;
       case 'epoch':
-        this.update({ epochs: [...this.snapshot.epochs, event.row] });
+        // With a model summary, its history (sent just before, with the autosave) has the row.
+        if (!this.snapshot.learner) this.update({ epochs: [...this.snapshot.epochs, event.row] });
         break;
     }
   }
@@ -281,8 +327,8 @@ export class WorkerBridge {
     return pending;
   }
 
-  private rejectAll(message: string): void {
-    for (const pending of this.pending.values()) pending.reject(new Error(message));
+  private rejectAll(message: string, code: 'engine' | 'failed' = 'failed'): void {
+    for (const pending of this.pending.values()) pending.reject(new StudioError(code, message));
     this.pending.clear();
   }
 

@@ -125,7 +125,6 @@ async function describe(name: BackendName, fallbackReason?: string): Promise<Dev
     adapter,
     threads: name === 'wasm' ? getThreadsCount() : 1,
     fallbackReason,
-    canTrain: true,
   };
 }
 

@@ -1,11 +1,13 @@
-// Turns low-level failures into messages a person can act on.
-
+// Turns low-level failures into a typed code (for code to act on) and a message a person can act on.
+import { StorageError } from '../data/db';
+import { Cancelled } from '../ml/cancel';
 import { isOutOfMemory } from '../ml/batching';
+import { StudioError, type FailureCode } from '../protocol';
 
 const DEVICE_LOST = /device (was )?lost|GPUDevice|context lost/i;
 
 export function humanMessage(error: unknown): string {
-  if (error instanceof EngineFailure) return error.message;
+  if (error instanceof EngineFailure || error instanceof StudioError) return error.message;
   const raw = error instanceof Error ? error.message : String(error);
   if (isOutOfMemory(error)) {
     return `The device ran out of memory (${raw}). Try a smaller image size or batch size.`;
@@ -14,6 +16,17 @@ export function humanMessage(error: unknown): string {
     return `The GPU device was lost (${raw}). Restart the engine; your data and checkpoints are kept.`;
   }
   return raw || 'Unknown error';
+}
+
+/** The code a failure crosses the protocol with (see FAILURE_CODES). */
+export function failureCodeOf(error: unknown): FailureCode {
+  if (error instanceof StudioError) return error.code;
+  if (error instanceof Cancelled) return 'cancelled';
+  if (error instanceof EngineFailure) return 'engine';
+  if (error instanceof StorageError) return error.full ? 'storage-full' : 'failed';
+  if (isOutOfMemory(error)) return 'out-of-memory';
+  const raw = error instanceof Error ? error.message : String(error);
+  return DEVICE_LOST.test(raw) ? 'engine' : 'failed';
 }
 
 /**
@@ -27,5 +40,3 @@ export function isEngineFailure(error: unknown, backend: string): boolean {
   const raw = error instanceof Error ? error.message : String(error);
   return DEVICE_LOST.test(raw) || (backend === 'wasm' && isOutOfMemory(error));
 }
-
-export class UserFacingError extends Error {}

@@ -3,19 +3,22 @@ import * as tf from '@tensorflow/tfjs';
 import { caffePreprocess, centerSquare } from '../ml/preprocess';
 import { topK } from '../ml/topk';
 import type { Prediction } from '../protocol';
-import { UserFacingError } from './errors';
+import { StudioError } from '../protocol';
 import type { ResNetGraph } from './ml/resnet-graph';
 
 export const IMAGENET_SIZE = 224;
 
 /** Decodes any image the browser understands; a clear error for everything else. */
 export async function decodeImage(blob: Blob): Promise<ImageBitmap> {
-  if (blob.size === 0) throw new UserFacingError('The file is empty.');
+  if (blob.size === 0) throw new StudioError('invalid-input', 'The file is empty.');
   try {
     return await createImageBitmap(blob);
   } catch {
     const kind = blob.type ? ` (${blob.type})` : '';
-    throw new UserFacingError(`This file${kind} is not an image the browser can decode, or it is corrupt.`);
+    throw new StudioError(
+      'invalid-input',
+      `This file${kind} is not an image the browser can decode, or it is corrupt.`,
+    );
   }
 }
 

@@ -2,9 +2,12 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   isCommand,
+  traitsOf,
   type Command,
   type InitOptions,
   type RequestArgs,
+  type ModelFreeName,
+  type ModelName,
   type RequestName,
   type RequestResult,
   type WorkerEvent,
@@ -16,9 +19,10 @@ import { convolutionEngineThreads, releaseKernelCaches } from './kernels/registe
 import { openStudioDb } from '../data/db';
 import { decodeModelFile, encodeModelFile } from '../data/model-file';
 import { STORES } from '../data/schema';
-import { checkpointRecord, deleteCheckpoint, listCheckpoints, saveCheckpoint } from './train/checkpoints';
+import { checkpointRecord, deleteCheckpoint, listCheckpoints, readCheckpoint } from './train/checkpoints';
 import { TrainingSession } from './train/session';
-import { EngineFailure, humanMessage, isEngineFailure } from './errors';
+import { EngineFailure, failureCodeOf, humanMessage, isEngineFailure } from './errors';
+import { announce } from '../data/changes';
 import { classifyBlob, imagenetProbabilities, IMAGENET_SIZE } from './imagenet';
 import { ResNetGraph } from './ml/resnet-graph';
 import { httpModelFiles, loadResNet50WithTopology } from './ml/resnet-loader';
@@ -60,12 +64,42 @@ async function init(options: InitOptions): Promise<Loaded> {
   return { model, labels };
 }
 
-type Handler<K extends RequestName> = (
-  args: RequestArgs<K>,
-  ctx: Loaded,
-) => Promise<{ result: RequestResult<K>; transfer?: Transferable[] }>;
+type Reply<K extends RequestName> = Promise<{ result: RequestResult<K>; transfer?: Transferable[] }>;
+type ModelHandler<K extends RequestName> = (args: RequestArgs<K>, ctx: Loaded) => Reply<K>;
+type ModelFreeHandler<K extends RequestName> = (args: RequestArgs<K>) => Reply<K>;
 
-const handlers: { [K in RequestName]: Handler<K> } = {
+/** Requests that run without the model: they answer while it is still loading. */
+const modelFree: { [K in ModelFreeName]: ModelFreeHandler<K> } = {
+  async memory() {
+    const { numTensors, numBytes } = tf.memory();
+    return { result: { numTensors, numBytes } };
+  },
+  async ingest({ jobIds, settings }) {
+    return {
+      result: await requestIngest(jobIds, settings, (progress) => emit({ type: 'ingest', progress })),
+    };
+  },
+  async ingestCancel() {
+    return { result: cancelIngest() };
+  },
+  async importImages({ images, maxSize }) {
+    const result = await importImages(images, maxSize);
+    emit({ type: 'dataset' });
+    return { result };
+  },
+  async trainCancel() {
+    session?.learner?.cancel();
+    return { result: Boolean(session?.learner) };
+  },
+  async listCheckpoints() {
+    return { result: await listCheckpoints() };
+  },
+  async deleteCheckpoint({ name }) {
+    return { result: await deleteCheckpoint(name) };
+  },
+};
+
+const handlers: { [K in ModelName]: ModelHandler<K> } = {
   async classifyImage({ image, topK }, { model, labels }) {
     return { result: await classifyBlob(model, labels, image, topK) };
   },
@@ -108,19 +142,6 @@ const handlers: { [K in RequestName]: Handler<K> } = {
   async benchmark(args, { model }) {
     return { result: await runBenchmark(model, args) };
   },
-  async ingest({ jobIds, settings }) {
-    return {
-      result: await requestIngest(jobIds, settings, (progress) => emit({ type: 'ingest', progress })),
-    };
-  },
-  async ingestCancel() {
-    return { result: cancelIngest() };
-  },
-  async importImages({ images, maxSize }) {
-    const result = await importImages(images, maxSize);
-    emit({ type: 'dataset' });
-    return { result };
-  },
   async trainPrepare({ config }, ctx) {
     return { result: await trainingSession(ctx).prepare(config) };
   },
@@ -131,15 +152,15 @@ const handlers: { [K in RequestName]: Handler<K> } = {
     return { result: await trainingSession(ctx).fit(epochs, maxLr) };
   },
   async lrFind(_args, ctx) {
-    return { result: await trainingSession(ctx).require().lrFind() };
+    return { result: await trainingSession(ctx).lrFind() };
   },
   async setFrozen({ frozen }, ctx) {
-    trainingSession(ctx).require().freezeTo(frozen);
+    trainingSession(ctx).freezeTo(frozen);
     return { result: frozen };
   },
-  async trainCancel() {
-    session?.learner?.cancel();
-    return { result: Boolean(session?.learner) };
+  async pickLr({ lr }, ctx) {
+    trainingSession(ctx).pickLr(lr);
+    return { result: true };
   },
   async interpret(_args, ctx) {
     return { result: await trainingSession(ctx).require().interpret() };
@@ -148,16 +169,10 @@ const handlers: { [K in RequestName]: Handler<K> } = {
     return { result: await trainingSession(ctx).require().gradCam(ids) };
   },
   async saveCheckpoint({ name }, ctx) {
-    return { result: await saveCheckpoint(trainingSession(ctx).require(), name) };
+    return { result: await trainingSession(ctx).save(name) };
   },
   async loadCheckpoint({ name }, ctx) {
     return { result: await trainingSession(ctx).load(name) };
-  },
-  async listCheckpoints() {
-    return { result: await listCheckpoints() };
-  },
-  async deleteCheckpoint({ name }) {
-    return { result: await deleteCheckpoint(name) };
   },
   async classify({ image, tta }, ctx) {
     const learner = trainingSession(ctx).require();
@@ -166,39 +181,29 @@ const handlers: { [K in RequestName]: Handler<K> } = {
   async retrain({ checkpoint, epochs, maxLr }, ctx) {
     return { result: await trainingSession(ctx).retrain(checkpoint, epochs, maxLr) };
   },
-  async exportModel(_args, ctx) {
-    const learner = trainingSession(ctx).require();
-    const record = await checkpointRecord(learner, 'export');
+  async exportModel({ checkpoint }, ctx) {
+    const record = checkpoint
+      ? await readCheckpoint(checkpoint)
+      : await checkpointRecord(trainingSession(ctx).require(), 'export');
+    const slug = checkpoint ? `-${checkpoint.replace(/[^\w.-]+/g, '_')}` : '';
     return {
       result: {
         file: await encodeModelFile(record),
-        fileName: `art-classifier-${learner.data.classes.length}-classes.artmodel`,
+        fileName: `art-classifier-${record.classes.length}-classes${slug}.artmodel`,
+        source: checkpoint ? `checkpoint "${checkpoint}"` : 'the current model',
       },
     };
   },
   async importModel({ file, name }, ctx) {
     const record = await decodeModelFile(file, name);
     await (await openStudioDb()).put(STORES.checkpoints, record);
-    return { result: await trainingSession(ctx).load(name) };
+    announce(STORES.checkpoints);
+    return { result: await trainingSession(ctx).load(name, 'import') };
   },
   async simulateDeviceLoss() {
     return { result: loseDevice() };
   },
-  async memory() {
-    const { numTensors, numBytes } = tf.memory();
-    return { result: { numTensors, numBytes } };
-  },
 };
-
-const MODEL_FREE: ReadonlySet<RequestName> = new Set([
-  'ingest',
-  'ingestCancel',
-  'importImages',
-  'memory',
-  'trainCancel',
-  'listCheckpoints',
-  'deleteCheckpoint',
-]);
 
 let session: TrainingSession | null = null;
 function trainingSession(ctx: Loaded): TrainingSession {
@@ -206,6 +211,7 @@ function trainingSession(ctx: Loaded): TrainingSession {
     ctx.model,
     (progress) => emit({ type: 'train', progress }),
     (row) => emit({ type: 'epoch', row }),
+    (summary) => emit({ type: 'learner', summary }),
   );
   return session;
 }
@@ -221,22 +227,20 @@ async function handle(command: Command): Promise<void> {
   try {
     if (!loaded) throw new Error('The worker has not been initialised.');
     if (engineFailure) throw new EngineFailure(engineFailure);
+    const traits = traitsOf(name);
     // Data requests do not need the model: they run while it is still loading.
-    const ctx = MODEL_FREE.has(name) ? (undefined as unknown as Loaded) : await loaded;
-    const handler = handlers[name] as Handler<typeof name>;
-    const { result, transfer } = await handler(args as never, ctx);
+    const { result, transfer } = traits.model
+      ? await (handlers[name as ModelName] as ModelHandler<ModelName>)(args as never, await loaded)
+      : await (modelFree[name as ModelFreeName] as ModelFreeHandler<ModelFreeName>)(args as never);
     emit({ type: 'reply', id, result }, transfer);
   } catch (error) {
-    emit({ type: 'failed', id, message: humanMessage(error) });
+    emit({ type: 'failed', id, code: failureCodeOf(error), message: humanMessage(error) });
     if (isEngineFailure(error, tf.getBackend())) engineFailed(humanMessage(error));
   } finally {
     // Between jobs the worker holds only the model and the learner: the tensor counts tests compare.
-    if (TRAINING_JOBS.has(name)) releaseKernelCaches();
+    if (traitsOf(name).backward) releaseKernelCaches();
   }
 }
-
-/** Requests that run backward passes (and so fill the convolution-gradient kernels' cache). */
-const TRAINING_JOBS: ReadonlySet<RequestName> = new Set(['fit', 'lrFind', 'retrain', 'gradCam', 'benchmark']);
 
 /** Set once the engine is unusable (see EngineFailure): every later request fails with it. */
 let engineFailure: string | null = null;

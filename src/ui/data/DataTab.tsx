@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { openStudioDb, unfinishedJobs } from '../../data/db';
+import { clearDataset, openStudioDb, unfinishedJobs } from '../../data/db';
+import { ConfirmButton } from '../shared/ConfirmButton';
 import { DEFAULT_INGEST_SETTINGS, type IngestSettings } from '../../protocol';
 import { useBridge, useStudioState } from '../studio';
 import {
@@ -202,6 +203,22 @@ export function DataTab() {
         usage={dataset.usage}
       />
       <ShowBatch counts={dataset.counts} settled={dataset.settled ?? true} onChanged={dataset.refresh} />
+      {dataset.counts.size > 0 && (
+        <p className="row small">
+          <ConfirmButton
+            label="Clear dataset…"
+            question={`Delete all ${[...dataset.counts.values()].reduce((a, b) => a + b, 0)} images, the download report and pending lists? Checkpoints stay.`}
+            confirmLabel="Delete everything"
+            disabled={running}
+            testId="clear-dataset"
+            onConfirm={() =>
+              void openStudioDb()
+                .then(clearDataset)
+                .then(() => setNotice('The dataset was cleared.'))
+            }
+          />
+        </p>
+      )}
     </div>
   );
 }

@@ -1,17 +1,13 @@
 import { useEffect, useMemo, useState } from 'react';
-import {
-  deleteImage,
-  getImages,
-  imageBlob,
-  imageIds,
-  listImageInfo,
-  openStudioDb,
-  relabelImage,
-} from '../../data/db';
+import { getImages, imageBlob, imageIds, listImageInfo, openStudioDb } from '../../data/db';
+import { STORES } from '../../data/schema';
 import type { ImageRecord } from '../../data/schema';
 import { toCsv, toUrlList } from '../../data/url-list';
 import { useObjectUrl } from '../useObjectUrl';
 import { downloadText } from './files';
+import { Modal } from '../shared/Modal';
+import { deleteWithUndo, relabelWithUndo } from '../shared/image-actions';
+import { useStoreVersion } from '../shared/useStoreVersion';
 
 function shuffled<T>(items: T[], seed: number): T[] {
   const out = [...items];
@@ -24,7 +20,10 @@ function shuffled<T>(items: T[], seed: number): T[] {
   return out;
 }
 
-/** fast.ai's show_batch: a grid of samples with their labels, to browse and fix the data. */
+/**
+ * fast.ai's show_batch: a grid of samples with their labels, to browse and fix the data. Live: it
+ * re-reads the store whenever images change (here, in a worker or in another tab).
+ */
 export function ShowBatch({
   counts,
   settled,
@@ -42,6 +41,7 @@ export function ShowBatch({
   const [filter, setFilter] = useState('');
   const [large, setLarge] = useState<ImageRecord | null>(null);
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  const version = useStoreVersion(STORES.images);
 
   useEffect(() => {
     if (!settled) return; // reading the store while downloads write it would slow both
@@ -52,7 +52,7 @@ export function ShowBatch({
     return () => {
       live = false;
     };
-  }, [filter, total, settled]);
+  }, [filter, total, settled, version]);
 
   // Only the sampled images are read (ids come from keys): a 5,000-image store is not copied here.
   const sampleKey = useMemo(
@@ -70,7 +70,7 @@ export function ShowBatch({
     return () => {
       live = false;
     };
-  }, [sampleKey]);
+  }, [sampleKey, version]);
   const sample = images;
   const urls = useMemo(
     () => new Map(sample.map((i) => [i.id!, URL.createObjectURL(imageBlob(i))])),
@@ -82,7 +82,7 @@ export function ShowBatch({
 
   if (!total) return null;
   const classes = [...counts.keys()];
-  const edit = async (action: () => Promise<void>) => {
+  const edit = async (action: () => Promise<unknown>) => {
     await action();
     setLarge(null);
     onChanged();
@@ -108,7 +108,9 @@ export function ShowBatch({
   return (
     <div className="card" data-testid="show-batch">
       <div className="row">
-        <h3>show_batch</h3>
+        <h3>
+          Batch preview <span className="hint">(show_batch)</span>
+        </h3>
         <label>
           Class{' '}
           <select value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="Filter by class">
@@ -161,8 +163,8 @@ export function ShowBatch({
         ))}
       </div>
       {large && (
-        <div className="lightbox" role="dialog" aria-label="Image" onClick={() => setLarge(null)}>
-          <div className="lightbox-body" onClick={(e) => e.stopPropagation()}>
+        <Modal label={`${large.className} image`} onClose={() => setLarge(null)}>
+          <div className="lightbox-body">
             <img src={largeUrl} alt={large.className} />
             <p className="small">
               {large.width}×{large.height} · <code>{large.url}</code>
@@ -173,9 +175,7 @@ export function ShowBatch({
                 <select
                   aria-label="Relabel"
                   value={large.className}
-                  onChange={(e) =>
-                    void edit(() => openStudioDb().then((db) => relabelImage(db, large.id!, e.target.value)))
-                  }
+                  onChange={(e) => void edit(() => relabelWithUndo(large.id!, e.target.value))}
                 >
                   {classes.map((c) => (
                     <option key={c}>{c}</option>
@@ -185,7 +185,7 @@ export function ShowBatch({
               <button
                 type="button"
                 className="danger"
-                onClick={() => void edit(() => openStudioDb().then((db) => deleteImage(db, large.id!)))}
+                onClick={() => void edit(() => deleteWithUndo(large.id!))}
               >
                 Delete
               </button>
@@ -194,7 +194,7 @@ export function ShowBatch({
               </button>
             </div>
           </div>
-        </div>
+        </Modal>
       )}
     </div>
   );

@@ -2,6 +2,8 @@ import { useCallback, useEffect, useState } from 'react';
 import { classCounts, listFailures, openStudioDb, relayCounts } from '../../data/db';
 import type { FailureRecord } from '../../data/schema';
 import { useStudioState } from '../studio';
+import { STORES } from '../../data/schema';
+import { useStoreVersion } from '../shared/useStoreVersion';
 
 export interface DatasetSummary {
   /** False while a download runs: heavy views wait for it to settle. */
@@ -13,7 +15,10 @@ export interface DatasetSummary {
   usage?: { used: number; quota: number; persisted: boolean };
 }
 
-/** Live view of what is stored: refreshed after every ingest report and on demand. */
+/**
+ * Live view of what is stored: re-read whenever images or failures change (in this tab, a worker or
+ * another tab), after every ingest report, and on demand.
+ */
 export function useDataset(): DatasetSummary & { refresh(): void } {
   const { ingest, datasetVersion } = useStudioState();
   // While downloading, re-read the store at most every 3 s (it competes with the writes; the
@@ -26,6 +31,9 @@ export function useDataset(): DatasetSummary & { refresh(): void } {
   });
   const [version, setVersion] = useState(0);
   const refresh = useCallback(() => setVersion((v) => v + 1), []);
+  const changes = useStoreVersion(STORES.images, STORES.failures);
+  // While downloading, the 3 s tick paces re-reads; store changes count once it settles.
+  const stored = ingest?.running ? -1 : changes;
 
   useEffect(() => {
     let live = true;
@@ -51,7 +59,7 @@ export function useDataset(): DatasetSummary & { refresh(): void } {
     return () => {
       live = false;
     };
-  }, [tick, ingest?.running, version, datasetVersion]);
+  }, [tick, ingest?.running, version, datasetVersion, stored]);
 
   return { ...summary, refresh };
 }

@@ -3,6 +3,8 @@ import { deleteJob, jobsWithStatus, openStudioDb, pendingLists, updateJob } from
 import type { JobRecord } from '../../data/schema';
 import type { PendingList } from '../../protocol';
 import { parseList } from './list-parser';
+import { STORES } from '../../data/schema';
+import { useStoreVersion } from '../shared/useStoreVersion';
 
 /**
  * Lists dropped but not yet downloaded (kept in IndexedDB, so they survive a reload), and jobs that
@@ -13,6 +15,8 @@ export function usePendingLists(ingestRunning: boolean) {
   const [pending, setPending] = useState<PendingList[]>([]);
   const [stopped, setStopped] = useState<JobRecord[]>([]);
   const [reading, setReading] = useState<string | null>(null);
+  // Lists dropped or downloaded in another tab show here too.
+  const jobsVersion = useStoreVersion(STORES.jobs);
 
   useEffect(() => {
     let live = true;
@@ -30,7 +34,7 @@ export function usePendingLists(ingestRunning: boolean) {
     return () => {
       live = false;
     };
-  }, [ingestRunning]);
+  }, [ingestRunning, jobsVersion]);
 
   const add = useCallback(async (files: { file: File; path: string }[]) => {
     for (const { file } of files) {

@@ -1,12 +1,16 @@
 // fast.ai's ImageCleaner: walk the top losses, or every image of one class, and keep / delete /
-// relabel each; every change goes to the IndexedDB dataset at once.
+// relabel each; every change goes to the IndexedDB dataset at once, with an undo for a few seconds.
 import { useEffect, useMemo, useState } from 'react';
-import { deleteImage, imageIdsOfClass, openStudioDb, relabelImage } from '../../data/db';
+import { imageIdsOfClass, openStudioDb } from '../../data/db';
+import { STORES } from '../../data/schema';
 import { topLosses } from '../../ml/metrics';
 import type { GradCamMap, Interpretation } from '../../protocol';
 import { useBridge } from '../studio';
 import { HeatOverlay } from './HeatOverlay';
 import { useImageUrls } from './useImageUrls';
+import { deleteWithUndo, relabelWithUndo } from '../shared/image-actions';
+import { useStoreVersion } from '../shared/useStoreVersion';
+import { loss } from '../train/format';
 
 const TOP_LOSSES = '__top_losses__';
 
@@ -47,36 +51,54 @@ function useGradCams(ids: number[]): Map<number, GradCamMap> {
   return maps;
 }
 
-export function Cleaner({ data }: { data: Interpretation }) {
+export function Cleaner({ data, existing }: { data: Interpretation; existing: Set<number> | null }) {
   const [k, setK] = useState(9);
   const [source, setSource] = useState(TOP_LOSSES);
   const [reviewed, setReviewed] = useState(new Set<number>());
-  const [version, setVersion] = useState(0);
+  const version = useStoreVersion(STORES.images);
   const className = source === TOP_LOSSES ? null : source;
   const classIds = useClassIds(className, version);
   const validIndex = useMemo(() => new Map(data.ids.map((id, i) => [id, i])), [data]);
 
   const ids = useMemo(() => {
     const all = className === null ? topLosses(data.losses, 64).map((i) => data.ids[i]) : classIds;
-    return all.filter((id) => !reviewed.has(id)).slice(0, k);
-  }, [className, classIds, data, k, reviewed]);
+    // Deleted images (here, elsewhere, in another tab) leave the walk; an undone delete comes back.
+    return all.filter((id) => !reviewed.has(id) && (existing?.has(id) ?? true)).slice(0, k);
+  }, [className, classIds, data, k, reviewed, existing]);
   const urls = useImageUrls(ids);
   const [showCam, setShowCam] = useState(false);
   const cams = useGradCams(showCam ? ids : []);
 
   const clean = async (id: number, action: 'keep' | 'delete' | string) => {
-    if (action === 'delete') await deleteImage(await openStudioDb(), id);
-    else if (action !== 'keep') await relabelImage(await openStudioDb(), id, action);
-    setReviewed((r) => new Set(r).add(id));
-    setVersion((v) => v + 1);
+    if (action === 'delete') await deleteWithUndo(id);
+    else {
+      if (action !== 'keep') await relabelWithUndo(id, action);
+      setReviewed((r) => new Set(r).add(id));
+    }
   };
 
   const caption = (id: number) => {
     const i = validIndex.get(id);
-    if (i === undefined) return `${className} · training image`;
+    if (i === undefined)
+      return (
+        <dl className="facts">
+          <dt>class</dt>
+          <dd>{className}</dd>
+          <dt>set</dt>
+          <dd>training</dd>
+        </dl>
+      );
     return (
-      `${data.classes[data.predicted[i]]} / ${data.classes[data.actual[i]]} / ` +
-      `${data.losses[i].toFixed(2)} / ${data.actualProbability[i].toFixed(2)}`
+      <dl className="facts">
+        <dt>predicted</dt>
+        <dd>{data.classes[data.predicted[i]]}</dd>
+        <dt>actual</dt>
+        <dd>{data.classes[data.actual[i]]}</dd>
+        <dt>loss</dt>
+        <dd>{loss(data.losses[i])}</dd>
+        <dt>p(actual)</dt>
+        <dd>{(data.actualProbability[i] * 100).toFixed(1)} %</dd>
+      </dl>
     );
   };
 
@@ -106,7 +128,7 @@ export function Cleaner({ data }: { data: Interpretation }) {
           <input type="checkbox" checked={showCam} onChange={(e) => setShowCam(e.target.checked)} /> Grad-CAM
         </label>
         <label>
-          k{' '}
+          Images shown{' '}
           <input
             type="number"
             min={1}
@@ -153,8 +175,7 @@ export function Cleaner({ data }: { data: Interpretation }) {
         {ids.length === 0 && <p className="muted">Nothing left to review here.</p>}
       </div>
       <p className="muted small">
-        Validation images read predicted / actual / loss / probability of the actual class. Changes go to the
-        dataset at once; Keep hides an image from this walk.
+        Changes go to the dataset at once, with an Undo for a few seconds; Keep hides an image from this walk.
       </p>
     </>
   );

@@ -1,5 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Prediction } from '../../protocol';
+import { failureCode, type Prediction } from '../../protocol';
+import { ModelPanel, modelName } from '../ModelPanel';
+import { useAction } from '../shared/useAction';
+import { useCheckpoints } from '../train/useCheckpoints';
 import { humanLabel } from '../../ml/topk';
 import { useBridge, useStudioState } from '../studio';
 import { DropZone } from '../DropZone';
@@ -11,6 +14,8 @@ interface Outcome {
   predictions?: Prediction[];
   /** Which model answered: the trained classifier, or ImageNet before any training. */
   source?: 'classifier' | 'imagenet';
+  /** That model, in words. */
+  model?: string;
   error?: string;
 }
 
@@ -19,16 +24,20 @@ async function predict(
   bridge: ReturnType<typeof useBridge>,
   image: File,
   tta: boolean,
-): Promise<Pick<Outcome, 'predictions' | 'source'>> {
+): Promise<Pick<Outcome, 'predictions' | 'source' | 'model'>> {
   try {
     const { classes, probabilities } = await bridge.request('classify', { image, tta });
     const predictions = classes
       .map((label, index) => ({ index, label, probability: probabilities[index] }))
       .sort((a, b) => b.probability - a.probability);
-    return { predictions, source: 'classifier' };
+    return { predictions, source: 'classifier', model: modelName(bridge.getSnapshot().learner) };
   } catch (error) {
-    if (!/Prepare training first/.test((error as Error).message)) throw error;
-    return { predictions: await bridge.request('classifyImage', { image, topK: 5 }), source: 'imagenet' };
+    if (failureCode(error) !== 'no-model') throw error;
+    return {
+      predictions: await bridge.request('classifyImage', { image, topK: 5 }),
+      source: 'imagenet',
+      model: 'the pretrained ImageNet ResNet50 (no classifier trained yet)',
+    };
   }
 }
 
@@ -38,7 +47,9 @@ export function PredictTab() {
   const [outcomes, setOutcomes] = useState<Outcome[]>([]);
   const [busy, setBusy] = useState(false);
   const [tta, setTta] = useState(false);
-  const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
+  const { message: notice, setMessage: setNotice, run } = useAction<'export' | 'import'>();
+  const [exportFrom, setExportFrom] = useState('');
+  const checkpoints = useCheckpoints();
   const importInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => () => outcomes.forEach((o) => URL.revokeObjectURL(o.previewUrl)), [outcomes]);
@@ -49,6 +60,7 @@ export function PredictTab() {
       if (!files.length) return;
       const pending: Outcome[] = files.map((f) => ({ name: f.name, previewUrl: URL.createObjectURL(f) }));
       setOutcomes(pending);
+      setNotice(null); // an old error never sits above new results
       setBusy(true);
       const done: Outcome[] = [];
       for (const [i, file] of files.entries()) {
@@ -61,35 +73,44 @@ export function PredictTab() {
       }
       setBusy(false);
     },
-    [bridge, tta],
+    [bridge, tta, setNotice],
   );
 
-  const exportModel = async () => {
-    try {
-      const { file, fileName } = await bridge.request('exportModel', {});
+  const exportModel = () =>
+    run('export', async () => {
+      const { file, fileName, source } = await bridge.request(
+        'exportModel',
+        exportFrom ? { checkpoint: exportFrom } : {},
+      );
       downloadBlob(fileName, file);
-      setNotice({ text: `Exported ${fileName} (${(file.size / 1e6).toFixed(0)} MB).` });
-    } catch (error) {
-      setNotice({ text: (error as Error).message, error: true });
-    }
-  };
+      return `Exported ${source} as ${fileName} (${(file.size / 1e6).toFixed(0)} MB).`;
+    });
 
-  const importModel = async (file: File) => {
-    try {
+  const importModel = (file: File) =>
+    run('import', async () => {
       const info = await bridge.request('importModel', { file, name: file.name.replace(/\.[^.]+$/, '') });
-      bridge.setHistory(info.history);
-      setNotice({
-        text: `Loaded ${file.name}: ${info.classes.length} classes (${info.classes.join(', ')}).`,
-      });
-    } catch (error) {
-      setNotice({ text: (error as Error).message, error: true });
-    }
-  };
+      return `Loaded ${file.name}: ${info.classes.length} classes (${info.classes.join(', ')}).`;
+    });
 
   return (
     <div className="predict">
       <div className="row">
         <h2>Predict</h2>
+        <label>
+          Export{' '}
+          <select
+            aria-label="Model to export"
+            value={exportFrom}
+            onChange={(e) => setExportFrom(e.target.value)}
+          >
+            <option value="">the current model</option>
+            {checkpoints.map((c) => (
+              <option key={c.name} value={c.name}>
+                checkpoint {c.name}
+              </option>
+            ))}
+          </select>
+        </label>
         <button type="button" onClick={() => void exportModel()} data-testid="export-model">
           Export classifier
         </button>
@@ -113,6 +134,7 @@ export function PredictTab() {
           augmentation
         </label>
       </div>
+      <ModelPanel />
       <p className="muted">
         With a trained (or imported) classifier: its class probabilities. Before that: what the pretrained
         ImageNet ResNet50 sees (top 5).
@@ -145,6 +167,11 @@ function OutcomeCard({ outcome }: { outcome: Outcome }) {
       <div className="prediction-body">
         <div className="file-name">{outcome.name}</div>
         {pending && <div className="muted">Classifying…</div>}
+        {outcome.model && (
+          <div className="muted small" data-testid="answered-by">
+            Answered by {outcome.model}.
+          </div>
+        )}
         {outcome.error && (
           <div className="error" role="alert" data-testid="predict-error">
             {outcome.error}

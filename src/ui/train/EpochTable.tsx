@@ -1,33 +1,44 @@
 import type { EpochRow } from '../../protocol';
-import { mmss } from './format';
+import { loss, mmss, percent } from './format';
+import { groupRuns } from './runs';
 
-/** The table fast.ai prints during fit_one_cycle, one row per epoch, across stages. */
+/** The table fast.ai prints during fit_one_cycle, one row per epoch, grouped by run. */
 export function EpochTable({ rows }: { rows: EpochRow[] }) {
   if (!rows.length) return null;
+  const groups = groupRuns(rows);
   return (
     <table className="table epochs" data-testid="epoch-table">
       <thead>
         <tr>
+          <th>run</th>
           <th>stage</th>
           <th>epoch</th>
-          <th>train_loss</th>
-          <th>valid_loss</th>
-          <th>error_rate</th>
+          <th title="Training loss (smoothed over the epoch)">train_loss</th>
+          <th title="Loss on the validation images">valid_loss</th>
+          <th title="Share of validation images classified wrongly">error_rate</th>
           <th>time</th>
         </tr>
       </thead>
-      <tbody>
-        {rows.map((r, i) => (
-          <tr key={i}>
-            <td>{r.stage}</td>
-            <td>{r.epoch}</td>
-            <td>{r.trainLoss.toFixed(6)}</td>
-            <td>{r.validLoss.toFixed(6)}</td>
-            <td>{r.errorRate.toFixed(6)}</td>
-            <td>{mmss(r.seconds)}</td>
-          </tr>
-        ))}
-      </tbody>
+      {groups.map((g) => (
+        <tbody key={g.index} data-run={g.index}>
+          {g.rows.map((r, i) => (
+            <tr key={i}>
+              {i === 0 && (
+                <th scope="rowgroup" rowSpan={g.rows.length} className="run-cell">
+                  {g.index}
+                  {g.run && <span className="hint"> · lr {g.run.maxLr}</span>}
+                </th>
+              )}
+              <td>{r.stage}</td>
+              <td>{r.epoch}</td>
+              <td>{loss(r.trainLoss)}</td>
+              <td>{loss(r.validLoss)}</td>
+              <td>{percent(r.errorRate)}</td>
+              <td>{mmss(r.seconds)}</td>
+            </tr>
+          ))}
+        </tbody>
+      ))}
     </table>
   );
 }

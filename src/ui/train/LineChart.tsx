@@ -34,6 +34,24 @@ interface Props {
   onPick?(x: number): void;
 }
 
+/** Colours from the page's theme (CSS variables), so charts read in light and dark schemes alike. */
+export function chartColors(): { text: string; grid: string; series: string[] } {
+  const style = getComputedStyle(document.documentElement);
+  const v = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
+  return {
+    text: v('--ink', '#1f2328'),
+    grid: v('--line', '#d0d7de'),
+    series: [
+      v('--series-1', '#c2410c'),
+      v('--series-2', '#1d4ed8'),
+      v('--series-3', '#15803d'),
+      v('--series-4', '#7c3aed'),
+    ],
+  };
+}
+
+const rateLabel = (value: number) => Number(value).toExponential(1).replace('.0e', 'e').replace('e+', 'e');
+
 /** A chart.js line chart that updates in place as data grows. */
 export function LineChart({ datasets, logX = false, xLabel, yLabel, testId, onPick }: Props) {
   const canvas = useRef<HTMLCanvasElement>(null);
@@ -42,6 +60,7 @@ export function LineChart({ datasets, logX = false, xLabel, yLabel, testId, onPi
   pick.current = onPick;
 
   useEffect(() => {
+    const colors = chartColors();
     chart.current = new Chart(canvas.current!, {
       type: 'line',
       data: { datasets: [] },
@@ -50,20 +69,39 @@ export function LineChart({ datasets, logX = false, xLabel, yLabel, testId, onPi
         parsing: false,
         responsive: true,
         maintainAspectRatio: false,
+        color: colors.text,
+        plugins: {
+          legend: { labels: { color: colors.text } },
+          tooltip: {
+            callbacks: {
+              // The learning rate (x) and the loss (y) of the point under the pointer.
+              label: (item) => {
+                const { x, y } = item.raw as { x: number; y: number };
+                return `${item.dataset.label}: ${logX ? `lr ${rateLabel(x)}` : `${xLabel} ${x}`}, ${yLabel} ${y.toFixed(4)}`;
+              },
+            },
+          },
+        },
         scales: {
           x: {
             type: logX ? 'logarithmic' : 'linear',
-            title: { display: true, text: xLabel },
+            title: { display: true, text: xLabel, color: colors.text },
+            grid: { color: colors.grid },
             // Learning rates read as 1e-5, 3e-4…: short labels, few of them, never rotated.
             ticks: logX
               ? {
                   maxTicksLimit: 8,
                   maxRotation: 0,
-                  callback: (value) => Number(value).toExponential(1).replace('.0e', 'e').replace('e+', 'e'),
+                  color: colors.text,
+                  callback: (value) => rateLabel(Number(value)),
                 }
-              : { maxRotation: 0 },
+              : { maxRotation: 0, color: colors.text },
           },
-          y: { title: { display: true, text: yLabel } },
+          y: {
+            title: { display: true, text: yLabel, color: colors.text },
+            grid: { color: colors.grid },
+            ticks: { color: colors.text },
+          },
         },
         onClick: (_event, elements) => {
           const hit = elements[0];
@@ -84,7 +122,7 @@ export function LineChart({ datasets, logX = false, xLabel, yLabel, testId, onPi
 
   return (
     <div className="chart" data-testid={testId} data-points={datasets.reduce((n, d) => n + d.data.length, 0)}>
-      <canvas ref={canvas} />
+      <canvas ref={canvas} role="img" aria-label={`Chart of ${yLabel} against ${xLabel}`} />
     </div>
   );
 }

@@ -2,8 +2,9 @@
 // IndexedDB record (one transaction: a crash leaves the previous checkpoint intact).
 import * as tf from '@tensorflow/tfjs';
 import { openStudioDb } from '../../data/db';
+import { announce } from '../../data/changes';
 import { STORES, type CheckpointRecord } from '../../data/schema';
-import type { CheckpointInfo, EpochRow } from '../../protocol';
+import { StudioError, type CheckpointInfo, type EpochRow, type LrFindResult } from '../../protocol';
 import type { Learner } from './learner';
 
 export const AUTOSAVE = 'autosave';
@@ -16,6 +17,7 @@ function info(record: CheckpointRecord): CheckpointInfo {
     errorRate: record.errorRate,
     classes: record.classes,
     history: record.history as EpochRow[],
+    lrFind: record.lrFind ?? null,
   };
 }
 
@@ -28,7 +30,11 @@ async function floats(blob: Blob): Promise<Float32Array> {
 }
 
 /** The learner's full state as a checkpoint record (in memory). */
-export async function checkpointRecord(learner: Learner, name: string): Promise<CheckpointRecord> {
+export async function checkpointRecord(
+  learner: Learner,
+  name: string,
+  lrFind: LrFindResult | null = null,
+): Promise<CheckpointRecord> {
   const tensors: CheckpointRecord['tensors'] = [];
   const named = learner.namedVariables();
   const slots = learner.optimizer.state();
@@ -53,18 +59,24 @@ export async function checkpointRecord(learner: Learner, name: string): Promise<
     config: learner.config,
     tensors,
     optimizerStep: learner.optimizer.step,
+    lrFind,
   };
 }
 
-export async function saveCheckpoint(learner: Learner, name: string): Promise<CheckpointInfo> {
-  const record = await checkpointRecord(learner, name);
+export async function saveCheckpoint(
+  learner: Learner,
+  name: string,
+  lrFind: LrFindResult | null = null,
+): Promise<CheckpointInfo> {
+  const record = await checkpointRecord(learner, name, lrFind);
   await (await openStudioDb()).put(STORES.checkpoints, record);
+  announce(STORES.checkpoints);
   return info(record);
 }
 
 export async function readCheckpoint(name: string): Promise<CheckpointRecord> {
   const record = await (await openStudioDb()).get(STORES.checkpoints, name);
-  if (!record) throw new Error(`No checkpoint named "${name}".`);
+  if (!record) throw new StudioError('not-found', `No checkpoint named "${name}".`);
   return record;
 }
 
@@ -115,5 +127,6 @@ export async function listCheckpoints(): Promise<CheckpointInfo[]> {
 
 export async function deleteCheckpoint(name: string): Promise<boolean> {
   await (await openStudioDb()).delete(STORES.checkpoints, name);
+  announce(STORES.checkpoints);
   return true;
 }

@@ -1,6 +1,7 @@
 // The dataset for training: seeded 80/20 split kept in IndexedDB, classes sorted by name, and
 // batches decoded, resized and cropped by the browser's image decoder, augmented on the backend.
 import * as tf from '@tensorflow/tfjs';
+import { StudioError } from '../../protocol';
 import { getMeta, imageBlob, listImages, setMeta, type StudioDb } from '../../data/db';
 import { STORES, type ImageRecord, type Split } from '../../data/schema';
 import { drawAugment, pixelTransform, type AugmentDraw } from '../../ml/augment';
@@ -23,7 +24,10 @@ export async function loadDataset(db: StudioDb, seed: number): Promise<Dataset> 
   const images = await listImages(db);
   const classes = [...new Set(images.map((i) => i.className))].sort();
   if (classes.length < 2)
-    throw new Error('Training needs images of at least two classes (see the Data tab).');
+    throw new StudioError(
+      'invalid-input',
+      'Training needs images of at least two classes (see the Data tab).',
+    );
   const storedSeed = await getMeta<number>(db, 'split-seed');
   const fresh = storedSeed !== seed || images.every((i) => !i.split);
   const splits = new Map<number, Split>();

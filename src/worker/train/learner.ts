@@ -7,13 +7,15 @@ import { confusionMatrix, errorRate } from '../../ml/metrics';
 import { caffePreprocess } from '../../ml/preprocess';
 import { seededRandom, shuffle } from '../../ml/random';
 import { groupRates, oneCycleAt, parseLearningRate, SmoothLoss } from '../../ml/schedule';
-import type {
-  EpochRow,
-  GradCamMap,
-  Interpretation,
-  LrFindResult,
-  TrainConfig,
-  TrainProgress,
+import {
+  StudioError,
+  type EpochRow,
+  type RunInfo,
+  type GradCamMap,
+  type Interpretation,
+  type LrFindResult,
+  type TrainConfig,
+  type TrainProgress,
 } from '../../protocol';
 import { rememberOutOfMemory } from '../../data/memory-limits';
 import { isOutOfMemory } from '../../ml/batching';
@@ -146,7 +148,7 @@ export class Learner {
         parts.push(this.pooledEval(x));
         x.dispose();
         done += chunk.length;
-        this.report({ phase: 'features', done, total, startedAt });
+        this.report({ phase: 'features', done, total, startedAt, images: done });
       }
       const all = tf.concat(parts) as tf.Tensor2D;
       tf.dispose(parts);
@@ -333,12 +335,23 @@ export class Learner {
     this.cancelRequested = false;
     const perEpoch = this.batchesPerEpoch();
     if (!perEpoch)
-      throw new Error('Too few training images for one batch: add images or lower the batch size.');
+      throw new StudioError(
+        'invalid-input',
+        'Too few training images for one batch: add images or lower the batch size.',
+      );
     const total = epochs * perEpoch;
     const rows: EpochRow[] = [];
     const startedAt = Date.now();
     let iteration = 0;
-    this.report({ phase: 'fit', done: 0, total, startedAt, pass: this.passShape() });
+    const { size, batchSize, frozenMode } = this.config;
+    const run: RunInfo = {
+      id: Math.max(0, ...this.history.map((r) => r.run?.id ?? 0)) + 1,
+      maxLr: maxLrText,
+      size,
+      batchSize,
+      frozenMode,
+    };
+    this.report({ phase: 'fit', done: 0, total, startedAt, pass: this.passShape(), images: 0 });
     for (let epoch = 0; epoch < epochs; epoch++) {
       const t0 = Date.now();
       const smooth = new SmoothLoss();
@@ -369,6 +382,7 @@ export class Learner {
           lr: schedule[2].lr,
           loss,
           startedAt,
+          images: iteration * batchSize,
           notice: this.notice,
           pass: this.passShape(),
         });
@@ -379,6 +393,7 @@ export class Learner {
         evaluation.predicted,
       );
       const row: EpochRow = {
+        run,
         stage: this.stage,
         epoch: this.history.filter((r) => r.stage === this.stage).length,
         trainLoss: smooth.value,
@@ -425,7 +440,7 @@ export class Learner {
         out.probabilities.push(row);
       });
       offset += chunk.length;
-      this.report({ phase: 'validate', done: offset, total: valid.length, startedAt });
+      this.report({ phase: 'validate', done: offset, total: valid.length, startedAt, images: offset });
     }
     out.loss = out.losses.reduce((a, b) => a + b, 0) / Math.max(1, out.losses.length);
     return out;
@@ -495,7 +510,7 @@ export class Learner {
       this.optimizer = savedOptimizer;
       this.invalidateCache();
     }
-    return { lrs, losses, suggestion: suggestLr(lrs, losses) };
+    return { lrs, losses, suggestion: suggestLr(lrs, losses), stage: this.stage };
   }
 
   /**

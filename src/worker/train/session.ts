@@ -4,9 +4,12 @@ import * as tf from '@tensorflow/tfjs';
 import { openStudioDb } from '../../data/db';
 import {
   DEFAULT_TRAIN_CONFIG,
+  StudioError,
   type CheckpointInfo,
   type DatasetInfo,
   type EpochRow,
+  type LrFindResult,
+  type ModelSummary,
   type TrainConfig,
   type TrainProgress,
 } from '../../protocol';
@@ -17,15 +20,90 @@ import { loadDataset, type Dataset } from './data';
 import { imagesPerPass } from '../../data/memory-limits';
 import { Learner } from './learner';
 
+/** What the session knows about the current model beyond the learner's weights. */
+interface Provenance {
+  origin: ModelSummary['origin'];
+  savedAs: string | null;
+  autosaved: boolean;
+  saves: string[];
+  lrFind: LrFindResult | null;
+}
+
 export class TrainingSession {
   learner: Learner | null = null;
   private pretrained: Map<string, Float32Array> | null = null;
+  private provenance: Provenance = TrainingSession.fresh();
 
   constructor(
     private readonly body: ResNetGraph,
     private readonly onProgress: (progress: TrainProgress) => void,
     private readonly onEpoch: (row: EpochRow) => void,
+    private readonly onModel: (summary: ModelSummary | null) => void = () => undefined,
   ) {}
+
+  private static fresh(): Provenance {
+    return { origin: { kind: 'new' }, savedAs: null, autosaved: false, saves: [], lrFind: null };
+  }
+
+  /** The current model, as the UI's model panel shows it. */
+  summary(): ModelSummary | null {
+    const learner = this.learner;
+    if (!learner) return null;
+    const last = learner.history[learner.history.length - 1];
+    return {
+      ...this.provenance,
+      stage: learner.stage,
+      epochs: learner.history.length,
+      errorRate: last ? last.errorRate : null,
+      classes: learner.data.classes,
+      train: learner.data.train.length,
+      valid: learner.data.valid.length,
+      config: learner.config,
+      history: learner.history,
+    };
+  }
+
+  private changed(patch: Partial<Provenance> = {}): void {
+    this.provenance = { ...this.provenance, ...patch };
+    this.onModel(this.summary());
+  }
+
+  /** The user's freeze() / unfreeze(): a change of model (a new optimizer) until saved again. */
+  freezeTo(frozen: boolean): void {
+    const learner = this.require();
+    const change = learner.frozen !== frozen;
+    learner.freezeTo(frozen);
+    if (change) this.changed({ savedAs: null, autosaved: false });
+  }
+
+  async lrFind(): Promise<LrFindResult> {
+    const result = await this.require().lrFind();
+    this.changed({ lrFind: result });
+    return result;
+  }
+
+  pickLr(lr: number): void {
+    const found = this.provenance.lrFind;
+    if (!found) throw new StudioError('invalid-input', 'Run the LR finder first.');
+    this.changed({ lrFind: { ...found, picked: lr } });
+  }
+
+  /** Saves the current model under a name (its LR finder sweep with it). */
+  async save(name: string): Promise<CheckpointInfo> {
+    const learner = this.require();
+    const total = 1;
+    const startedAt = Date.now();
+    this.onProgress({ phase: 'save', done: 0, total, startedAt });
+    const info = await saveCheckpoint(learner, name, this.provenance.lrFind);
+    this.onProgress({ phase: 'save', done: total, total, startedAt });
+    if (name === AUTOSAVE) this.changed({ autosaved: true });
+    else
+      this.changed({
+        savedAs: name,
+        saves: [...this.provenance.saves.filter((n) => n !== name), name],
+      });
+    return info;
+  }
 
   private async resetBody(): Promise<void> {
     const named = this.body.namedBodyVariables();
@@ -53,9 +131,12 @@ export class TrainingSession {
   }
 
   async prepare(config: TrainConfig): Promise<DatasetInfo> {
+    this.onProgress({ phase: 'prepare', done: 0, total: 1, startedAt: Date.now() });
     const data = await loadDataset(await openStudioDb(), config.seed);
     await this.resetBody();
     const learner = await this.newLearner(data, config);
+    this.provenance = TrainingSession.fresh();
+    this.changed();
     return {
       classes: data.classes,
       train: data.train.length,
@@ -72,19 +153,25 @@ export class TrainingSession {
       await imagesPerPass(tf.getBackend(), config.size, config.batchSize, config.imagesPerPass),
     );
     const { classes, train, valid } = learner.data;
+    this.changed();
     return { classes, train: train.length, valid: valid.length, imagesPerPass: learner.imagesPerPass };
   }
 
   require(): Learner {
-    if (!this.learner) throw new Error('Prepare training first (Train tab).');
+    if (!this.learner)
+      throw new StudioError(
+        'no-model',
+        'No trained model yet: run step 1 (Fit frozen) on the Train tab, or load a checkpoint there.',
+      );
     return this.learner;
   }
 
   async fit(epochs: number, maxLr: string): Promise<EpochRow[]> {
     const learner = this.require();
     return learner.fitOneCycle(epochs, maxLr, async (row) => {
+      this.provenance = { ...this.provenance, savedAs: null, autosaved: false };
       // Saved before the row is shown: once the user sees an epoch, a reload or crash keeps it.
-      await saveCheckpoint(learner, AUTOSAVE);
+      await this.save(AUTOSAVE);
       this.onEpoch(row);
     });
   }
@@ -100,10 +187,13 @@ export class TrainingSession {
     }
     const config = this.learner?.config ?? configOf(record);
     await restoreCheckpoint(await this.newLearner(data, config), record);
+    this.provenance = { ...TrainingSession.fresh(), origin: { kind: 'checkpoint', name: checkpoint } };
+    this.changed({ saves: [checkpoint], lrFind: record.lrFind ?? null });
     return this.fit(epochs, maxLr);
   }
 
-  async load(name: string): Promise<CheckpointInfo> {
+  async load(name: string, origin: 'checkpoint' | 'import' = 'checkpoint'): Promise<CheckpointInfo> {
+    this.onProgress({ phase: 'prepare', done: 0, total: 1, startedAt: Date.now() });
     const record = await readCheckpoint(name);
     const sameClasses = this.learner && this.learner.data.classes.join('\n') === record.classes.join('\n');
     if (!sameClasses) {
@@ -121,6 +211,14 @@ export class TrainingSession {
     }
     const learner = this.learner!;
     const info = await restoreCheckpoint(learner, record);
+    this.provenance = {
+      origin: { kind: origin, name },
+      savedAs: name === AUTOSAVE ? null : name,
+      autosaved: name === AUTOSAVE,
+      saves: name === AUTOSAVE ? [] : [name],
+      lrFind: record.lrFind ?? null,
+    };
+    this.changed();
     const { classes, train, valid } = learner.data;
     return {
       ...info,

@@ -1,0 +1,129 @@
+// Time estimates from measured steps: each training phase's seconds per image on this device,
+// measured from the worker's progress events and kept across visits (localStorage), so a run shows
+// its estimate before it starts and its ETA while it runs.
+import type { BackendName, ModelSummary, TrainConfig, TrainProgress } from '../../protocol';
+
+/** What one image costs, by what the engine does with it. */
+export type RateKey =
+  | 'features' // frozen body, inference (fast frozen mode's cache)
+  | 'head' // the head alone on cached features
+  | 'frozen' // faithful frozen mode: body forward + BatchNorm, head backward
+  | 'unfrozen' // the whole network forward and backward
+  | 'validate' // body + head, inference
+  | 'validate-cached'; // head on cached features
+
+/** Rates are kept per 224×224 image; the body's cost grows with the pixel count. */
+const REFERENCE_SIZE = 224;
+const SIZE_FREE: ReadonlySet<RateKey> = new Set(['head', 'validate-cached']);
+const STORAGE_KEY = 'studio:rates';
+
+type Rates = Partial<Record<string, number>>;
+
+export interface FitPlan {
+  epochs: number;
+  stage: 'frozen' | 'unfrozen';
+  config: TrainConfig;
+  train: number;
+  valid: number;
+  /** Whether the fast frozen mode must compute its body features first. */
+  needsFeatures: boolean;
+}
+
+function trainingKey(stage: 'frozen' | 'unfrozen', config: TrainConfig): RateKey {
+  if (stage === 'unfrozen') return 'unfrozen';
+  return config.frozenMode === 'fast' ? 'head' : 'frozen';
+}
+
+export class RateBook {
+  private rates: Rates;
+  private lastSaved = 0;
+
+  constructor(private readonly storage?: Pick<Storage, 'getItem' | 'setItem'>) {
+    let stored: Rates = {};
+    try {
+      stored = JSON.parse(storage?.getItem(STORAGE_KEY) ?? '{}') as Rates;
+    } catch {
+      stored = {};
+    }
+    this.rates = stored;
+  }
+
+  /** Seconds per image of `key` at `size` on `backend`, if measured. */
+  rate(backend: BackendName, key: RateKey, size: number): number | undefined {
+    const perReference = this.rates[`${backend}:${key}`];
+    if (perReference === undefined) return undefined;
+    return SIZE_FREE.has(key) ? perReference : perReference * (size / REFERENCE_SIZE) ** 2;
+  }
+
+  record(backend: BackendName, key: RateKey, size: number, secondsPerImage: number): void {
+    if (!(secondsPerImage > 0) || !Number.isFinite(secondsPerImage)) return;
+    this.rates[`${backend}:${key}`] = SIZE_FREE.has(key)
+      ? secondsPerImage
+      : secondsPerImage * (REFERENCE_SIZE / size) ** 2;
+    if (Date.now() - this.lastSaved > 5_000) this.save();
+  }
+
+  save(): void {
+    this.lastSaved = Date.now();
+    try {
+      this.storage?.setItem(STORAGE_KEY, JSON.stringify(this.rates));
+    } catch {
+      // A full or blocked localStorage only costs the estimate on the next visit.
+    }
+  }
+
+  /** Learns from one progress event of a job running on `backend` for `model`. */
+  observe(
+    progress: TrainProgress,
+    backend?: BackendName,
+    model?: ModelSummary | null,
+    now = Date.now(),
+  ): void {
+    if (!backend || !model || !progress.images || progress.images < 2) return;
+    const { config, stage } = model;
+    const fastFrozen = stage === 'frozen' && config.frozenMode === 'fast';
+    let key: RateKey | null = null;
+    if (progress.phase === 'features') key = 'features';
+    else if (progress.phase === 'fit' || progress.phase === 'lr_find') key = trainingKey(stage, config);
+    else if (progress.phase === 'validate') key = fastFrozen ? 'validate-cached' : 'validate';
+    // A fit's clock also runs through its validations and autosaves: measure its first epoch's
+    // batches only, before any of those.
+    if (!key || (progress.phase === 'fit' && progress.done > progress.total / 2 && progress.done > 8)) return;
+    this.record(backend, key, config.size, (now - progress.startedAt) / 1000 / progress.images);
+  }
+
+  /** Seconds a fit_one_cycle of `plan` should take here, or null until its phases were measured. */
+  estimateFit(backend: BackendName | undefined, plan: FitPlan): number | null {
+    if (!backend) return null;
+    const { config, stage, epochs, train, valid } = plan;
+    const fastFrozen = stage === 'frozen' && config.frozenMode === 'fast';
+    const get = (key: RateKey) => this.rate(backend, key, config.size);
+    const perTrain = get(trainingKey(stage, config));
+    const perValid = get(fastFrozen ? 'validate-cached' : 'validate');
+    if (perTrain === undefined || perValid === undefined) return null;
+    let seconds = epochs * (train * perTrain + valid * perValid);
+    if (fastFrozen && plan.needsFeatures) {
+      const features = get('features');
+      if (features === undefined) return null;
+      seconds += (train * config.variants + valid) * features;
+    }
+    return seconds;
+  }
+
+  /** Seconds the LR finder's sweep of `iterations` batches should take, or null. */
+  estimateLrFind(backend: BackendName | undefined, model: ModelSummary, iterations: number): number | null {
+    if (!backend) return null;
+    const rate = this.rate(backend, trainingKey(model.stage, model.config), model.config.size);
+    return rate === undefined ? null : rate * iterations * model.config.batchSize;
+  }
+}
+
+/** "≈ 3 min", "≈ 1 h 20 min", "< 1 min". */
+export function roughDuration(seconds: number): string {
+  if (seconds < 60) return '< 1 min';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `≈ ${minutes} min`;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return `≈ ${h} h${m ? ` ${m} min` : ''}`;
+}

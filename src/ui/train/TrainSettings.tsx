@@ -1,0 +1,102 @@
+import { BACKENDS, type DeviceInfo, type ModelSummary, type TrainConfig } from '../../protocol';
+
+/** The Train tab's settings; a summary line when folded (after the first run). */
+export function TrainSettings({
+  config,
+  device,
+  model,
+  seedValue,
+  onChange,
+  onBackend,
+}: {
+  config: TrainConfig;
+  device: DeviceInfo | null;
+  model: ModelSummary | null;
+  /** The seed shown (a new one waits for the user's choice). */
+  seedValue: number;
+  onChange(patch: Partial<TrainConfig>): void;
+  /** Switching restarts the engine (the worker picks its backend once, at start). */
+  onBackend(backend: string): void;
+}) {
+  const last = model?.history[model.history.length - 1];
+  return (
+    <details className="settings" open>
+      <summary>
+        Settings{' '}
+        <span className="muted small">
+          {config.size} px · batch {config.batchSize} · frozen stage {config.frozenMode} · split seed{' '}
+          {config.seed} · {device?.backend ?? '…'}
+        </span>
+      </summary>
+      <div className="settings-grid">
+        <label>
+          Image size (px)
+          <input
+            type="number"
+            min={32}
+            step={32}
+            value={config.size}
+            onChange={(e) => onChange({ size: Number(e.target.value) })}
+          />
+        </label>
+        <label>
+          Batch size
+          <input
+            type="number"
+            min={2}
+            value={config.batchSize}
+            onChange={(e) => onChange({ batchSize: Number(e.target.value) })}
+          />
+        </label>
+        <label>
+          Frozen stage
+          <select
+            value={config.frozenMode}
+            onChange={(e) => onChange({ frozenMode: e.target.value as TrainConfig['frozenMode'] })}
+          >
+            <option value="fast">fast (cached body features)</option>
+            <option value="faithful">faithful (BatchNorm trains)</option>
+          </select>
+        </label>
+        <label>
+          Backend
+          <select value={device?.backend ?? ''} onChange={(e) => onBackend(e.target.value)}>
+            {BACKENDS.map((b) => (
+              <option key={b}>{b}</option>
+            ))}
+          </select>
+        </label>
+        <label title="Images per forward/backward pass (gradients are summed to the batch); empty: chosen from the device's memory">
+          Images per pass
+          <input
+            type="number"
+            min={1}
+            placeholder="auto"
+            value={config.imagesPerPass || ''}
+            onChange={(e) => onChange({ imagesPerPass: Number(e.target.value) || 0 })}
+          />
+        </label>
+        <label title="Which images are held out for validation (20 %)">
+          Split seed
+          <input
+            type="number"
+            value={seedValue}
+            onChange={(e) => onChange({ seed: Number(e.target.value) })}
+          />
+        </label>
+      </div>
+      <p className="muted small">
+        Backend {device?.backend ?? '…'} ({device?.adapter ?? '…'})
+        {device?.race?.winner === 'webgpu'
+          ? `: faster than wasm in a timed training step (${device.race.webgpuMs.toFixed(0)} vs ${device.race.wasmMs.toFixed(0)} ms)`
+          : ''}
+        .{' '}
+        {model &&
+          `${model.classes.length} classes · ${model.train} training / ${model.valid} validation images.`}{' '}
+        {last && (
+          <span title={`${last.tensors} tensors`}>Engine memory: {(last.bytes / 1e6).toFixed(0)} MB.</span>
+        )}
+      </p>
+    </details>
+  );
+}

@@ -1,0 +1,78 @@
+// fast.ai's lesson-1 recipe as data: its steps, their defaults, what each needs first, and each
+// step's state for the current model. Shared by the Train tab (the steps) and Interpret (retrain).
+import type { ModelSummary } from '../../protocol';
+
+export const RECIPE = {
+  stage1: 'stage-1',
+  stage2: 'stage-2',
+  frozenEpochs: 4,
+  frozenLr: '3e-3',
+  unfrozenEpochs: 2,
+  unfrozenLr: 'slice(1e-5,1e-3)',
+} as const;
+
+export const STEPS = ['fit1', 'save1', 'unfreeze', 'lrfind', 'fit2', 'save2'] as const;
+export type StepId = (typeof STEPS)[number];
+
+export const STEP_TITLES: Record<StepId, string> = {
+  fit1: 'Fit the head (body frozen)',
+  save1: `Save as ${RECIPE.stage1}`,
+  unfreeze: 'Unfreeze the body',
+  lrfind: 'Find a learning rate',
+  fit2: 'Fit the whole network',
+  save2: `Save as ${RECIPE.stage2}`,
+};
+
+/** What must be done before each step (the recipe's order). */
+const NEEDS: Record<StepId, StepId[]> = {
+  fit1: [],
+  save1: ['fit1'],
+  unfreeze: ['fit1'],
+  lrfind: ['unfreeze'],
+  fit2: ['unfreeze'],
+  save2: ['fit2'],
+};
+
+export type StepState = 'done' | 'next' | 'running' | 'todo';
+
+function isDone(step: StepId, model: ModelSummary | null): boolean {
+  if (!model) return false;
+  const frozenRows = model.history.some((r) => r.stage === 'frozen');
+  const unfrozenRows = model.history.some((r) => r.stage === 'unfrozen');
+  switch (step) {
+    case 'fit1':
+      return frozenRows || model.stage === 'unfrozen';
+    case 'save1':
+      return model.saves.includes(RECIPE.stage1);
+    case 'unfreeze':
+      return model.stage === 'unfrozen';
+    case 'lrfind':
+      return model.lrFind?.stage === 'unfrozen';
+    case 'fit2':
+      return unfrozenRows;
+    case 'save2':
+      return model.saves.includes(RECIPE.stage2) && model.savedAs === RECIPE.stage2;
+  }
+}
+
+export function stepStates(model: ModelSummary | null, running: StepId | null): Record<StepId, StepState> {
+  const states = {} as Record<StepId, StepState>;
+  let nextGiven = false;
+  for (const step of STEPS) {
+    if (step === running) states[step] = 'running';
+    else if (isDone(step, model)) states[step] = 'done';
+    else if (!nextGiven && NEEDS[step].every((n) => isDone(n, model))) {
+      states[step] = 'next';
+      nextGiven = true;
+    } else states[step] = 'todo';
+  }
+  return states;
+}
+
+/** Why `step` cannot run yet, naming what comes first; null when it can. */
+export function whatComesFirst(step: StepId, model: ModelSummary | null): string | null {
+  const missing = NEEDS[step].filter((n) => !isDone(n, model));
+  if (!missing.length) return null;
+  const first = missing[0];
+  return `First step ${STEPS.indexOf(first) + 1}: ${STEP_TITLES[first]}. “${STEP_TITLES[step]}” comes after it.`;
+}
