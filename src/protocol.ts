@@ -279,6 +279,9 @@ export interface Interpretation {
   confusion: number[][];
 }
 
+/** The checkpoint written after every epoch (a reload or crash resumes from it). */
+export const AUTOSAVE_CHECKPOINT = 'autosave';
+
 export interface CheckpointInfo {
   name: string;
   stage: 'frozen' | 'unfrozen';

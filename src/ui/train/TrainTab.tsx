@@ -1,7 +1,12 @@
 import { useEffect, useMemo, useState } from 'react';
 import { LR_FIND } from '../../ml/lr-find';
 import { parseLearningRate } from '../../ml/schedule';
-import { DEFAULT_TRAIN_CONFIG, type ModelSummary, type TrainConfig } from '../../protocol';
+import {
+  AUTOSAVE_CHECKPOINT,
+  DEFAULT_TRAIN_CONFIG,
+  type ModelSummary,
+  type TrainConfig,
+} from '../../protocol';
 import { roughDuration } from '../jobs/rates';
 import { ModelPanel } from '../ModelPanel';
 import { useAction } from '../shared/useAction';
@@ -260,16 +265,16 @@ export function TrainTab() {
     ];
   }, [batchLosses, epochs]);
 
-  const autosave = checkpoints.find((c) => c.name === 'autosave');
+  const autosave = checkpoints.find((c) => c.name === AUTOSAVE_CHECKPOINT);
   const sweeping = job?.name === 'lrFind';
   return (
     <div className="train">
       <h2>Train</h2>
       <ModelPanel />
-      {autosave && !model && (
+      {autosave && (!model || model.epochs === 0) && (
         <p className="notice" data-testid="resume">
           A training run was saved after its last epoch ({autosave.stage}, {autosave.history.length} epochs).{' '}
-          <button type="button" onClick={() => loadCheckpoint('autosave')}>
+          <button type="button" onClick={() => loadCheckpoint(AUTOSAVE_CHECKPOINT)}>
             Resume it
           </button>
         </p>

@@ -4,10 +4,16 @@ import * as tf from '@tensorflow/tfjs';
 import { openStudioDb } from '../../data/db';
 import { announce } from '../../data/changes';
 import { STORES, type CheckpointRecord } from '../../data/schema';
-import { StudioError, type CheckpointInfo, type EpochRow, type LrFindResult } from '../../protocol';
+import {
+  AUTOSAVE_CHECKPOINT,
+  StudioError,
+  type CheckpointInfo,
+  type EpochRow,
+  type LrFindResult,
+} from '../../protocol';
 import type { Learner } from './learner';
 
-export const AUTOSAVE = 'autosave';
+export const AUTOSAVE = AUTOSAVE_CHECKPOINT;
 
 function info(record: CheckpointRecord): CheckpointInfo {
   return {
