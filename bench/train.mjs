@@ -1,5 +1,6 @@
 // npm run bench:train -- <folder with class subfolders> [--size 128] [--epochs1 4] [--epochs2 2]
 //   [--backend wasm] [--frozen fast|faithful] [--batch 16] [--lr-find true|false]
+//   [--seeds 42,43,44] [--bn batch|running]
 // The whole lesson-1 recipe on the real app in headless Chromium: ingest the folder through the Data
 // tab, then fit frozen → save → unfreeze → lr_find → fit(slice) in the worker; per-phase wall time,
 // images/s and error rate, next to the PyTorch 1.13 reference measured on this machine.
@@ -29,6 +30,8 @@ const options = parseArgs(process.argv.slice(2), {
   'max-size': '500',
   'max-per-class': '300',
   port: '5291',
+  seeds: '42',
+  bn: 'batch',
 });
 const folder = options._[0];
 if (!folder) {
@@ -48,12 +51,13 @@ const PYTORCH_REFERENCE = {
 };
 
 const size = Number(options.size);
-const config = {
+const seeds = options.seeds.split(',').map(Number);
+const baseConfig = {
   size,
   batchSize: Number(options.batch),
-  seed: 42,
   frozenMode: options.frozen,
   variants: 4,
+  unfrozenBatchNorm: options.bn,
 };
 
 const epochLine = (label, row) =>
@@ -105,106 +109,139 @@ const served = await serveFolder(folder);
 console.log(`${served.classes.length} classes, ${served.total} images, served at ${served.origin}`);
 const app = await startApp(Number(options.port));
 const browser = await launchBrowser();
-const phases = [];
-let summary;
+const runs = [];
+let device;
+let ingest;
 try {
-  const { page, device } = await openApp(browser, app.url, options.backend);
+  const opened = await openApp(browser, app.url, options.backend);
+  const page = opened.page;
+  device = opened.device;
   if (device.backend !== options.backend)
     throw new Error(`backend ${options.backend} is not available here (got ${device.backend})`);
   console.log(`backend ${device.backend}: ${device.adapter}`);
-
-  const ingest = await ingestFolder(page, served, options);
-  phases.push({ phase: 'ingest', seconds: ingest.seconds, images: ingest.stored });
+  ingest = await ingestFolder(page, served, options);
   console.log(`ingest: ${ingest.stored} images in ${ingest.seconds.toFixed(1)} s`);
 
-  const prepare = await timed(page, 'prepare', 'trainPrepare', { config });
-  const info = prepare.result;
-  console.log(`split: ${info.train} train / ${info.valid} valid, ${info.classes.length} classes`);
-  const perEpoch = Math.floor(info.train / config.batchSize) * config.batchSize;
-
-  const fit = async (label, epochs, maxLr) => {
-    if (epochs < 1) return null;
-    const run = await timed(page, label, 'fit', { epochs, maxLr });
-    const last = run.result[run.result.length - 1];
-    phases.push({
-      phase: label,
-      seconds: run.seconds,
-      images: epochs * (perEpoch + info.valid),
-      errorRate: last.errorRate,
-      epochs: run.result,
+  // One run of the recipe per seed: the seed decides the split, the head's initialisation, dropout,
+  // augmentation and shuffling, so a gain can be told from noise.
+  for (const seed of seeds) {
+    const config = { ...baseConfig, seed };
+    const phases = [];
+    const prepare = await timed(page, 'prepare', 'trainPrepare', { config });
+    const info = prepare.result;
+    console.log(`seed ${seed}: ${info.train} train / ${info.valid} valid, ${info.classes.length} classes`);
+    const perEpoch = Math.floor(info.train / config.batchSize) * config.batchSize;
+    const fit = async (label, epochs, maxLr) => {
+      if (epochs < 1) return null;
+      const run = await timed(page, label, 'fit', { epochs, maxLr });
+      const last = run.result[run.result.length - 1];
+      phases.push({
+        phase: label,
+        seconds: run.seconds,
+        images: epochs * (perEpoch + info.valid),
+        errorRate: last.errorRate,
+        epochs: run.result,
+      });
+      return last;
+    };
+    const frozen = await fit(`fit frozen (${options.frozen})`, Number(options.epochs1), options.lr1);
+    const save = await timed(page, 'save', 'saveCheckpoint', { name: 'stage-1' });
+    phases.push({ phase: 'save stage-1', seconds: save.seconds });
+    await request(page, 'setFrozen', { frozen: false });
+    if (options['lr-find'] === 'true') {
+      const find = await timed(page, 'lr_find', 'lrFind', {});
+      const iterations = find.result.lrs.length;
+      const s = find.result.suggestion;
+      phases.push({
+        phase: 'lr_find',
+        seconds: find.seconds,
+        images: iterations * config.batchSize,
+        note: `${iterations} it, valley ${s?.valley?.toExponential(1) ?? '–'}, steepest ${s?.steepest?.toExponential(1) ?? '–'}`,
+      });
+    }
+    const unfrozen = await fit('fit unfrozen', Number(options.epochs2), options.lr2);
+    const final = unfrozen ?? frozen;
+    runs.push({
+      seed,
+      train: info.train,
+      valid: info.valid,
+      classes: info.classes.length,
+      frozenError: frozen?.errorRate ?? null,
+      unfrozenErrors: phases.find((p) => p.phase === 'fit unfrozen')?.epochs.map((e) => e.errorRate) ?? [],
+      errorRate: final.errorRate,
+      fitSeconds: phases.filter((p) => p.phase.startsWith('fit')).reduce((n, p) => n + p.seconds, 0),
+      phases,
     });
-    return last;
-  };
-
-  await fit(`fit frozen (${options.frozen})`, Number(options.epochs1), options.lr1);
-  const save = await timed(page, 'save', 'saveCheckpoint', { name: 'stage-1' });
-  phases.push({ phase: 'save stage-1', seconds: save.seconds });
-  await request(page, 'setFrozen', { frozen: false });
-  if (options['lr-find'] === 'true') {
-    const find = await timed(page, 'lr_find', 'lrFind', {});
-    const iterations = find.result.lrs.length;
-    phases.push({
-      phase: 'lr_find',
-      seconds: find.seconds,
-      images: iterations * config.batchSize,
-      note: `${iterations} it, suggestion ${find.result.suggestion?.steepest?.toExponential(1) ?? '–'}`,
-    });
+    printPhases(runs[runs.length - 1]);
   }
-  const final =
-    (await fit('fit unfrozen', Number(options.epochs2), options.lr2)) ??
-    phases.findLast((p) => p.errorRate !== undefined);
-  summary = {
-    backend: device.backend,
-    adapter: device.adapter,
-    threads: device.threads,
-    classes: info.classes.length,
-    train: info.train,
-    valid: info.valid,
-    errorRate: final.errorRate,
-    accuracy: 1 - final.errorRate,
-  };
 } finally {
   await browser.close();
   await app.close();
   served.close();
 }
 
-const reference = (phase) => {
+function reference(phase) {
   if (phase.startsWith('fit frozen')) return PYTORCH_REFERENCE.frozenEpochSeconds * Number(options.epochs1);
   if (phase === 'fit unfrozen') return PYTORCH_REFERENCE.unfrozenEpochSeconds * Number(options.epochs2);
   return null;
-};
-const rows = phases.map((p) => {
-  const ref = size === 128 ? reference(p.phase) : null;
-  return {
-    phase: p.phase,
-    seconds: p.seconds.toFixed(1),
-    'img/s': p.images ? (p.images / p.seconds).toFixed(2) : '',
-    error_rate: p.errorRate?.toFixed(4) ?? '',
-    pytorch_s: ref ?? '',
-    'app/pytorch': ref ? `${(p.seconds / ref).toFixed(2)}×` : '',
-    note: p.note ?? '',
-  };
-});
-console.log(
-  `\nResNet50, size ${size}, batch ${config.batchSize}, ${summary.backend}, frozen mode ${options.frozen}, ` +
-    `${summary.train} train / ${summary.valid} valid images, ${summary.classes} classes\n`,
+}
+
+function printPhases(run) {
+  const rows = run.phases.map((p) => {
+    const ref = size === 128 ? reference(p.phase) : null;
+    return {
+      phase: p.phase,
+      seconds: p.seconds.toFixed(1),
+      'img/s': p.images ? (p.images / p.seconds).toFixed(2) : '',
+      error_rate: p.errorRate?.toFixed(4) ?? '',
+      pytorch_s: ref ?? '',
+      'app/pytorch': ref ? `${(p.seconds / ref).toFixed(2)}×` : '',
+      note: p.note ?? '',
+    };
+  });
+  console.log(
+    `\nseed ${run.seed}: ResNet50, size ${size}, batch ${baseConfig.batchSize}, ${device.backend}, frozen mode ` +
+      `${options.frozen}, unfrozen BatchNorm ${options.bn}, ${run.train} train / ${run.valid} valid\n`,
+  );
+  printTable(rows, ['phase', 'seconds', 'img/s', 'error_rate', 'pytorch_s', 'app/pytorch', 'note']);
+}
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs) =>
+  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+const pm = (xs) => `${mean(xs).toFixed(4)} ± ${sd(xs).toFixed(4)}`;
+console.log(`\nper seed (frozen: end of the frozen stage; unfrozen: after each unfrozen epoch)\n`);
+printTable(
+  runs.map((r) => ({
+    seed: r.seed,
+    frozen: r.frozenError?.toFixed(4) ?? '',
+    unfrozen: r.unfrozenErrors.map((e) => e.toFixed(4)).join(' → '),
+    final: r.errorRate.toFixed(4),
+    'fit s': r.fitSeconds.toFixed(0),
+  })),
+  ['seed', 'frozen', 'unfrozen', 'final', 'fit s'],
 );
-printTable(rows, ['phase', 'seconds', 'img/s', 'error_rate', 'pytorch_s', 'app/pytorch', 'note']);
-const trainingSeconds = phases
-  .filter((p) => p.phase.startsWith('fit'))
-  .reduce((sum, p) => sum + p.seconds, 0);
+const finals = runs.map((r) => r.errorRate);
+const frozenErrors = runs.map((r) => r.frozenError).filter((e) => e !== null);
 console.log(
-  `\nfinal error_rate ${summary.errorRate.toFixed(4)} (accuracy ${(summary.accuracy * 100).toFixed(1)}%); ` +
-    `PyTorch reference ${PYTORCH_REFERENCE.errorRate} after ${PYTORCH_REFERENCE.totalSeconds} s; ` +
-    `app fit time ${trainingSeconds.toFixed(0)} s`,
+  `\nmean ± sd over ${runs.length} seed(s): final error_rate ${pm(finals)}` +
+    (frozenErrors.length ? `, end of frozen stage ${pm(frozenErrors)}` : '') +
+    `; fit time ${pm(runs.map((r) => r.fitSeconds)).replace(/\.\d+/g, '')} s` +
+    `\nPyTorch 1.13 reference (same recipe and weights, one seed): ${PYTORCH_REFERENCE.errorRate} after ${PYTORCH_REFERENCE.totalSeconds} s`,
 );
 saveJson('train', {
   date: new Date().toISOString(),
   folder: served.root,
   options,
-  config,
-  summary,
-  phases,
+  config: baseConfig,
+  device,
+  ingest: { stored: ingest?.stored, seconds: ingest?.seconds },
+  runs,
+  summary: {
+    seeds,
+    finalErrorMean: mean(finals),
+    finalErrorSd: sd(finals),
+    frozenErrorMean: frozenErrors.length ? mean(frozenErrors) : null,
+  },
   pytorchReference: PYTORCH_REFERENCE,
 });

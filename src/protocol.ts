@@ -176,6 +176,12 @@ export interface TrainConfig {
   variants: number;
   /** Images per forward/backward pass (gradients summed to the batch); 0 or absent: automatic. */
   imagesPerPass?: number;
+  /**
+   * The body's BatchNorm once unfrozen: 'batch' normalises with each pass's statistics (fast.ai,
+   * PyTorch's train mode); 'running' keeps the running statistics the head was trained on (γ and β
+   * still learn). Absent: 'batch'.
+   */
+  unfrozenBatchNorm?: 'batch' | 'running';
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {

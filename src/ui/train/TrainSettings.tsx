@@ -58,6 +58,18 @@ export function TrainSettings({
             <option value="faithful">faithful (BatchNorm trains)</option>
           </select>
         </label>
+        <label title="How the body's BatchNorm normalises once unfrozen: with each pass's own statistics (fast.ai), or with the running statistics the head was trained on (steadier with small passes)">
+          BatchNorm when unfrozen
+          <select
+            value={config.unfrozenBatchNorm ?? 'batch'}
+            onChange={(e) =>
+              onChange({ unfrozenBatchNorm: e.target.value as TrainConfig['unfrozenBatchNorm'] })
+            }
+          >
+            <option value="running">running statistics (steady)</option>
+            <option value="batch">batch statistics (fast.ai)</option>
+          </select>
+        </label>
         <label>
           Backend
           <select value={device?.backend ?? ''} onChange={(e) => onBackend(e.target.value)}>

@@ -193,11 +193,13 @@ export class ResNetGraph {
 
   /**
    * Runs the graph. `training` uses batch statistics in every BatchNorm and returns them so the
-   * caller can update the running averages after the step. `until` stops at a node (the body output).
+   * caller can update the running averages after the step; with `bnStats: 'running'` it trains
+   * through BatchNorm with its running statistics instead (γ and β still learn; nothing to update),
+   * the usual choice for fine-tuning with small batches. `until` stops at a node (the body output).
    */
   forward(
     x: tf.Tensor4D,
-    options: { training: boolean; until?: string },
+    options: { training: boolean; until?: string; bnStats?: 'batch' | 'running' },
   ): {
     output: tf.Tensor;
     batchStats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>;
@@ -206,7 +208,7 @@ export class ResNetGraph {
     const batchStats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>();
     let last: tf.Tensor = x;
     for (const node of this.nodes) {
-      last = this.apply(node, values, x, options.training, batchStats);
+      last = this.apply(node, values, x, options.training, batchStats, options.bnStats ?? 'batch');
       values.set(node.name, last);
       if (node.name === options.until) break;
       // Without a gradient tape nothing needs old activations: free them to cut peak memory.
@@ -231,6 +233,7 @@ export class ResNetGraph {
     x: tf.Tensor4D,
     training: boolean,
     batchStats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>,
+    bnStats: 'batch' | 'running',
   ): tf.Tensor {
     const get = (name: string) => values.get(name)!;
     switch (node.op) {
@@ -274,6 +277,12 @@ export class ResNetGraph {
             node.epsilon,
             node.relu,
           );
+        }
+        if (bnStats === 'running') {
+          // Differentiable affine with the running statistics: y = γ (x − μ) / √(σ² + ε) + β.
+          const scale = tf.mul(p.gamma, tf.rsqrt(tf.add(p.movingVariance, node.epsilon)));
+          const y = tf.add(tf.mul(input, scale), tf.sub(p.beta, tf.mul(p.movingMean, scale)));
+          return node.relu ? tf.relu(y) : y;
         }
         const { y, stats } = batchNormTrain(
           input,

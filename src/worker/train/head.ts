@@ -12,17 +12,29 @@ interface Bn {
 
 const EPS = 1e-5; // PyTorch's BatchNorm1d default, as in fast.ai's head
 
+/**
+ * A variable from an initial value made here. In tidy: a variable shares its initial tensor's data,
+ * so an undisposed initial tensor would keep that memory alive after the variable is freed.
+ */
+function variable(init: () => tf.Tensor, trainable: boolean, name: string): tf.Variable {
+  return tf.tidy(() => tf.variable(init(), trainable, name));
+}
+
 function bn(size: number, name: string): Bn {
   return {
-    gamma: tf.variable(tf.ones([size]), true, `${name}/gamma`),
-    beta: tf.variable(tf.zeros([size]), true, `${name}/beta`),
-    movingMean: tf.variable(tf.zeros([size]), false, `${name}/moving_mean`),
-    movingVariance: tf.variable(tf.ones([size]), false, `${name}/moving_variance`),
+    gamma: variable(() => tf.ones([size]), true, `${name}/gamma`),
+    beta: variable(() => tf.zeros([size]), true, `${name}/beta`),
+    movingMean: variable(() => tf.zeros([size]), false, `${name}/moving_mean`),
+    movingVariance: variable(() => tf.ones([size]), false, `${name}/moving_variance`),
   };
 }
 
 function kaiming(fanIn: number, fanOut: number, name: string, seed: number): tf.Variable {
-  return tf.variable(tf.randomNormal([fanIn, fanOut], 0, Math.sqrt(2 / fanIn), 'float32', seed), true, name);
+  return variable(
+    () => tf.randomNormal([fanIn, fanOut], 0, Math.sqrt(2 / fanIn), 'float32', seed),
+    true,
+    name,
+  );
 }
 
 let headCount = 0;
@@ -47,19 +59,24 @@ export class FastaiHead {
     this.bn1 = bn(inFeatures, `${p}/bn1`);
     this.dense1 = {
       kernel: kaiming(inFeatures, 512, `${p}/dense1/kernel`, seed),
-      bias: tf.variable(tf.zeros([512]), true, `${p}/dense1/bias`),
+      bias: variable(() => tf.zeros([512]), true, `${p}/dense1/bias`),
     };
     this.bn2 = bn(512, `${p}/bn2`);
     this.dense2 = {
       kernel: kaiming(512, classes, `${p}/dense2/kernel`, seed + 1),
-      bias: tf.variable(tf.zeros([classes]), true, `${p}/dense2/bias`),
+      bias: variable(() => tf.zeros([classes]), true, `${p}/dense2/bias`),
     };
   }
 
   /** Pooled features [B, 4096] → logits. In training, also the BN batch statistics. */
+  /**
+   * `dropoutSeed`: the dropout masks of this pass (drawn from the learner's seeded stream, so two
+   * runs with one split seed train identically); absent, they are random.
+   */
   forward(
     pooled: tf.Tensor2D,
     training: boolean,
+    dropoutSeed?: number,
   ): { logits: tf.Tensor2D; stats: [Bn, tf.Tensor1D, tf.Tensor1D, number][] } {
     const stats: [Bn, tf.Tensor1D, tf.Tensor1D, number][] = [];
     const norm = (x: tf.Tensor, b: Bn, relu: boolean) => {
@@ -77,10 +94,13 @@ export class FastaiHead {
       stats.push([b, r.stats.mean, r.stats.variance, x.shape[0]]);
       return r.y;
     };
-    const drop = (x: tf.Tensor, rate: number) => (training ? tf.dropout(x, rate) : x);
-    let x: tf.Tensor = drop(norm(pooled, this.bn1, false), 0.25);
+    const drop = (x: tf.Tensor, rate: number, layer: number) =>
+      training
+        ? tf.dropout(x, rate, undefined, dropoutSeed === undefined ? undefined : dropoutSeed + layer)
+        : x;
+    let x: tf.Tensor = drop(norm(pooled, this.bn1, false), 0.25, 0);
     x = tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, this.dense1.kernel as tf.Tensor2D), this.dense1.bias));
-    x = drop(norm(x, this.bn2, false), 0.5);
+    x = drop(norm(x, this.bn2, false), 0.5, 1);
     const logits = tf.add(
       tf.matMul(x as tf.Tensor2D, this.dense2.kernel as tf.Tensor2D),
       this.dense2.bias,

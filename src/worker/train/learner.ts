@@ -48,6 +48,8 @@ export class Learner {
   /** Pooled body features for the fast frozen mode; dropped whenever the body changes. */
   private cache: { train: tf.Tensor2D[]; valid: tf.Tensor2D } | null = null;
   private readonly random: () => number;
+  /** Dropout masks: a stream of its own, so prefetching batches cannot reorder its draws. */
+  private readonly dropoutRandom: () => number;
 
   constructor(
     readonly body: ResNetGraph,
@@ -58,6 +60,7 @@ export class Learner {
     this.head = new FastaiHead(4096, data.classes.length, settings.seed);
     this.imagesPerPass = settings.batchSize;
     this.random = seededRandom(settings.seed + 1);
+    this.dropoutRandom = seededRandom(settings.seed + 2);
   }
 
   get config(): TrainConfig {
@@ -253,11 +256,12 @@ export class Learner {
         const f = this.body.forward(caffePreprocess(part as tf.Tensor4D), {
           training: true,
           until: this.body.bodyOutput,
+          bnStats: this.frozen ? 'batch' : (this.config.unfrozenBatchNorm ?? 'batch'),
         });
         bodyStats = f.batchStats;
         pooled = concatPool(f.output as tf.Tensor4D);
       } else pooled = part as tf.Tensor2D;
-      const h = this.head.forward(pooled, true);
+      const h = this.head.forward(pooled, true, Math.floor(this.dropoutRandom() * 2 ** 31));
       headStats = h.stats;
       const target = tf.oneHot(
         tf.tensor1d(labels.slice(start, start + size), 'int32'),
