@@ -356,6 +356,8 @@ export interface RequestMap {
   pickLr: { args: { lr: number }; result: boolean };
   trainCancel: { args: Record<string, never>; result: boolean };
   interpret: { args: Record<string, never>; result: Interpretation };
+  /** Validation error with test-time augmentation (centre, mirror, four corners averaged). */
+  ttaErrorRate: { args: Record<string, never>; result: { errorRate: number; valid: number } };
   gradCam: { args: { ids: number[] }; result: GradCamMap[] };
   saveCheckpoint: { args: { name: string }; result: CheckpointInfo };
   loadCheckpoint: { args: { name: string }; result: CheckpointInfo };
@@ -409,6 +411,7 @@ export const REQUESTS = {
   pickLr: { model: true },
   trainCancel: { model: false },
   interpret: { model: true, job: 'step', label: 'Analysing the validation set' },
+  ttaErrorRate: { model: true, job: 'train', label: 'Validating with TTA' },
   gradCam: { model: true, backward: true },
   saveCheckpoint: { model: true, job: 'step', label: 'Saving a checkpoint' },
   loadCheckpoint: { model: true, job: 'step', label: 'Loading a checkpoint' },

@@ -165,6 +165,9 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
   async interpret(_args, ctx) {
     return { result: await trainingSession(ctx).require().interpret() };
   },
+  async ttaErrorRate(_args, ctx) {
+    return { result: await trainingSession(ctx).require().ttaErrorRate() };
+  },
   async gradCam({ ids }, ctx) {
     return { result: await trainingSession(ctx).require().gradCam(ids) };
   },

@@ -25,7 +25,8 @@ export function InterpretTab() {
   const [analysis, setAnalysis] = useState<Analysis | null>(null);
   const [minVal, setMinVal] = useState(1);
   const [cell, setCell] = useState<[number, number] | null>(null);
-  const { busy, message, run } = useAction<'analyse' | 'retrain'>();
+  const { busy, message, run } = useAction<'analyse' | 'retrain' | 'tta'>();
+  const [tta, setTta] = useState<{ errorRate: number; model: string } | null>(null);
   const existing = useExistingIds();
   const current = modelName(learner);
 
@@ -60,6 +61,14 @@ export function InterpretTab() {
   const urls = useImageUrls(inCell);
   const stale = analysis !== null && analysis.model !== current;
   const removed = data && existing ? data.ids.filter((id) => !existing.has(id)).length : 0;
+  const plainError = data
+    ? data.actual.filter((a, i) => a !== data.predicted[i]).length / Math.max(1, data.actual.length)
+    : 0;
+  const measureTta = () =>
+    run('tta', async () => {
+      const { errorRate } = await bridge.request('ttaErrorRate', {});
+      setTta({ errorRate, model: current });
+    });
 
   return (
     <div className="interpret">
@@ -122,6 +131,26 @@ export function InterpretTab() {
                 </div>
               </div>
             )}
+            <p data-testid="error-rates">
+              Error rate <strong>{percent(plainError)}</strong> on {data.actual.length} validation images;{' '}
+              {tta && tta.model === current ? (
+                <>
+                  with test-time augmentation{' '}
+                  <strong data-testid="tta-error">{percent(tta.errorRate)}</strong>{' '}
+                  <span className="hint">(learn.TTA(): centre, mirror and four corners averaged)</span>
+                </>
+              ) : (
+                <button
+                  type="button"
+                  disabled={busy !== null}
+                  onClick={() => void measureTta()}
+                  data-testid="tta-run"
+                >
+                  Measure with test-time augmentation
+                </button>
+              )}
+            </p>
+            {busy === 'tta' && <TrainProgressLine />}
             <h3>Per class</h3>
             <ClassMetricsTable data={data} />
           </div>

@@ -66,13 +66,12 @@ export async function loadDataset(db: StudioDb, seed: number): Promise<Dataset> 
  * Shorter side resized to `size`, then a `size`×`size` crop: random along the longer side for
  * training, centred for validation. One drawImage does both.
  */
-async function decodeCropped(blob: Blob, size: number, random: (() => number) | null): Promise<ImageData> {
+/** `crop`: where the square crop sits along the free width and height, 0–1 (0.5: centred). */
+async function decodeCropped(blob: Blob, size: number, crop: [number, number]): Promise<ImageData> {
   const bitmap = await createImageBitmap(blob);
   const side = Math.min(bitmap.width, bitmap.height);
-  const slackX = bitmap.width - side;
-  const slackY = bitmap.height - side;
-  const sx = random ? random() * slackX : slackX / 2;
-  const sy = random ? random() * slackY : slackY / 2;
+  const sx = crop[0] * (bitmap.width - side);
+  const sy = crop[1] * (bitmap.height - side);
   const canvas = new OffscreenCanvas(size, size);
   const context = canvas.getContext('2d')!;
   context.drawImage(bitmap, sx, sy, side, side, 0, 0, size, size);
@@ -93,13 +92,12 @@ export async function decodeBatch(
   size: number,
   random: (() => number) | null,
 ): Promise<RawBatch> {
-  const pixels = await Promise.all(examples.map((e) => decodeCropped(e.blob, size, random)));
-  return {
-    pixels,
-    labels: examples.map((e) => e.label),
-    ids: examples.map((e) => e.id),
-    draws: random ? examples.map(() => drawAugment(random)) : null,
-  };
+  // Every random draw happens now, in example order, before any decode: images decode in parallel
+  // and finish in any order, so drawing after them would make a seeded run irreproducible.
+  const crops = examples.map((): [number, number] => (random ? [random(), random()] : [0.5, 0.5]));
+  const draws = random ? examples.map(() => drawAugment(random)) : null;
+  const pixels = await Promise.all(examples.map((e, i) => decodeCropped(e.blob, size, crops[i])));
+  return { pixels, labels: examples.map((e) => e.label), ids: examples.map((e) => e.id), draws };
 }
 
 /** RGB 0–255 NHWC, augmented in one resampling pass (reflection padding) plus lighting. */

@@ -546,6 +546,21 @@ export class Learner {
     return values;
   }
 
+  /** Validation error with test-time augmentation (fast.ai's learn.TTA()), image by image. */
+  async ttaErrorRate(): Promise<{ errorRate: number; valid: number }> {
+    this.cancelRequested = false;
+    const valid = this.data.valid;
+    const startedAt = Date.now();
+    let wrong = 0;
+    for (const [i, example] of valid.entries()) {
+      await this.stopIfCancelled();
+      const p = await this.classify(example.blob, true);
+      if (p.indexOf(Math.max(...p)) !== example.label) wrong++;
+      this.report({ phase: 'validate', done: i + 1, total: valid.length, startedAt, images: (i + 1) * 6 });
+    }
+    return { errorRate: valid.length ? wrong / valid.length : 0, valid: valid.length };
+  }
+
   /**
    * Grad-CAM for stored images, towards each image's predicted class: the last body activation
    * weighted by the spatially averaged gradient of that class's logit, ReLU, scaled to [0, 1].

@@ -1,0 +1,42 @@
+// The default recipe on an easy generated task (64 px): the same split seed gives the same epoch
+// table twice, and unfreezing does not make the validation loss jump above the frozen stage's.
+// Then Interpret measures the error with test-time augmentation, clicked as a user would.
+import { test, expect, type Page } from '@playwright/test';
+import { DEFAULT_TRAIN_CONFIG, type EpochRow } from '../src/protocol';
+import { openApp, request } from './support/app';
+import { importGeneratedDataset } from './support/generated';
+
+const CONFIG = { ...DEFAULT_TRAIN_CONFIG, size: 64, batchSize: 8, variants: 2 };
+
+async function recipe(page: Page): Promise<EpochRow[]> {
+  await request(page, 'trainPrepare', { config: { ...CONFIG } });
+  const frozen = await request(page, 'fit', { epochs: 2, maxLr: '3e-3' });
+  await request(page, 'setFrozen', { frozen: false });
+  const unfrozen = await request(page, 'fit', { epochs: 2, maxLr: 'slice(1e-5,1e-3)' });
+  return [...frozen, ...unfrozen];
+}
+
+const table = (rows: EpochRow[]) =>
+  rows.map((r) => [r.stage, r.epoch, r.trainLoss, r.validLoss, r.errorRate]);
+
+test('same seed → same epoch table; unfreezing does not make the validation loss jump; TTA in Interpret', async ({
+  page,
+}) => {
+  test.setTimeout(480_000);
+  await openApp(page);
+  await importGeneratedDataset(page, 12);
+  const first = await recipe(page);
+  const second = await recipe(page);
+  console.log(`[recipe] ${JSON.stringify(table(first))}`);
+  expect(table(second)).toEqual(table(first));
+  const lastFrozen = first.filter((r) => r.stage === 'frozen').at(-1)!;
+  const unfrozen = first.filter((r) => r.stage === 'unfrozen');
+  for (const row of unfrozen)
+    expect(row.validLoss).toBeLessThanOrEqual(Math.max(lastFrozen.validLoss * 1.5, 0.05));
+
+  await page.getByRole('tab', { name: 'Interpret' }).click();
+  await page.getByTestId('interpret-run').click();
+  await page.getByTestId('tta-run').click();
+  await expect(page.getByTestId('tta-error')).toHaveText(/^\d+\.\d %$/, { timeout: 120_000 });
+  console.log(`[recipe] ${await page.getByTestId('error-rates').textContent()}`);
+});
