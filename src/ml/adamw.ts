@@ -16,9 +16,15 @@ interface Slot {
   v: tf.Variable;
 }
 
+/** An optimizer's state by variable: its step count and the moments of each variable it has seen. */
+export interface AdamWState<Moment> {
+  step: number;
+  moments: Map<tf.Variable, { m: Moment; v: Moment }>;
+}
+
 export class AdamW {
   private readonly slots = new Map<tf.Variable, Slot>();
-  step = 0;
+  private stepCount = 0;
 
   constructor(readonly options: AdamWOptions = ADAMW_DEFAULTS) {}
 
@@ -27,10 +33,10 @@ export class AdamW {
    * name. Variables without a gradient are left alone (frozen).
    */
   apply(groups: tf.Variable[][], lrs: number[], beta1: number, grads: tf.NamedTensorMap): void {
-    this.step++;
+    this.stepCount++;
     const { beta2, epsilon, weightDecay } = this.options;
-    const bc1 = 1 - beta1 ** this.step;
-    const bc2 = 1 - beta2 ** this.step;
+    const bc1 = 1 - beta1 ** this.stepCount;
+    const bc2 = 1 - beta2 ** this.stepCount;
     tf.tidy(() => {
       groups.forEach((variables, g) => {
         const lr = lrs[g];
@@ -57,9 +63,30 @@ export class AdamW {
     return slot;
   }
 
-  /** Moments, for checkpoints and for restoring after lr_find. */
-  state(): Map<tf.Variable, Slot> {
-    return this.slots;
+  get step(): number {
+    return this.stepCount;
+  }
+
+  /** The state as values (checkpoints): the moments are read, not handed out. */
+  async exportState(): Promise<AdamWState<Float32Array>> {
+    const moments = new Map<tf.Variable, { m: Float32Array; v: Float32Array }>();
+    for (const [p, { m, v }] of this.slots)
+      moments.set(p, { m: (await m.data()) as Float32Array, v: (await v.data()) as Float32Array });
+    return { step: this.stepCount, moments };
+  }
+
+  /** Replaces the whole state (a checkpoint's); moments of variables not listed start at zero. */
+  restore(state: AdamWState<Float32Array>): void {
+    this.dispose();
+    for (const [p, { m, v }] of state.moments)
+      this.slots.set(
+        p,
+        tf.tidy(() => ({
+          m: tf.variable(tf.tensor(m, p.shape), false),
+          v: tf.variable(tf.tensor(v, p.shape), false),
+        })),
+      );
+    this.stepCount = state.step;
   }
 
   dispose(): void {

@@ -1,6 +1,5 @@
 // save(name) / load(name): weights, Adam moments, stage, classes, split seed and history, in one
 // IndexedDB record (one transaction: a crash leaves the previous checkpoint intact).
-import * as tf from '@tensorflow/tfjs';
 import { openStudioDb } from '../../data/db';
 import { announce } from '../../data/changes';
 import { STORES, type CheckpointRecord } from '../../data/schema';
@@ -27,44 +26,38 @@ function info(record: CheckpointRecord): CheckpointInfo {
   };
 }
 
-async function bytes(t: tf.Tensor): Promise<Blob> {
-  return new Blob([(await t.data()) as Float32Array<ArrayBuffer>]);
-}
-
-async function floats(blob: Blob): Promise<Float32Array> {
-  return new Float32Array(await blob.arrayBuffer());
-}
-
 /** The learner's full state as a checkpoint record (in memory). */
 export async function checkpointRecord(
   learner: Learner,
   name: string,
   lrFind: LrFindResult | null = null,
 ): Promise<CheckpointRecord> {
+  const state = await learner.exportState();
+  const shapes = new Map([...learner.namedVariables()].map(([key, v]) => [key, v.shape]));
   const tensors: CheckpointRecord['tensors'] = [];
-  const named = learner.namedVariables();
-  const slots = learner.optimizer.state();
-  for (const [key, v] of named) {
-    tensors.push({ name: key, shape: v.shape, data: await bytes(v) });
-    const slot = slots.get(v);
-    if (slot) {
-      tensors.push({ name: `${key}#m`, shape: v.shape, data: await bytes(slot.m) });
-      tensors.push({ name: `${key}#v`, shape: v.shape, data: await bytes(slot.v) });
+  const blob = (values: Float32Array) => new Blob([values as Float32Array<ArrayBuffer>]);
+  for (const [key, values] of state.weights) {
+    const shape = shapes.get(key)!;
+    tensors.push({ name: key, shape, data: blob(values) });
+    const moment = state.optimizer.moments.get(key);
+    if (moment) {
+      tensors.push({ name: `${key}#m`, shape, data: blob(moment.m) });
+      tensors.push({ name: `${key}#v`, shape, data: blob(moment.v) });
     }
   }
-  const last = learner.history[learner.history.length - 1];
+  const last = state.history[state.history.length - 1];
   return {
     name,
     savedAt: Date.now(),
-    stage: learner.stage,
+    stage: state.stage,
     classes: learner.data.classes,
     seed: learner.config.seed,
     size: learner.config.size,
     errorRate: last ? last.errorRate : null,
-    history: learner.history,
+    history: state.history,
     config: learner.config,
     tensors,
-    optimizerStep: learner.optimizer.step,
+    optimizerStep: state.optimizer.step,
     lrFind,
   };
 }
@@ -88,35 +81,22 @@ export async function readCheckpoint(name: string): Promise<CheckpointRecord> {
 
 /** Restores a checkpoint into a learner built for the same classes. */
 export async function restoreCheckpoint(learner: Learner, record: CheckpointRecord): Promise<CheckpointInfo> {
-  const named = learner.namedVariables();
-  const byName = new Map<string, { shape: number[]; values: Float32Array }>();
-  for (const t of record.tensors) byName.set(t.name, { shape: t.shape, values: await floats(t.data) });
-  for (const key of named.keys()) {
-    if (!byName.has(key)) throw new Error(`The checkpoint has no weights for ${key}.`);
+  const weights = new Map<string, Float32Array>();
+  const parts = new Map<string, { m?: Float32Array; v?: Float32Array }>();
+  for (const t of record.tensors) {
+    const values = new Float32Array(await t.data.arrayBuffer());
+    const [key, moment] = t.name.split('#') as [string, 'm' | 'v' | undefined];
+    if (!moment) weights.set(key, values);
+    else parts.set(key, { ...parts.get(key), [moment]: values });
   }
-  for (const [key, v] of named) {
-    const saved = byName.get(key)!;
-    tf.tidy(() => v.assign(tf.tensor(saved.values, saved.shape)));
-  }
-  learner.optimizer.dispose();
-  const slots = learner.optimizer.state();
-  for (const [key, v] of named) {
-    const m = byName.get(`${key}#m`);
-    const s = byName.get(`${key}#v`);
-    if (m && s) {
-      slots.set(
-        v,
-        tf.tidy(() => ({
-          m: tf.variable(tf.tensor(m.values, m.shape), false),
-          v: tf.variable(tf.tensor(s.values, s.shape), false),
-        })),
-      );
-    }
-  }
-  learner.optimizer.step = record.optimizerStep;
-  learner.setFrozen(record.stage === 'frozen');
-  learner.history = record.history as EpochRow[];
-  learner.invalidateCache();
+  const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
+  for (const [key, { m, v }] of parts) if (m && v) moments.set(key, { m, v });
+  learner.restore({
+    stage: record.stage,
+    history: record.history as EpochRow[],
+    weights,
+    optimizer: { step: record.optimizerStep, moments },
+  });
   return info(record);
 }
 

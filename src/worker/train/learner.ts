@@ -35,13 +35,22 @@ interface Evaluation {
   probabilities: number[][];
 }
 
+/** Everything a checkpoint keeps of a learner, as values (see exportState / restore). */
+export interface LearnerState {
+  stage: 'frozen' | 'unfrozen';
+  history: EpochRow[];
+  /** Every variable by its stable name (body, head, running statistics). */
+  weights: Map<string, Float32Array>;
+  optimizer: { step: number; moments: Map<string, { m: Float32Array; v: Float32Array }> };
+}
+
 export class Learner {
-  frozen = true;
-  history: EpochRow[] = [];
+  private frozen = true;
+  private rows: EpochRow[] = [];
   readonly head: FastaiHead;
-  optimizer = new AdamW();
+  private optimizer = new AdamW();
   /** Images per forward/backward pass: the batch is computed in passes that fit the device. */
-  imagesPerPass: number;
+  private passImages: number;
   /** Set when the job had to adapt (memory); reported with the next progress event. */
   private notice: string | undefined;
   private cancelRequested = false;
@@ -56,15 +65,61 @@ export class Learner {
     readonly data: Dataset,
     private settings: TrainConfig,
     private readonly report: (progress: TrainProgress) => void,
+    imagesPerPass: number = settings.batchSize,
   ) {
     this.head = new FastaiHead(4096, data.classes.length, settings.seed);
-    this.imagesPerPass = settings.batchSize;
+    this.passImages = imagesPerPass;
     this.random = seededRandom(settings.seed + 1);
     this.dropoutRandom = seededRandom(settings.seed + 2);
   }
 
   get config(): TrainConfig {
     return this.settings;
+  }
+
+  get imagesPerPass(): number {
+    return this.passImages;
+  }
+
+  /** One row per epoch trained, across stages and runs. */
+  get history(): readonly EpochRow[] {
+    return this.rows;
+  }
+
+  /** The learner's state as values: weights, optimizer moments by variable name, stage, history. */
+  async exportState(): Promise<LearnerState> {
+    const named = this.namedVariables();
+    const weights = new Map<string, Float32Array>();
+    for (const [name, v] of named) weights.set(name, (await v.data()) as Float32Array);
+    const optimizer = await this.optimizer.exportState();
+    const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
+    for (const [name, v] of named) {
+      const moment = optimizer.moments.get(v);
+      if (moment) moments.set(name, moment);
+    }
+    return {
+      stage: this.stage,
+      history: [...this.rows],
+      weights,
+      optimizer: { step: optimizer.step, moments },
+    };
+  }
+
+  /** Restores a state exported from a learner of the same classes (a checkpoint). */
+  restore(state: LearnerState): void {
+    const named = this.namedVariables();
+    for (const name of named.keys())
+      if (!state.weights.has(name)) throw new Error(`The checkpoint has no weights for ${name}.`);
+    for (const [name, v] of named) tf.tidy(() => v.assign(tf.tensor(state.weights.get(name)!, v.shape)));
+    const moments = new Map<tf.Variable, { m: Float32Array; v: Float32Array }>();
+    for (const [name, moment] of state.optimizer.moments) {
+      const v = named.get(name);
+      if (v) moments.set(v, moment);
+    }
+    this.optimizer.restore({ step: state.optimizer.step, moments });
+    this.frozen = state.stage === 'frozen';
+    this.rows = [...state.history];
+    this.invalidateCache();
   }
 
   /**
@@ -77,7 +132,7 @@ export class Learner {
     if (config.size !== this.settings.size || config.variants !== this.settings.variants)
       this.invalidateCache();
     this.settings = config;
-    this.imagesPerPass = imagesPerPass;
+    this.passImages = imagesPerPass;
   }
 
   get stage(): 'frozen' | 'unfrozen' {
@@ -86,11 +141,6 @@ export class Learner {
 
   cancel(): void {
     this.cancelRequested = true;
-  }
-
-  /** Restores a stage (checkpoint load): the optimizer state is restored with it. */
-  setFrozen(frozen: boolean): void {
-    this.frozen = frozen;
   }
 
   /**
@@ -208,7 +258,7 @@ export class Learner {
               'Your data and checkpoints are kept: resume from the last autosave.',
           );
         }
-        this.imagesPerPass = lowered;
+        this.passImages = lowered;
         this.notice = `${advice}: continuing with ${lowered} (same batch size, gradients summed).`;
       }
     }
@@ -408,7 +458,7 @@ export class Learner {
         tensors: tf.memory().numTensors,
         bytes: tf.memory().numBytes,
       };
-      this.history.push(row);
+      this.rows.push(row);
       rows.push(row);
       await onEpoch(row);
     }

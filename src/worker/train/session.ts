@@ -59,7 +59,7 @@ export class TrainingSession {
       train: learner.data.train.length,
       valid: learner.data.valid.length,
       config: learner.config,
-      history: learner.history,
+      history: [...learner.history],
     };
   }
 
@@ -71,7 +71,7 @@ export class TrainingSession {
   /** The user's freeze() / unfreeze(): a change of model (a new optimizer) until saved again. */
   freezeTo(frozen: boolean): void {
     const learner = this.require();
-    const change = learner.frozen !== frozen;
+    const change = learner.stage !== (frozen ? 'frozen' : 'unfrozen');
     learner.freezeTo(frozen);
     if (change) this.changed({ savedAs: null, autosaved: false });
   }
@@ -119,13 +119,8 @@ export class TrainingSession {
   private async newLearner(data: Dataset, config: TrainConfig): Promise<Learner> {
     this.learner?.dispose();
     this.learner = null;
-    const learner = new Learner(this.body, data, config, this.onProgress);
-    learner.imagesPerPass = await imagesPerPass(
-      tf.getBackend(),
-      config.size,
-      config.batchSize,
-      config.imagesPerPass,
-    );
+    const pass = await imagesPerPass(tf.getBackend(), config.size, config.batchSize, config.imagesPerPass);
+    const learner = new Learner(this.body, data, config, this.onProgress, pass);
     this.learner = learner;
     return learner;
   }
