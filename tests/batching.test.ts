@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultImagesPerPass, isOutOfMemory, lowerImagesPerPass, splitIntoPasses } from '../src/ml/batching';
+import { defaultImagesPerPass, lowerImagesPerPass, splitIntoPasses } from '../src/ml/batching';
+import { isOutOfMemory } from '../src/ml/out-of-memory';
 
 describe('splitIntoPasses', () => {
   it('keeps a batch that fits in one pass', () => {

@@ -30,10 +30,3 @@ export function splitIntoPasses(n: number, perPass: number): number[] {
 export function lowerImagesPerPass(current: number): number | null {
   return current > 2 ? Math.max(2, Math.floor(current / 2)) : null;
 }
-
-const OUT_OF_MEMORY =
-  /out of memory|OOM|failed to allocate|Array buffer allocation failed|memory access out of bounds|Aborted\(/i;
-
-export function isOutOfMemory(error: unknown): boolean {
-  return OUT_OF_MEMORY.test(error instanceof Error ? error.message : String(error));
-}

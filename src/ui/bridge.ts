@@ -16,7 +16,7 @@ import {
   type WorkerEvent,
   type Command,
 } from '../protocol';
-import { rememberOutOfMemory } from '../data/memory-limits';
+import { rememberOutOfMemory } from '../policy/memory-limits';
 import { RateBook } from './jobs/rates';
 
 interface Pending {

@@ -1,7 +1,7 @@
 // Turns low-level failures into a typed code (for code to act on) and a message a person can act on.
 import { StorageError } from '../data/db';
 import { Cancelled } from '../ml/cancel';
-import { isOutOfMemory } from '../ml/batching';
+import { isOutOfMemory } from '../ml/out-of-memory';
 import { StudioError, type FailureCode } from '../protocol';
 
 const DEVICE_LOST = /device (was )?lost|GPUDevice|context lost/i;

@@ -17,7 +17,7 @@ import { cancelIngest, importImages, requestIngest } from './ingest/ingest';
 import { runBenchmark } from './bench';
 import { convolutionEngineThreads, releaseKernelCaches } from './kernels/register';
 import { openStudioDb } from '../data/db';
-import { decodeModelFile, encodeModelFile } from '../data/model-file';
+import { decodeModelFile, encodeModelFile } from '../formats/model-file';
 import { STORES } from '../data/schema';
 import { checkpointRecord, deleteCheckpoint, listCheckpoints, readCheckpoint } from './train/checkpoints';
 import { TrainingSession } from './train/session';

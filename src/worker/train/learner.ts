@@ -17,8 +17,8 @@ import {
   type TrainConfig,
   type TrainProgress,
 } from '../../protocol';
-import { rememberOutOfMemory } from '../../data/memory-limits';
-import { isOutOfMemory } from '../../ml/batching';
+import { rememberOutOfMemory } from '../../policy/memory-limits';
+import { isOutOfMemory } from '../../ml/out-of-memory';
 import { EngineFailure, isEngineFailure } from '../errors';
 import { passMomentum } from '../ml/batchnorm';
 import { disposeBatchStats, type ResNetGraph } from '../ml/resnet-graph';

@@ -17,7 +17,7 @@ import type { ResNetGraph } from '../ml/resnet-graph';
 import type { CheckpointRecord } from '../../data/schema';
 import { AUTOSAVE, readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoints';
 import { loadDataset, type Dataset } from './data';
-import { imagesPerPass } from '../../data/memory-limits';
+import { imagesPerPass } from '../../policy/memory-limits';
 import { Learner } from './learner';
 
 /** What the session knows about the current model beyond the learner's weights. */

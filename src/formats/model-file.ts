@@ -1,7 +1,7 @@
 // One-file export of a trained classifier: a JSON header (format, classes, image size,
 // preprocessing, weight manifest in tfjs's own weightsManifest shape) followed by the raw float32
 // weights. Magic + header length first, so a wrong file is refused with a clear message.
-import type { CheckpointRecord } from './schema';
+import type { CheckpointRecord } from '../data/schema';
 
 const MAGIC = 'DEEPART1';
 

@@ -2,7 +2,7 @@
 // (and remembered across reloads) whenever the device runs out of memory. Written by the worker
 // when a pass fails, and by the UI when a pass stalls (multi-threaded wasm hangs instead of failing).
 import { defaultImagesPerPass, lowerImagesPerPass } from '../ml/batching';
-import { getMeta, openStudioDb, setMeta } from './db';
+import { getMeta, openStudioDb, setMeta } from '../data/db';
 
 const KEY = 'images-per-pass-limits';
 type Limits = Record<string, number>;
