@@ -3,7 +3,8 @@
 // gradients to γ and β and the convolutions, updates no statistics and leaks no tensors.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { disposeBatchStats, ResNetGraph } from '../src/worker/ml/resnet-graph';
+import { disposeStats } from '../src/worker/ml/batchnorm';
+import { ResNetGraph } from '../src/worker/ml/resnet-graph';
 import type { KerasTopology } from '../src/worker/ml/resnet-loader';
 
 function tinyKeras(): { model: tf.LayersModel; topology: KerasTopology } {
@@ -54,7 +55,7 @@ describe('ResNetGraph BatchNorm modes', () => {
         withBatch.output,
       ];
     });
-    disposeBatchStats(stats);
+    disposeStats(stats);
     const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(inference, running))).dataSync()[0]);
     const batchDiff = tf.tidy(() => tf.max(tf.abs(tf.sub(inference, batch))).dataSync()[0]);
     expect(diff).toBeLessThan(1e-5);

@@ -4,9 +4,9 @@ import { defaultImagesPerPass, splitIntoPasses } from '../ml/batching';
 import { generatedBatch } from '../ml/generated';
 import { caffePreprocess } from '../ml/preprocess';
 import type { BenchArgs, BenchResult, KernelTime } from '../protocol';
-import { disposeBatchStats, type ResNetGraph } from './ml/resnet-graph';
+import type { ResNetGraph } from './ml/resnet-graph';
 import { releaseKernelCaches } from './kernels/register';
-import { passMomentum } from './ml/batchnorm';
+import { disposeStats, passMomentum, updateRunningStats } from './ml/batchnorm';
 import { sumPasses } from './train/passes';
 
 /** The same deterministic pattern the tests and the PyTorch benchmark use. */
@@ -50,8 +50,8 @@ async function trainStep(
       ) as tf.Scalar;
     }, vars);
     if (stats) {
-      model.updateRunningStats(stats, passMomentum(size / batch));
-      disposeBatchStats(stats);
+      updateRunningStats(stats, passMomentum(size / batch));
+      disposeStats(stats);
     }
     return result;
   });

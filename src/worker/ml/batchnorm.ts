@@ -56,10 +56,36 @@ export function updateRunningAverages(
   });
 }
 
+/** One BatchNorm layer's parameters, in the body and in the head alike. */
+export interface BnParams {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  movingMean: tf.Variable;
+  movingVariance: tf.Variable;
+}
+
+/** One pass's statistics of one BatchNorm layer. */
 export interface BatchStats {
   mean: tf.Tensor1D;
   /** Biased variance (what normalises the batch). */
   variance: tf.Tensor1D;
+  /** Values per channel the statistics were taken over (for the unbiased running variance). */
+  count: number;
+}
+
+/**
+ * A pass's statistics of every BatchNorm layer it ran in training mode. The caller owns them: it
+ * updates the running averages (updateRunningStats), then frees them (disposeStats).
+ */
+export type LayerStats = Map<BnParams, BatchStats>;
+
+export function updateRunningStats(stats: LayerStats, momentum = BN_MOMENTUM): void {
+  for (const [p, { mean, variance, count }] of stats)
+    updateRunningAverages(p.movingMean, p.movingVariance, mean, variance, count, momentum);
+}
+
+export function disposeStats(stats: LayerStats): void {
+  for (const { mean, variance } of stats.values()) tf.dispose([mean, variance]);
 }
 
 /**
@@ -90,7 +116,7 @@ export function batchNormTrain(
     const shift = tf.sub(b, tf.mul(mean, scale));
     const affine = tf.add(tf.mul(input, scale), shift);
     const y = relu ? tf.relu(affine) : affine;
-    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
+    stats = { mean: tf.keep(mean), variance: tf.keep(variance), count };
     save([input, mean, invStd, g, y]);
     return {
       value: y,

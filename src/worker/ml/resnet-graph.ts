@@ -2,7 +2,7 @@
 // Owning the forward pass lets us: train BatchNorm with a fast fused backward (batchnorm.ts), switch
 // BatchNorm between batch and running statistics, freeze layer groups, and cut the ImageNet top off.
 import * as tf from '@tensorflow/tfjs';
-import { BN_MOMENTUM, batchNormInfer, batchNormTrain, updateRunningAverages } from './batchnorm';
+import { batchNormInfer, batchNormTrain, type BnParams, type LayerStats } from './batchnorm';
 
 import type { KerasTopology } from './resnet-loader';
 
@@ -18,13 +18,6 @@ type Node =
   | { op: 'maxpool'; name: string; input: string; size: [number, number]; strides: [number, number] }
   | { op: 'gap'; name: string; input: string }
   | { op: 'dense'; name: string; input: string; softmax: boolean };
-
-export interface BnParams {
-  gamma: tf.Variable;
-  beta: tf.Variable;
-  movingMean: tf.Variable;
-  movingVariance: tf.Variable;
-}
 
 interface FoldedConv {
   filter: tf.Tensor4D;
@@ -202,10 +195,11 @@ export class ResNetGraph {
     options: { training: boolean; until?: string; bnStats?: 'batch' | 'running' },
   ): {
     output: tf.Tensor;
-    batchStats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>;
+    /** Training with batch statistics: each BatchNorm's, the caller's to use and free. */
+    batchStats: LayerStats;
   } {
     const values = new Map<string, tf.Tensor>();
-    const batchStats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>();
+    const batchStats: LayerStats = new Map();
     let last: tf.Tensor = x;
     for (const node of this.nodes) {
       last = this.apply(node, values, x, options.training, batchStats, options.bnStats ?? 'batch');
@@ -232,7 +226,7 @@ export class ResNetGraph {
     values: Map<string, tf.Tensor>,
     x: tf.Tensor4D,
     training: boolean,
-    batchStats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>,
+    batchStats: LayerStats,
     bnStats: 'batch' | 'running',
   ): tf.Tensor {
     const get = (name: string) => values.get(name)!;
@@ -291,7 +285,7 @@ export class ResNetGraph {
           node.epsilon,
           node.relu,
         );
-        batchStats.set(node.name, { ...stats, count: input.size / input.shape[input.rank - 1] });
+        batchStats.set(p, stats);
         return y;
       }
       case 'relu':
@@ -350,18 +344,6 @@ export class ResNetGraph {
     return entry;
   }
 
-  /** Moves the running statistics towards this step's batch statistics (PyTorch convention). */
-  /** `momentum`: see passMomentum (a pass that is part of a batch moves the averages less). */
-  updateRunningStats(
-    batchStats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>,
-    momentum = BN_MOMENTUM,
-  ): void {
-    for (const [name, { mean, variance, count }] of batchStats) {
-      const p = this.bns.get(name)!;
-      updateRunningAverages(p.movingMean, p.movingVariance, mean, variance, count, momentum);
-    }
-  }
-
   /** fast.ai's layer groups for ResNet: 0 = stem, res2, res3; 1 = res4, res5. */
   static layerGroup(nodeName: string): 0 | 1 {
     return /^(res|bn)[45]/.test(nodeName) ? 1 : 0;
@@ -407,12 +389,6 @@ export class ResNetGraph {
     for (const f of this.folded.values()) tf.dispose([f.filter, f.bias]);
     this.folded.clear();
   }
-}
-
-export function disposeBatchStats(
-  batchStats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>,
-): void {
-  for (const { mean, variance } of batchStats.values()) tf.dispose([mean, variance]);
 }
 
 function nodeInputs(node: Node): string[] {

@@ -1,14 +1,7 @@
 // fast.ai's head for cnn_learner: concat(max-pool, avg-pool) → BN(4096) → Dropout(0.25) →
 // Linear(512) → ReLU → BN(512) → Dropout(0.5) → Linear(classes). Kaiming-normal weights, zero biases.
 import * as tf from '@tensorflow/tfjs';
-import { BN_MOMENTUM, batchNormInfer, batchNormTrain, updateRunningAverages } from '../ml/batchnorm';
-
-interface Bn {
-  gamma: tf.Variable;
-  beta: tf.Variable;
-  movingMean: tf.Variable;
-  movingVariance: tf.Variable;
-}
+import { batchNormInfer, batchNormTrain, type BnParams, type LayerStats } from '../ml/batchnorm';
 
 const EPS = 1e-5; // PyTorch's BatchNorm1d default, as in fast.ai's head
 
@@ -20,7 +13,7 @@ function variable(init: () => tf.Tensor, trainable: boolean, name: string): tf.V
   return tf.tidy(() => tf.variable(init(), trainable, name));
 }
 
-function bn(size: number, name: string): Bn {
+function bn(size: number, name: string): BnParams {
   return {
     gamma: variable(() => tf.ones([size]), true, `${name}/gamma`),
     beta: variable(() => tf.zeros([size]), true, `${name}/beta`),
@@ -45,8 +38,8 @@ export function concatPool(features: tf.Tensor4D): tf.Tensor2D {
 }
 
 export class FastaiHead {
-  readonly bn1: Bn;
-  readonly bn2: Bn;
+  readonly bn1: BnParams;
+  readonly bn2: BnParams;
   readonly dense1: { kernel: tf.Variable; bias: tf.Variable };
   readonly dense2: { kernel: tf.Variable; bias: tf.Variable };
 
@@ -77,9 +70,9 @@ export class FastaiHead {
     pooled: tf.Tensor2D,
     training: boolean,
     dropoutSeed?: number,
-  ): { logits: tf.Tensor2D; stats: [Bn, tf.Tensor1D, tf.Tensor1D, number][] } {
-    const stats: [Bn, tf.Tensor1D, tf.Tensor1D, number][] = [];
-    const norm = (x: tf.Tensor, b: Bn, relu: boolean) => {
+  ): { logits: tf.Tensor2D; stats: LayerStats } {
+    const stats: LayerStats = new Map();
+    const norm = (x: tf.Tensor, b: BnParams, relu: boolean) => {
       if (!training)
         return batchNormInfer(
           x,
@@ -91,7 +84,7 @@ export class FastaiHead {
           relu,
         );
       const r = batchNormTrain(x, b.gamma as tf.Tensor1D, b.beta as tf.Tensor1D, EPS, relu);
-      stats.push([b, r.stats.mean, r.stats.variance, x.shape[0]]);
+      stats.set(b, r.stats);
       return r.y;
     };
     const drop = (x: tf.Tensor, rate: number, layer: number) =>
@@ -106,12 +99,6 @@ export class FastaiHead {
       this.dense2.bias,
     ) as tf.Tensor2D;
     return { logits, stats };
-  }
-
-  updateRunningStats(stats: [Bn, tf.Tensor1D, tf.Tensor1D, number][], momentum = BN_MOMENTUM): void {
-    for (const [b, mean, variance, count] of stats)
-      updateRunningAverages(b.movingMean, b.movingVariance, mean, variance, count, momentum);
-    for (const [, mean, variance] of stats) tf.dispose([mean, variance]);
   }
 
   /** Stable names (for checkpoints) → variables, trainable and running statistics alike. */

@@ -20,8 +20,8 @@ import {
 import { rememberOutOfMemory } from '../../policy/memory-limits';
 import { isOutOfMemory } from '../../ml/out-of-memory';
 import { EngineFailure, isEngineFailure } from '../errors';
-import { passMomentum } from '../ml/batchnorm';
-import { disposeBatchStats, type ResNetGraph } from '../ml/resnet-graph';
+import { disposeStats, passMomentum, updateRunningStats, type LayerStats } from '../ml/batchnorm';
+import type { ResNetGraph } from '../ml/resnet-graph';
 import { batches, batchTensor, decodeBatch, type Dataset, type Example, type RawBatch } from './data';
 import { concatPool, FastaiHead } from './head';
 import { sumPasses } from './passes';
@@ -297,8 +297,8 @@ export class Learner {
     size: number,
     vars: tf.Variable[],
   ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
-    let bodyStats: ReturnType<ResNetGraph['forward']>['batchStats'] | null = null;
-    let headStats: ReturnType<FastaiHead['forward']>['stats'] = [];
+    let bodyStats: LayerStats = new Map();
+    let headStats: LayerStats = new Map();
     const { value, grads } = tf.variableGrads(() => {
       const part = size === labels.length ? input : tf.slice(input, start, size);
       let pooled: tf.Tensor2D;
@@ -320,11 +320,10 @@ export class Learner {
       return tf.losses.softmaxCrossEntropy(target, h.logits) as tf.Scalar;
     }, vars);
     const momentum = passMomentum(size / labels.length);
-    if (bodyStats) {
-      this.body.updateRunningStats(bodyStats, momentum);
-      disposeBatchStats(bodyStats);
+    for (const stats of [bodyStats, headStats]) {
+      updateRunningStats(stats, momentum);
+      disposeStats(stats);
     }
-    this.head.updateRunningStats(headStats, momentum);
     return { value, grads };
   }
 

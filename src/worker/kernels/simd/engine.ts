@@ -15,7 +15,7 @@ import {
   readyIndex,
   writeCall,
   type HelperInit,
-} from './protocol';
+} from './control-block';
 
 type Accumulate = (...args: number[]) => void;
 

@@ -1,7 +1,7 @@
 // A convolution helper thread: instantiates the same kernels over the same shared memory, then waits
 // for dispatches (Atomics.wait, so an idle helper costs nothing) and runs its share of each.
 import { kernelFunctions } from './outer-product-kernel';
-import { CONTROL, callCountIndex, doneIndex, readCall, readyIndex, type HelperInit } from './protocol';
+import { CONTROL, callCountIndex, doneIndex, readCall, readyIndex, type HelperInit } from './control-block';
 
 function serve({ memory, module, control, index }: HelperInit): void {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
