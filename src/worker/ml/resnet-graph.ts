@@ -45,6 +45,7 @@ export class ResNetGraph {
    */
   private readonly foldedBn = new Map<string, Extract<Node, { op: 'bn' }>>();
   private readonly folded = new Map<string, FoldedConv>();
+  private channels: number | undefined;
 
   private constructor(nodes: Node[]) {
     this.nodes = nodes;
@@ -342,6 +343,15 @@ export class ResNetGraph {
     const entry = { filter, bias, sources: sources.map((v) => v.dataId) };
     this.folded.set(convName, entry);
     return entry;
+  }
+
+  /** Channels of the body's output (2048 for ResNet50): the head's input is twice that. */
+  bodyChannels(): number {
+    this.channels ??= tf.tidy(
+      () =>
+        this.forward(tf.zeros([1, 32, 32, 3]), { training: false, until: this.bodyOutput }).output.shape[3]!,
+    );
+    return this.channels;
   }
 
   /** fast.ai's layer groups for ResNet: 0 = stem, res2, res3; 1 = res4, res5. */

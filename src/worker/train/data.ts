@@ -66,8 +66,20 @@ export async function loadDataset(db: StudioDb, seed: number): Promise<Dataset> 
  * Shorter side resized to `size`, then a `size`×`size` crop: random along the longer side for
  * training, centred for validation. One drawImage does both.
  */
-/** `crop`: where the square crop sits along the free width and height, 0–1 (0.5: centred). */
-async function decodeCropped(blob: Blob, size: number, crop: [number, number]): Promise<ImageData> {
+/** Pixels as TensorFlow.js reads them (an ImageData is one). */
+export interface Pixels {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray | Uint8Array;
+}
+
+/**
+ * Decodes an image into a size × size square. `crop`: where the square sits along the free width
+ * and height, 0–1 (0.5: centred). The browser's decoder; tests in Node hand the learner their own.
+ */
+export type DecodeImage = (blob: Blob, size: number, crop: [number, number]) => Promise<Pixels>;
+
+export async function decodeCropped(blob: Blob, size: number, crop: [number, number]): Promise<ImageData> {
   const bitmap = await createImageBitmap(blob);
   const side = Math.min(bitmap.width, bitmap.height);
   const sx = crop[0] * (bitmap.width - side);
@@ -80,7 +92,7 @@ async function decodeCropped(blob: Blob, size: number, crop: [number, number]): 
 }
 
 export interface RawBatch {
-  pixels: ImageData[];
+  pixels: Pixels[];
   labels: number[];
   ids: number[];
   draws: AugmentDraw[] | null;
@@ -91,12 +103,13 @@ export async function decodeBatch(
   examples: Example[],
   size: number,
   random: (() => number) | null,
+  decode: DecodeImage = decodeCropped,
 ): Promise<RawBatch> {
   // Every random draw happens now, in example order, before any decode: images decode in parallel
   // and finish in any order, so drawing after them would make a seeded run irreproducible.
   const crops = examples.map((): [number, number] => (random ? [random(), random()] : [0.5, 0.5]));
   const draws = random ? examples.map(() => drawAugment(random)) : null;
-  const pixels = await Promise.all(examples.map((e, i) => decodeCropped(e.blob, size, crops[i])));
+  const pixels = await Promise.all(examples.map((e, i) => decode(e.blob, size, crops[i])));
   return { pixels, labels: examples.map((e) => e.label), ids: examples.map((e) => e.id), draws };
 }
 

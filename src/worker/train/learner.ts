@@ -22,7 +22,16 @@ import { isOutOfMemory } from '../../ml/out-of-memory';
 import { EngineFailure, isEngineFailure } from '../errors';
 import { disposeStats, passMomentum, updateRunningStats, type LayerStats } from '../ml/batchnorm';
 import type { ResNetGraph } from '../ml/resnet-graph';
-import { batches, batchTensor, decodeBatch, type Dataset, type Example, type RawBatch } from './data';
+import {
+  batches,
+  batchTensor,
+  decodeBatch,
+  decodeCropped,
+  type Dataset,
+  type DecodeImage,
+  type Example,
+  type RawBatch,
+} from './data';
 import { concatPool, FastaiHead } from './head';
 import { sumPasses } from './passes';
 import { Cancelled } from '../../ml/cancel';
@@ -44,6 +53,13 @@ export interface LearnerState {
   optimizer: { step: number; moments: Map<string, { m: Float32Array; v: Float32Array }> };
 }
 
+export interface LearnerOptions {
+  /** Images per forward/backward pass (the device's memory limit); default: the whole batch. */
+  imagesPerPass?: number;
+  /** The image decoder (default: the browser's). */
+  decode?: DecodeImage;
+}
+
 export class Learner {
   private frozen = true;
   private rows: EpochRow[] = [];
@@ -59,16 +75,18 @@ export class Learner {
   private readonly random: () => number;
   /** Dropout masks: a stream of its own, so prefetching batches cannot reorder its draws. */
   private readonly dropoutRandom: () => number;
+  private readonly decode: DecodeImage;
 
   constructor(
     readonly body: ResNetGraph,
     readonly data: Dataset,
     private settings: TrainConfig,
     private readonly report: (progress: TrainProgress) => void,
-    imagesPerPass: number = settings.batchSize,
+    options: LearnerOptions = {},
   ) {
-    this.head = new FastaiHead(4096, data.classes.length, settings.seed);
-    this.passImages = imagesPerPass;
+    this.head = new FastaiHead(2 * body.bodyChannels(), data.classes.length, settings.seed);
+    this.passImages = options.imagesPerPass ?? settings.batchSize;
+    this.decode = options.decode ?? decodeCropped;
     this.random = seededRandom(settings.seed + 1);
     this.dropoutRandom = seededRandom(settings.seed + 2);
   }
@@ -196,7 +214,7 @@ export class Learner {
       const parts: tf.Tensor2D[] = [];
       for (const chunk of batches(examples, batchSize)) {
         await this.stopIfCancelled(parts);
-        const raw = await decodeBatch(chunk, size, random);
+        const raw = await decodeBatch(chunk, size, random, this.decode);
         const x = batchTensor(raw, size);
         parts.push(this.pooledEval(x));
         x.dispose();
@@ -369,7 +387,7 @@ export class Learner {
       x.dispose();
       return loss;
     }
-    const raw = await (prefetched ?? decodeBatch(batch.examples, this.config.size, this.random));
+    const raw = await (prefetched ?? decodeBatch(batch.examples, this.config.size, this.random, this.decode));
     const x = batchTensor(raw, this.config.size);
     try {
       return await this.step(x, raw.labels, lrs, beta1);
@@ -416,7 +434,7 @@ export class Learner {
         // Start decoding the next batch now: the browser decodes while this step computes.
         next =
           !this.fastMode && b + 1 < plan.length
-            ? decodeBatch(plan[b + 1].examples, this.config.size, this.random)
+            ? decodeBatch(plan[b + 1].examples, this.config.size, this.random, this.decode)
             : null;
         const schedule = peaks.map((peak) => oneCycleAt(iteration, total, peak));
         const loss = await this.trainBatch(
@@ -475,7 +493,7 @@ export class Learner {
       let pooled: tf.Tensor2D;
       if (cache) pooled = tf.slice(cache.valid, offset, chunk.length);
       else {
-        const raw = await decodeBatch(chunk, this.config.size, null);
+        const raw = await decodeBatch(chunk, this.config.size, null, this.decode);
         const x = batchTensor(raw, this.config.size);
         pooled = this.pooledEval(x);
         x.dispose();
@@ -572,7 +590,12 @@ export class Learner {
    */
   async classify(blob: Blob, tta = false): Promise<number[]> {
     const size = this.config.size;
-    const raw = await decodeBatch([{ id: 0, label: 0, blob }], tta ? Math.round(size * 1.1) : size, null);
+    const raw = await decodeBatch(
+      [{ id: 0, label: 0, blob }],
+      tta ? Math.round(size * 1.1) : size,
+      null,
+      this.decode,
+    );
     const x = tf.tidy(() => {
       const image = batchTensor(raw, raw.pixels[0].width);
       if (!tta) return image;
@@ -619,7 +642,7 @@ export class Learner {
     const examples = [...this.data.valid, ...this.data.train].filter((e) => wanted.has(e.id));
     if (!examples.length) return [];
     const size = this.config.size;
-    const raw = await decodeBatch(examples, size, null);
+    const raw = await decodeBatch(examples, size, null, this.decode);
     const x = batchTensor(raw, size);
     const maps = tf.tidy(() => {
       const act = this.body.forward(caffePreprocess(x), { training: false, until: this.body.bodyOutput })

@@ -120,7 +120,7 @@ export class TrainingSession {
     this.learner?.dispose();
     this.learner = null;
     const pass = await imagesPerPass(tf.getBackend(), config.size, config.batchSize, config.imagesPerPass);
-    const learner = new Learner(this.body, data, config, this.onProgress, pass);
+    const learner = new Learner(this.body, data, config, this.onProgress, { imagesPerPass: pass });
     this.learner = learner;
     return learner;
   }
