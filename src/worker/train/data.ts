@@ -116,7 +116,9 @@ export async function decodeBatch(
 /** RGB 0–255 NHWC, augmented in one resampling pass (reflection padding) plus lighting. */
 export function batchTensor(batch: RawBatch, size: number): tf.Tensor4D {
   return tf.tidy(() => {
-    const x = tf.stack(batch.pixels.map((p) => tf.browser.fromPixels(p as tf.PixelData | ImageData, 3))).toFloat() as tf.Tensor4D;
+    const x = tf
+      .stack(batch.pixels.map((p) => tf.browser.fromPixels(p as tf.PixelData | ImageData, 3)))
+      .toFloat() as tf.Tensor4D;
     if (!batch.draws) return x;
     const transforms = tf.tensor2d(batch.draws.map((d) => pixelTransform(d, size)));
     const warped = tf.image.transform(x, transforms, 'bilinear', 'reflect', 0, [size, size]);
