@@ -32,6 +32,8 @@ import {
   type Example,
   type RawBatch,
 } from './data';
+import { Classifier } from './classifier';
+import { computeFeatures, disposeFeatures, type Features } from './features';
 import { concatPool, FastaiHead } from './head';
 import { sumPasses } from './passes';
 import { Cancelled } from '../../ml/cancel';
@@ -71,7 +73,9 @@ export class Learner {
   private notice: string | undefined;
   private cancelRequested = false;
   /** Pooled body features for the fast frozen mode; dropped whenever the body changes. */
-  private cache: { train: tf.Tensor2D[]; valid: tf.Tensor2D } | null = null;
+  private cache: Features | null = null;
+  /** The inference side (features, classify with TTA, Grad-CAM). */
+  private readonly classifier: Classifier;
   private readonly random: () => number;
   /** Dropout masks: a stream of its own, so prefetching batches cannot reorder its draws. */
   private readonly dropoutRandom: () => number;
@@ -87,6 +91,7 @@ export class Learner {
     this.head = new FastaiHead(2 * body.bodyChannels(), data.classes.length, settings.seed);
     this.passImages = options.imagesPerPass ?? settings.batchSize;
     this.decode = options.decode ?? decodeCropped;
+    this.classifier = new Classifier(body, this.head, () => this.settings, this.decode);
     this.random = seededRandom(settings.seed + 1);
     this.dropoutRandom = seededRandom(settings.seed + 2);
   }
@@ -188,54 +193,21 @@ export class Learner {
   }
 
   invalidateCache(): void {
-    if (this.cache) tf.dispose([...this.cache.train, this.cache.valid]);
+    disposeFeatures(this.cache);
     this.cache = null;
   }
 
-  private pooledEval(x: tf.Tensor4D): tf.Tensor2D {
-    return tf.tidy(() => {
-      const { output } = this.body.forward(caffePreprocess(x), {
-        training: false,
-        until: this.body.bodyOutput,
-      });
-      return concatPool(output as tf.Tensor4D);
+  /** Body features for the fast frozen mode, computed once (see features.ts). */
+  private async ensureCache(): Promise<Features> {
+    this.cache ??= await computeFeatures({
+      data: this.data,
+      config: this.config,
+      decode: this.decode,
+      pooled: (x) => this.classifier.pooledEval(x),
+      report: this.report,
+      stopIfCancelled: (toDispose) => this.stopIfCancelled(toDispose),
     });
-  }
-
-  /** Runs the frozen body once per validation image and per augmented variant of each training image. */
-  private async ensureCache(): Promise<NonNullable<Learner['cache']>> {
-    if (this.cache) return this.cache;
-    const { train, valid } = this.data;
-    const { size, batchSize, variants } = this.config;
-    const total = train.length * variants + valid.length;
-    const startedAt = Date.now();
-    let done = 0;
-    const run = async (examples: Example[], random: (() => number) | null): Promise<tf.Tensor2D> => {
-      const parts: tf.Tensor2D[] = [];
-      for (const chunk of batches(examples, batchSize)) {
-        await this.stopIfCancelled(parts);
-        const raw = await decodeBatch(chunk, size, random, this.decode);
-        const x = batchTensor(raw, size);
-        parts.push(this.pooledEval(x));
-        x.dispose();
-        done += chunk.length;
-        this.report({ phase: 'features', done, total, startedAt, images: done });
-      }
-      const all = tf.concat(parts) as tf.Tensor2D;
-      tf.dispose(parts);
-      return all;
-    };
-    const trainParts: tf.Tensor2D[] = [];
-    try {
-      for (let v = 0; v < variants; v++)
-        trainParts.push(await run(train, seededRandom(this.config.seed * 31 + v)));
-      const validFeatures = await run(valid, null);
-      this.cache = { train: trainParts, valid: validFeatures };
-      return this.cache;
-    } catch (error) {
-      tf.dispose(trainParts);
-      throw error;
-    }
+    return this.cache;
   }
 
   /**
@@ -495,7 +467,7 @@ export class Learner {
       else {
         const raw = await decodeBatch(chunk, this.config.size, null, this.decode);
         const x = batchTensor(raw, this.config.size);
-        pooled = this.pooledEval(x);
+        pooled = this.classifier.pooledEval(x);
         x.dispose();
       }
       const p = tf.tidy(() => tf.softmax(this.head.forward(pooled, false).logits));
@@ -584,38 +556,16 @@ export class Learner {
     return { lrs, losses, suggestion: suggestLr(lrs, losses), stage: this.stage };
   }
 
-  /**
-   * The trained classifier on one image (validation preprocessing). With test-time augmentation:
-   * the average over the centre crop, its mirror and the four corner crops of a 10% larger resize.
-   */
-  async classify(blob: Blob, tta = false): Promise<number[]> {
-    const size = this.config.size;
-    const raw = await decodeBatch(
-      [{ id: 0, label: 0, blob }],
-      tta ? Math.round(size * 1.1) : size,
-      null,
-      this.decode,
-    );
-    const x = tf.tidy(() => {
-      const image = batchTensor(raw, raw.pixels[0].width);
-      if (!tta) return image;
-      const big = raw.pixels[0].width;
-      const centre = tf.image.resizeBilinear(image, [size, size]);
-      const corners = [
-        [0, 0],
-        [0, big - size],
-        [big - size, 0],
-        [big - size, big - size],
-      ].map(([y, x0]) => tf.slice(image, [0, y, x0, 0], [1, size, size, 3]));
-      return tf.concat([centre, tf.reverse(centre, 2), ...corners]) as tf.Tensor4D;
-    });
-    const pooled = this.pooledEval(x);
-    x.dispose();
-    const p = tf.tidy(() => tf.mean(tf.softmax(this.head.forward(pooled, false).logits), 0));
-    pooled.dispose();
-    const values = Array.from(await p.data());
-    p.dispose();
-    return values;
+  /** The classifier's probabilities for one image (test-time augmentation: see Classifier). */
+  classify(blob: Blob, tta = false): Promise<number[]> {
+    return this.classifier.classify(blob, tta);
+  }
+
+  /** Grad-CAM of stored images of this dataset, towards each one's predicted class. */
+  gradCam(ids: number[]): Promise<GradCamMap[]> {
+    const wanted = new Set(ids);
+    const examples = [...this.data.valid, ...this.data.train].filter((e) => wanted.has(e.id));
+    return this.classifier.gradCam(examples, this.data.classes.length);
   }
 
   /** Validation error with test-time augmentation (fast.ai's learn.TTA()), image by image. */
@@ -631,38 +581,6 @@ export class Learner {
       this.report({ phase: 'validate', done: i + 1, total: valid.length, startedAt, images: (i + 1) * 6 });
     }
     return { errorRate: valid.length ? wrong / valid.length : 0, valid: valid.length };
-  }
-
-  /**
-   * Grad-CAM for stored images, towards each image's predicted class: the last body activation
-   * weighted by the spatially averaged gradient of that class's logit, ReLU, scaled to [0, 1].
-   */
-  async gradCam(ids: number[]): Promise<GradCamMap[]> {
-    const wanted = new Set(ids);
-    const examples = [...this.data.valid, ...this.data.train].filter((e) => wanted.has(e.id));
-    if (!examples.length) return [];
-    const size = this.config.size;
-    const raw = await decodeBatch(examples, size, null, this.decode);
-    const x = batchTensor(raw, size);
-    const maps = tf.tidy(() => {
-      const act = this.body.forward(caffePreprocess(x), { training: false, until: this.body.bodyOutput })
-        .output as tf.Tensor4D;
-      const logitsOf = (a: tf.Tensor4D) => this.head.forward(concatPool(a), false).logits;
-      const predicted = tf.oneHot(tf.argMax(logitsOf(act), 1), this.data.classes.length);
-      const grad = tf.grad((a) => tf.sum(tf.mul(logitsOf(a as tf.Tensor4D), predicted)))(act);
-      const cam = tf.relu(tf.sum(tf.mul(act, tf.mean(grad, [1, 2], true)), 3));
-      return tf.div(cam, tf.maximum(tf.max(cam, [1, 2], true), 1e-12)) as tf.Tensor3D;
-    });
-    x.dispose();
-    const [, height, width] = maps.shape;
-    const values = (await maps.data()) as Float32Array;
-    maps.dispose();
-    return examples.map((e, i) => ({
-      id: e.id,
-      width,
-      height,
-      heat: Array.from(values.subarray(i * width * height, (i + 1) * width * height)),
-    }));
   }
 
   dispose(): void {
