@@ -270,6 +270,8 @@ export interface ModelSummary {
   train: number;
   valid: number;
   config: TrainConfig;
+  /** Images per forward/backward pass on this device (the batch is computed in such passes). */
+  imagesPerPass: number;
   history: EpochRow[];
   lrFind: LrFindResult | null;
 }

@@ -41,6 +41,7 @@ function model(patch: Partial<ModelSummary>): ModelSummary {
     train: 80,
     valid: 20,
     config: { ...DEFAULT_TRAIN_CONFIG, size: 128 },
+    imagesPerPass: 8,
     history: [],
     lrFind: null,
     ...patch,

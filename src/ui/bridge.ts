@@ -66,8 +66,6 @@ interface Job {
 
 export class WorkerBridge {
   private worker: Worker;
-  /** Pass shape of the last prepared learner (see request()). */
-  private preparedPass: TrainProgress['pass'];
   /** Set while a failed training job's message is being written (see endFailedJob). */
   private endingJob = false;
   private initOptions: InitOptions | null = null;
@@ -172,18 +170,6 @@ export class WorkerBridge {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       this.send({ type: 'request', id, name, args } as Command, transfer);
     });
-    if (name === 'trainPrepare' || name === 'trainReconfigure') {
-      const { config } = args as RequestArgs<'trainPrepare'>;
-      reply.then(
-        (info) => {
-          this.preparedPass = {
-            size: config.size,
-            imagesPerPass: (info as RequestResult<'trainPrepare'>).imagesPerPass,
-          };
-        },
-        () => undefined,
-      );
-    }
     const traits = traitsOf(name);
     if (traits.job) {
       const active: ActiveJob = { id, name, label: traits.label ?? name, startedAt: Date.now(), main: null };
@@ -196,7 +182,9 @@ export class WorkerBridge {
     if (traits.job === 'train') {
       // Until the first progress event names it, assume the prepared pass shape (a pass that
       // exhausts the heap can crash the worker before any event).
-      const job: Job = { lastEventAt: Date.now(), stepMs: 0, pass: this.preparedPass };
+      const model = this.snapshot.learner;
+      const pass = model ? { size: model.config.size, imagesPerPass: model.imagesPerPass } : undefined;
+      const job: Job = { lastEventAt: Date.now(), stepMs: 0, pass };
       this.job = job;
       const end = () => {
         if (this.job === job) this.job = null;

@@ -104,7 +104,10 @@ export function TrainSettings({
           : ''}
         .{' '}
         {model &&
-          `${model.classes.length} classes · ${model.train} training / ${model.valid} validation images.`}{' '}
+          `${model.classes.length} classes · ${model.train} training / ${model.valid} validation images` +
+            (model.imagesPerPass < model.config.batchSize
+              ? ` · each batch computed in passes of ${model.imagesPerPass} images (device memory).`
+              : '.')}{' '}
         {last && (
           <span title={`${last.tensors} tensors`}>Engine memory: {(last.bytes / 1e6).toFixed(0)} MB.</span>
         )}

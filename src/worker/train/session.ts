@@ -59,6 +59,7 @@ export class TrainingSession {
       train: learner.data.train.length,
       valid: learner.data.valid.length,
       config: learner.config,
+      imagesPerPass: learner.imagesPerPass,
       history: [...learner.history],
     };
   }
