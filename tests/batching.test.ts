@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultImagesPerPass, lowerImagesPerPass, splitIntoPasses } from '../src/ml/batching';
-import { isOutOfMemory } from '../src/ml/out-of-memory';
+import { isOutOfMemory } from '../src/worker/errors';
 
 describe('splitIntoPasses', () => {
   it('keeps a batch that fits in one pass', () => {

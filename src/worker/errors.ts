@@ -1,10 +1,17 @@
 // Turns low-level failures into a typed code (for code to act on) and a message a person can act on.
 import { StorageError } from '../data/db';
 import { Cancelled } from '../ml/cancel';
-import { isOutOfMemory } from '../ml/out-of-memory';
 import { StudioError, type FailureCode } from '../protocol';
 
 const DEVICE_LOST = /device (was )?lost|GPUDevice|context lost/i;
+
+/** Each engine says "out of memory" in its own words (WebGL, WebGPU, wasm's bounds or abort, JS). */
+const OUT_OF_MEMORY =
+  /out of memory|OOM|failed to allocate|Array buffer allocation failed|memory access out of bounds|Aborted\(/i;
+
+export function isOutOfMemory(error: unknown): boolean {
+  return OUT_OF_MEMORY.test(error instanceof Error ? error.message : String(error));
+}
 
 export function humanMessage(error: unknown): string {
   if (error instanceof EngineFailure || error instanceof StudioError) return error.message;

@@ -18,8 +18,7 @@ import {
   type TrainProgress,
 } from '../../protocol';
 import { rememberOutOfMemory } from '../../policy/memory-limits';
-import { isOutOfMemory } from '../../ml/out-of-memory';
-import { EngineFailure, isEngineFailure } from '../errors';
+import { EngineFailure, isEngineFailure, isOutOfMemory } from '../errors';
 import { disposeStats, passMomentum, updateRunningStats, type LayerStats } from '../ml/batchnorm';
 import type { ResNetGraph } from '../ml/resnet-graph';
 import {
