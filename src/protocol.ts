@@ -178,10 +178,12 @@ export interface TrainConfig {
   imagesPerPass?: number;
   /**
    * The body's BatchNorm once unfrozen: 'batch' normalises with each pass's statistics (fast.ai,
-   * PyTorch's train mode); 'running' keeps the running statistics the head was trained on (γ and β
-   * still learn). Absent: 'batch'.
+   * PyTorch's train mode, when the batch is one pass); 'whole-batch' first measures the whole batch's
+   * statistics, then every pass normalises with those (a batch in passes then normalises as one
+   * pass would); 'running' keeps the running statistics the head was trained on (γ and β still
+   * learn). Absent: 'batch'.
    */
-  unfrozenBatchNorm?: 'batch' | 'running';
+  unfrozenBatchNorm?: 'batch' | 'whole-batch' | 'running';
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {

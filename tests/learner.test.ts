@@ -118,4 +118,21 @@ describe('Learner (training core, in Node)', () => {
     learner.freezeTo(true);
     expect(names()).toEqual(frozen);
   });
+
+  it("'whole-batch' BatchNorm: a batch in passes trains, and leaks nothing", async () => {
+    const passes = new Learner(
+      body,
+      dataset(6),
+      { ...CONFIG, unfrozenBatchNorm: 'whole-batch' },
+      () => undefined,
+      { decode, imagesPerPass: 3 },
+    );
+    passes.freezeTo(false);
+    const before = tf.memory().numTensors;
+    const [first, second] = await passes.fitOneCycle(2, 'slice(1e-4,1e-2)', noop);
+    expect(Number.isFinite(first.trainLoss) && Number.isFinite(second.validLoss)).toBe(true);
+    expect(second.tensors).toBe(first.tensors);
+    passes.dispose();
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
+  });
 });

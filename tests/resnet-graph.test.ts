@@ -61,4 +61,23 @@ describe('ResNetGraph BatchNorm modes', () => {
     tf.dispose([value, ...Object.values(grads)]);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('a pass normalised with the whole batch statistics computes what one whole pass computes', () => {
+    const before = tf.memory().numTensors;
+    const whole = graph.batchStatistics(x, graph.nodes[graph.nodes.length - 1].name);
+    let stats: ReturnType<ResNetGraph['forward']>['batchStats'] = new Map();
+    const [onePass, firstHalf] = tf.tidy(() => {
+      const one = graph.forward(x, { training: true });
+      stats = one.batchStats;
+      const half = graph.forward(tf.slice(x, 0, 2), { training: true, bnStats: whole });
+      return [tf.slice(one.output, 0, 2), half.output];
+    });
+    expect(whole.size).toBe(stats.size);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(onePass, firstHalf))).dataSync()[0]);
+    expect(diff).toBeLessThan(1e-5);
+    disposeStats(stats);
+    disposeStats(whole);
+    tf.dispose([onePass, firstHalf]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

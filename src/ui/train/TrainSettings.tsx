@@ -66,8 +66,9 @@ export function TrainSettings({
               onChange({ unfrozenBatchNorm: e.target.value as TrainConfig['unfrozenBatchNorm'] })
             }
           >
-            <option value="running">running statistics (steady)</option>
-            <option value="batch">batch statistics (fast.ai)</option>
+            <option value="batch">each pass's statistics (fast.ai)</option>
+            <option value="whole-batch">the whole batch's statistics</option>
+            <option value="running">running statistics</option>
           </select>
         </label>
         <label>

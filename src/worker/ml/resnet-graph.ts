@@ -193,7 +193,7 @@ export class ResNetGraph {
    */
   forward(
     x: tf.Tensor4D,
-    options: { training: boolean; until?: string; bnStats?: 'batch' | 'running' },
+    options: { training: boolean; until?: string; bnStats?: 'batch' | 'running' | LayerStats },
   ): {
     output: tf.Tensor;
     /** Training with batch statistics: each BatchNorm's, the caller's to use and free. */
@@ -212,6 +212,26 @@ export class ResNetGraph {
     return { output: last, batchStats };
   }
 
+  /**
+   * Every BatchNorm's batch statistics over all of x, layer by layer, without a gradient tape and
+   * freeing each value after its last use: the memory of inference. A batch that only fits in
+   * passes can then normalise every pass with the whole batch's statistics, as one pass would.
+   * The caller owns the statistics (updateRunningStats, disposeStats).
+   */
+  batchStatistics(x: tf.Tensor4D, until = this.bodyOutput): LayerStats {
+    const stats: LayerStats = new Map();
+    tf.tidy(() => {
+      const values = new Map<string, tf.Tensor>();
+      for (const node of this.nodes) {
+        const value = tf.tidy(() => this.apply(node, values, x, true, stats, 'batch'));
+        values.set(node.name, value);
+        if (node.name === until) break;
+        this.freeDeadValues(node, values, x);
+      }
+    });
+    return stats;
+  }
+
   private freeDeadValues(node: Node, values: Map<string, tf.Tensor>, x: tf.Tensor): void {
     for (const input of nodeInputs(node)) {
       const value = values.get(input);
@@ -228,7 +248,7 @@ export class ResNetGraph {
     x: tf.Tensor4D,
     training: boolean,
     batchStats: LayerStats,
-    bnStats: 'batch' | 'running',
+    bnStats: 'batch' | 'running' | LayerStats,
   ): tf.Tensor {
     const get = (name: string) => values.get(name)!;
     switch (node.op) {
@@ -273,10 +293,14 @@ export class ResNetGraph {
             node.relu,
           );
         }
-        if (bnStats === 'running') {
-          // Differentiable affine with the running statistics: y = γ (x − μ) / √(σ² + ε) + β.
-          const scale = tf.mul(p.gamma, tf.rsqrt(tf.add(p.movingVariance, node.epsilon)));
-          const y = tf.add(tf.mul(input, scale), tf.sub(p.beta, tf.mul(p.movingMean, scale)));
+        if (bnStats !== 'batch') {
+          // Differentiable affine with given statistics, y = γ (x − μ) / √(σ² + ε) + β: the running
+          // ones, or the whole batch's from a statistics pass (see batchStatistics).
+          const given = bnStats === 'running' ? undefined : bnStats.get(p);
+          const mean = given ? given.mean : p.movingMean;
+          const variance = given ? given.variance : p.movingVariance;
+          const scale = tf.mul(p.gamma, tf.rsqrt(tf.add(variance, node.epsilon)));
+          const y = tf.add(tf.mul(input, scale), tf.sub(p.beta, tf.mul(mean, scale)));
           return node.relu ? tf.relu(y) : y;
         }
         const { y, stats } = batchNormTrain(

@@ -263,9 +263,22 @@ export class Learner {
     const vars = groups.flat();
     const n = labels.length;
     // Cached features are small: only body passes need splitting.
-    const { grads, losses } = sumPasses(n, input.rank === 4 ? this.imagesPerPass : n, (start, size) =>
-      this.gradients(input, labels, start, size, vars),
-    );
+    const perPass = input.rank === 4 ? this.imagesPerPass : n;
+    const whole =
+      !this.frozen && perPass < n && this.config.unfrozenBatchNorm === 'whole-batch'
+        ? this.wholeBatchStats(input as tf.Tensor4D)
+        : null;
+    let summed: ReturnType<typeof sumPasses>;
+    try {
+      summed = sumPasses(n, perPass, (start, size) =>
+        this.gradients(input, labels, start, size, vars, whole ?? undefined),
+      );
+      // The body's running averages move once, with the whole batch's statistics.
+      if (whole) updateRunningStats(whole);
+    } finally {
+      if (whole) disposeStats(whole);
+    }
+    const { grads, losses } = summed;
     try {
       this.optimizer.apply(groups, lrs, beta1, grads);
       // Read back after the update is queued, so a GPU never idles waiting for the loss.
@@ -278,13 +291,27 @@ export class Learner {
     }
   }
 
-  /** Loss and gradients of one pass over input[start, start + size); BatchNorm statistics updated. */
+  /** Every body BatchNorm's statistics over the whole batch (a statistics pass: no gradients). */
+  private wholeBatchStats(input: tf.Tensor4D): LayerStats {
+    const x = tf.tidy(() => caffePreprocess(input));
+    try {
+      return this.body.batchStatistics(x);
+    } finally {
+      x.dispose();
+    }
+  }
+
+  /**
+   * Loss and gradients of one pass over input[start, start + size); BatchNorm statistics updated.
+   * `given`: the body normalises with these statistics (the whole batch's) instead of the pass's.
+   */
   private gradients(
     input: tf.Tensor4D | tf.Tensor2D,
     labels: number[],
     start: number,
     size: number,
     vars: tf.Variable[],
+    given?: LayerStats,
   ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
     let bodyStats: LayerStats = new Map();
     let headStats: LayerStats = new Map();
@@ -295,7 +322,9 @@ export class Learner {
         const f = this.body.forward(caffePreprocess(part as tf.Tensor4D), {
           training: true,
           until: this.body.bodyOutput,
-          bnStats: this.frozen ? 'batch' : (this.config.unfrozenBatchNorm ?? 'batch'),
+          bnStats: this.frozen
+            ? 'batch'
+            : (given ?? (this.config.unfrozenBatchNorm === 'running' ? 'running' : 'batch')),
         });
         bodyStats = f.batchStats;
         pooled = concatPool(f.output as tf.Tensor4D);
