@@ -83,7 +83,8 @@ export function PredictTab() {
         exportFrom ? { checkpoint: exportFrom } : {},
       );
       downloadBlob(fileName, file);
-      return `Exported ${source} as ${fileName} (${(file.size / 1e6).toFixed(0)} MB).`;
+      const which = exportFrom ? source : `${source}, ${modelName(bridge.getSnapshot().learner)}`;
+      return `Exported ${which} as ${fileName} (${(file.size / 1e6).toFixed(0)} MB).`;
     });
 
   const importModel = (file: File) =>
