@@ -31,3 +31,16 @@ describe('seeded head', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('stable dataset order', () => {
+  it('orders images by what they are, not by when they were stored', async () => {
+    const { stableOrder } = await import('../src/worker/train/data');
+    const a = { id: 7, className: 'baroque', hash: 'aa', url: 'http://x/1.jpg' };
+    const b = { id: 3, className: 'baroque', hash: 'bb', url: 'http://x/2.jpg' };
+    const c = { id: 1, className: 'cubism', hash: '00', url: 'http://x/3.jpg' };
+    const first = stableOrder([c, a, b]).map((i) => i.url);
+    const again = stableOrder([b, c, a].map((i, k) => ({ ...i, id: 100 + k }))).map((i) => i.url);
+    expect(first).toEqual(['http://x/1.jpg', 'http://x/2.jpg', 'http://x/3.jpg']);
+    expect(again).toEqual(first);
+  });
+});

@@ -19,9 +19,19 @@ export interface Dataset {
   valid: Example[];
 }
 
+/**
+ * The dataset's images in an order that depends only on what they are (class, content hash, URL),
+ * not on when they were stored: downloads finish in any order, and a split or a shuffle over ids
+ * would differ from one ingest of the same images to the next.
+ */
+export function stableOrder<T extends Pick<ImageRecord, 'className' | 'hash' | 'url'>>(images: T[]): T[] {
+  const key = (i: T) => `${i.className}\n${i.hash}\n${i.url}`;
+  return [...images].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
 /** Assigns the split once per image (seeded) and keeps it, so validation stays fixed forever. */
 export async function loadDataset(db: StudioDb, seed: number): Promise<Dataset> {
-  const images = await listImages(db);
+  const images = stableOrder(await listImages(db));
   const classes = [...new Set(images.map((i) => i.className))].sort();
   if (classes.length < 2)
     throw new StudioError(
@@ -32,11 +42,12 @@ export async function loadDataset(db: StudioDb, seed: number): Promise<Dataset> 
   const fresh = storedSeed !== seed || images.every((i) => !i.split);
   const splits = new Map<number, Split>();
   if (fresh) {
+    // Positions in the stable order, not ids: the same images get the same split in every ingest.
     const { valid } = splitIds(
-      images.map((i) => i.id!),
+      images.map((_, k) => k),
       seed,
     );
-    const validSet = new Set(valid);
+    const validSet = new Set(valid.map((k) => images[k].id!));
     for (const i of images) splits.set(i.id!, validSet.has(i.id!) ? 'valid' : 'train');
   } else {
     // Images added after the split: a seeded coin per id keeps 80/20 without moving old ones.
