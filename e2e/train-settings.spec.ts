@@ -1,27 +1,10 @@
 // A trained model is never discarded silently: a settings change after training keeps the model
 // (the same predictions), and a new split seed asks first. Driven through the UI at 1280×720.
-import { test, expect, type Page } from '@playwright/test';
-import { openApp, request } from './support/app';
+import { test, expect } from '@playwright/test';
+import { openApp, predictProbe, request } from './support/app';
 import { dropFiles } from './support/drop';
 import { servedGeneratedDataset } from './support/generated';
 import { watchPage } from './support/watch';
-
-/** The trained classifier's probabilities for one fixed, generated image. */
-async function predict(page: Page): Promise<number[]> {
-  return page.evaluate(async () => {
-    const canvas = new OffscreenCanvas(64, 64);
-    const ctx = canvas.getContext('2d')!;
-    ctx.fillStyle = 'hsl(10, 75%, 45%)';
-    ctx.fillRect(0, 0, 64, 64);
-    const image = await canvas.convertToBlob({ type: 'image/png' });
-    const studio = (
-      window as unknown as {
-        __studio: { request(n: string, a: unknown): Promise<{ probabilities: number[] }> };
-      }
-    ).__studio;
-    return Array.from((await studio.request('classify', { image })).probabilities);
-  });
-}
 
 test('changing batch size after training keeps the model; a new split seed asks first', async ({
   page,
@@ -52,14 +35,14 @@ test('changing batch size after training keeps the model; a new split seed asks 
   await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(1, { timeout: 180_000 });
   const tensors = async () => (await request(page, 'memory', {})).numTensors;
   const afterFit = await tensors();
-  const before = await predict(page);
+  const before = await predictProbe(page);
   expect(await tensors()).toBe(afterFit); // predicting leaks nothing
 
   await panel.getByLabel('Batch size').fill('8');
   await expect(page.getByTestId('settings-pending')).toContainText('the trained model is kept');
   await page.getByTestId('step-unfreeze').click();
   await expect(page.getByTestId('train-message')).toContainText('whole network');
-  expect(await predict(page)).toEqual(before); // the same model, not a fresh one
+  expect(await predictProbe(page)).toEqual(before); // the same model, not a fresh one
   const unfrozen = await tensors(); // fewer: unfreezing starts a new optimizer without moments
 
   await panel.getByLabel('Split seed').fill('43');
@@ -69,7 +52,7 @@ test('changing batch size after training keeps the model; a new split seed asks 
   await ask.getByRole('button', { name: 'Keep the current model' }).click();
   await expect(ask).toHaveCount(0);
   await expect(panel.getByLabel('Split seed')).toHaveValue('42');
-  expect(await predict(page)).toEqual(before);
+  expect(await predictProbe(page)).toEqual(before);
 
   await panel.getByLabel('Split seed').fill('43');
   await page

@@ -5,7 +5,7 @@
 // finds no serious or critical violation on any tab, in the light and the dark scheme.
 import AxeBuilder from '@axe-core/playwright';
 import { test, expect, type Page } from '@playwright/test';
-import { openApp, request } from './support/app';
+import { openApp, predictProbe, request } from './support/app';
 import { dropFiles } from './support/drop';
 import { servedGeneratedDataset } from './support/generated';
 import { watchPage } from './support/watch';
@@ -18,23 +18,6 @@ async function axeProblems(page: Page): Promise<string[]> {
   return violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-/** The trained classifier's probabilities for one fixed image (via the app's own bridge). */
-async function predict(page: Page): Promise<number[]> {
-  return page.evaluate(async () => {
-    const canvas = new OffscreenCanvas(64, 64);
-    const ctx = canvas.getContext('2d')!;
-    ctx.fillStyle = 'hsl(10, 75%, 45%)';
-    ctx.fillRect(0, 0, 64, 64);
-    const image = await canvas.convertToBlob({ type: 'image/png' });
-    const studio = (
-      window as unknown as {
-        __studio: { request(n: string, a: unknown): Promise<{ probabilities: number[] }> };
-      }
-    ).__studio;
-    return Array.from((await studio.request('classify', { image })).probabilities);
-  });
 }
 
 /** An element of the visible tab (every tab that uses the model has its own model panel). */
@@ -109,14 +92,14 @@ test('progress in view and on every tab, the model named, live views across page
   await expect(shown(page, 'model-saved')).toHaveText('unsaved changes (autosaved)');
 
   // Changing the batch size keeps the trained model: the same predictions after the next step.
-  const before = await predict(page);
+  const before = await predictProbe(page);
   await panel.getByLabel('Batch size').fill('8');
   await expect(page.getByTestId('settings-pending')).toBeVisible();
   await page.getByTestId('step-save1').click();
   await expect(shown(page, 'model-saved')).toHaveText('saved as “stage-1”');
   await page.getByTestId('step-unfreeze').click();
   await expect(page.getByTestId('train-message')).toContainText('whole network');
-  expect(await predict(page)).toEqual(before);
+  expect(await predictProbe(page)).toEqual(before);
   await expect(shown(page, 'model-panel')).toContainText('stage unfrozen');
   await expect(page.getByTestId('checkpoints').locator('tr.current')).toHaveCount(0); // unfrozen: a change
   await shot('train-after');

@@ -53,3 +53,20 @@ export async function classifyPixels(
   );
   return Float32Array.from(values);
 }
+
+/** The trained classifier's probabilities for one fixed image (via the app's own bridge). */
+export async function predictProbe(page: Page): Promise<number[]> {
+  return page.evaluate(async () => {
+    const canvas = new OffscreenCanvas(64, 64);
+    const ctx = canvas.getContext('2d')!;
+    ctx.fillStyle = 'hsl(10, 75%, 45%)';
+    ctx.fillRect(0, 0, 64, 64);
+    const image = await canvas.convertToBlob({ type: 'image/png' });
+    const studio = (
+      window as unknown as {
+        __studio: { request(n: string, a: unknown): Promise<{ probabilities: number[] }> };
+      }
+    ).__studio;
+    return Array.from((await studio.request('classify', { image })).probabilities);
+  });
+}
