@@ -3,17 +3,31 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KerasTopology } from '../../src/worker/ml/resnet-loader';
 
-export function tinyKeras(): { model: tf.LayersModel; topology: KerasTopology } {
+/** Seeded: every run builds the same weights, so a test's numbers do not depend on the draw. */
+export function tinyKeras(seed = 1): { model: tf.LayersModel; topology: KerasTopology } {
+  const kernelInitializer = (offset: number) => tf.initializers.glorotUniform({ seed: seed * 10 + offset });
   const input = tf.input({ shape: [8, 8, 3], name: 'input_1' });
-  const conv1 = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'conv1' }).apply(input);
+  const conv1 = tf.layers
+    .conv2d({
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      name: 'conv1',
+      kernelInitializer: kernelInitializer(1),
+    })
+    .apply(input);
   const bn1 = tf.layers.batchNormalization({ epsilon: 0.001, name: 'bn1' }).apply(conv1);
   const act1 = tf.layers.activation({ activation: 'relu', name: 'act1' }).apply(bn1);
-  const conv2 = tf.layers.conv2d({ filters: 4, kernelSize: 1, name: 'conv2' }).apply(act1);
+  const conv2 = tf.layers
+    .conv2d({ filters: 4, kernelSize: 1, name: 'conv2', kernelInitializer: kernelInitializer(2) })
+    .apply(act1);
   const bn2 = tf.layers.batchNormalization({ epsilon: 0.001, name: 'bn2' }).apply(conv2);
   const sum = tf.layers.add({ name: 'add1' }).apply([bn2, act1] as tf.SymbolicTensor[]);
   const act2 = tf.layers.activation({ activation: 'relu', name: 'act2' }).apply(sum);
   const gap = tf.layers.globalAveragePooling2d({ name: 'avg_pool' }).apply(act2);
-  const out = tf.layers.dense({ units: 3, activation: 'softmax', name: 'fc' }).apply(gap);
+  const out = tf.layers
+    .dense({ units: 3, activation: 'softmax', name: 'fc', kernelInitializer: kernelInitializer(3) })
+    .apply(gap);
   const model = tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
   // Running statistics unlike a fresh layer's (0, 1), so batch and running statistics differ.
   for (const name of ['bn1', 'bn2']) {
