@@ -1,6 +1,6 @@
 // npm run bench:train -- <folder with class subfolders> [--size 128] [--epochs1 4] [--epochs2 2]
 //   [--backend wasm] [--frozen fast|faithful] [--batch 16] [--lr-find true|false]
-//   [--seeds 42,43,44] [--bn batch|running]
+//   [--seeds 42,43,44] [--bn batch|whole-batch|running] [--body-stats data|imagenet]
 // The whole lesson-1 recipe on the real app in headless Chromium: ingest the folder through the Data
 // tab, then fit frozen → save → unfreeze → lr_find → fit(slice) in the worker; per-phase wall time,
 // images/s and error rate, next to the PyTorch 1.13 reference measured on this machine.
@@ -32,6 +32,7 @@ const options = parseArgs(process.argv.slice(2), {
   port: '5291',
   seeds: '42',
   bn: 'batch',
+  'body-stats': 'data',
 });
 const folder = options._[0];
 if (!folder) {
@@ -58,6 +59,7 @@ const baseConfig = {
   frozenMode: options.frozen,
   variants: 4,
   unfrozenBatchNorm: options.bn,
+  bodyStatistics: options['body-stats'],
 };
 
 const epochLine = (label, row) =>
@@ -201,7 +203,7 @@ function printPhases(run) {
   });
   console.log(
     `\nseed ${run.seed}: ResNet50, size ${size}, batch ${baseConfig.batchSize}, ${device.backend}, frozen mode ` +
-      `${options.frozen}, unfrozen BatchNorm ${options.bn}, ${run.train} train / ${run.valid} valid\n`,
+      `${options.frozen}, unfrozen BatchNorm ${options.bn}, body statistics ${options['body-stats']}, ${run.train} train / ${run.valid} valid\n`,
   );
   printTable(rows, ['phase', 'seconds', 'img/s', 'error_rate', 'pytorch_s', 'app/pytorch', 'note']);
 }

@@ -167,6 +167,18 @@ export interface LocalImage {
   file: Blob;
 }
 
+export interface DatasetImportResult {
+  stored: number;
+  /** Already in the store (same class and image). */
+  duplicates: number;
+  /** One line per image that could not be used, naming the file and the reason. */
+  rejected: string[];
+  /** The split seed now in force (the zip's, when it was imported into an empty store). */
+  splitSeed?: number;
+  /** Why the import stopped early (storage full), when it did. */
+  message?: string;
+}
+
 export interface TrainConfig {
   size: number;
   batchSize: number;
@@ -184,7 +196,16 @@ export interface TrainConfig {
    * learn). Absent: 'batch'.
    */
   unfrozenBatchNorm?: 'batch' | 'whole-batch' | 'running';
+  /**
+   * The body's BatchNorm running statistics a new model starts from in the fast frozen mode: 'data'
+   * re-estimates them on up to BN_ADAPT_IMAGES training images before the features are cached;
+   * 'imagenet' keeps the pretrained ones. Absent: 'data'.
+   */
+  bodyStatistics?: 'data' | 'imagenet';
 }
+
+/** Training images the fast frozen mode's BatchNorm statistics are re-estimated on (a new model). */
+export const BN_ADAPT_IMAGES = 512;
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   size: 224,
@@ -227,7 +248,15 @@ export interface EpochRow {
   bytes: number;
 }
 
-export const TRAIN_PHASES = ['prepare', 'features', 'fit', 'lr_find', 'validate', 'save'] as const;
+export const TRAIN_PHASES = [
+  'prepare',
+  'statistics',
+  'features',
+  'fit',
+  'lr_find',
+  'validate',
+  'save',
+] as const;
 export type TrainPhase = (typeof TRAIN_PHASES)[number];
 
 export interface TrainProgress {
@@ -333,6 +362,8 @@ export interface RequestMap {
     /** notStored: files not verified because the run stopped (storage full), with its message. */
     result: { stored: number; failed: number; notStored: number; message?: string };
   };
+  /** Imports a dataset zip exported by the studio (images, classes, split, source URLs and hashes). */
+  importDataset: { args: { file: Blob }; result: DatasetImportResult };
   /** Conv2D gradient kernels run on the active backend (checks our wasm kernels in the browser). */
   convGradients: {
     args: {
@@ -406,6 +437,7 @@ export const REQUESTS = {
   ingest: { model: false },
   ingestCancel: { model: false },
   importImages: { model: false },
+  importDataset: { model: false },
   convGradients: { model: true },
   trainPrepare: { model: true, job: 'step', label: 'Preparing the model' },
   trainReconfigure: { model: true },

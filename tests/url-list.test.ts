@@ -149,6 +149,6 @@ describe('csv helpers', () => {
         ],
       ),
     ).toBe('class,n\n"\'=HYPERLINK(""http://evil"",""x"")",3\n\'+1,-2\n\'@SUM(A1),0\n\'-x,1\n');
-    expect(toCsv(['a'], [['\tcmd'], ['\rcmd']])).toBe('a\n\'\tcmd\n"\'\rcmd"\n');
+    expect(toCsv(['a'], [['\tcmd'], ['\rcmd']])).toBe('a\n"\'\tcmd"\n"\'\rcmd"\n');
   });
 });

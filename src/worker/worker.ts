@@ -14,6 +14,7 @@ import {
 } from '../protocol';
 import { initBackend, loseDevice, watchDeviceLoss } from './backend';
 import { cancelIngest, importImages, requestIngest } from './ingest/ingest';
+import { importDataset } from './ingest/import-dataset';
 import { runBenchmark } from './bench';
 import { convolutionEngineThreads, releaseKernelCaches } from './kernels/register';
 import { openStudioDb } from '../data/db';
@@ -84,6 +85,11 @@ const modelFree: { [K in ModelFreeName]: ModelFreeHandler<K> } = {
   },
   async importImages({ images, maxSize }) {
     const result = await importImages(images, maxSize);
+    emit({ type: 'dataset' });
+    return { result };
+  },
+  async importDataset({ file }) {
+    const result = await importDataset(file);
     emit({ type: 'dataset' });
     return { result };
   },

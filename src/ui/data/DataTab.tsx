@@ -9,6 +9,7 @@ import {
   filesFromInput,
   isImageFile,
   isUrlListFile,
+  isZipFile,
   type DroppedFile,
 } from './files';
 import { IngestProgressView } from './IngestProgressView';
@@ -18,6 +19,7 @@ import { usePendingLists } from './usePendingLists';
 import { ReportTable } from './ReportTable';
 import { SettingsPanel } from './SettingsPanel';
 import { ShowBatch } from './ShowBatch';
+import { DatasetFiles } from './DatasetFiles';
 import { useDataset } from './useDataset';
 
 export function DataTab() {
@@ -67,10 +69,12 @@ export function DataTab() {
   }, [startJobs]);
 
   const addFiles = async (files: DroppedFile[]) => {
+    const zips = files.filter((f) => isZipFile(f.file));
     const listFiles = files.filter((f) => isUrlListFile(f.file));
     const images = files.filter((f) => isImageFile(f.file));
-    const ignored = files.length - listFiles.length - images.length;
+    const ignored = files.length - zips.length - listFiles.length - images.length;
     try {
+      for (const zip of zips) await importZip(zip.file);
       await lists.add(listFiles);
       if (images.length) {
         setNotice(`Verifying ${images.length} image file${images.length > 1 ? 's' : ''}…`);
@@ -84,10 +88,10 @@ export function DataTab() {
             `Added ${result.stored} image${plural(result.stored)}${result.failed ? `, ${result.failed} rejected (see the report)` : ''}.`,
         );
         dataset.refresh();
-      } else setNotice(null);
+      } else if (!zips.length) setNotice(null);
       if (ignored)
         setNotice(
-          `${ignored} file${ignored > 1 ? 's were' : ' was'} neither a URL list (.csv/.txt) nor an image.`,
+          `${ignored} file${ignored > 1 ? 's were' : ' was'} neither a URL list (.csv/.txt), an image nor a dataset .zip.`,
         );
     } catch (error) {
       lists.setReading(null);
@@ -97,6 +101,21 @@ export function DataTab() {
           : `Could not read the dropped files: ${(error as Error).message}`,
       );
     }
+  };
+
+  const importZip = async (file: File) => {
+    setNotice(`Importing ${file.name}…`);
+    const r = await bridge.request('importDataset', { file });
+    const plural = (n: number) => (n === 1 ? '' : 's');
+    const parts = [`Imported ${r.stored} image${plural(r.stored)} from ${file.name}`];
+    if (r.duplicates) parts.push(`${r.duplicates} already here`);
+    if (r.rejected.length)
+      parts.push(
+        `${r.rejected.length} rejected (${r.rejected.slice(0, 3).join('; ')}${r.rejected.length > 3 ? '; …' : ''})`,
+      );
+    if (r.splitSeed !== undefined && r.stored) parts.push(`split of seed ${r.splitSeed} kept`);
+    setNotice(r.message ?? `${parts.join(', ')}.`);
+    dataset.refresh();
   };
 
   const start = async () => {
@@ -126,8 +145,8 @@ export function DataTab() {
         }}
       >
         <p>
-          Drop URL lists (<code>urls_&lt;class&gt;.csv</code>, one per class), image files, or folders of
-          images (class = folder name).
+          Drop URL lists (<code>urls_&lt;class&gt;.csv</code>, one per class), image files, folders of images
+          (class = folder name), or a dataset <code>.zip</code> exported here.
         </p>
         <button type="button" onClick={() => fileInput.current?.click()}>
           Choose files…
@@ -141,7 +160,7 @@ export function DataTab() {
           multiple
           hidden
           data-testid="data-files"
-          accept=".csv,.txt,.tsv,image/*"
+          accept=".csv,.txt,.tsv,.zip,image/*"
           onChange={(e) => {
             void addFiles(filesFromInput(e.target.files));
             e.target.value = '';
@@ -203,6 +222,7 @@ export function DataTab() {
         usage={dataset.usage}
       />
       <ShowBatch counts={dataset.counts} settled={dataset.settled ?? true} onChanged={dataset.refresh} />
+      <DatasetFiles images={[...dataset.counts.values()].reduce((a, b) => a + b, 0)} disabled={running} />
       {dataset.counts.size > 0 && (
         <p className="row small">
           <ConfirmButton

@@ -1,10 +1,8 @@
 import { useEffect, useMemo, useState } from 'react';
-import { getImages, imageBlob, imageIds, listImageInfo, openStudioDb } from '../../data/db';
+import { getImages, imageBlob, imageIds, openStudioDb } from '../../data/db';
 import { STORES } from '../../data/schema';
 import type { ImageRecord } from '../../data/schema';
-import { toCsv, toUrlList } from '../../data/url-list';
 import { useObjectUrl } from '../useObjectUrl';
-import { downloadText } from './files';
 import { Modal } from '../shared/Modal';
 import { deleteWithUndo, relabelWithUndo } from '../shared/image-actions';
 import { useStoreVersion } from '../shared/useStoreVersion';
@@ -88,23 +86,6 @@ export function ShowBatch({
     onChanged();
   };
 
-  const exportLists = async () => {
-    const all = await listImageInfo(await openStudioDb());
-    for (const c of classes) {
-      downloadText(
-        `urls_${c}.csv`,
-        toUrlList(all.filter((i) => i.className === c && !i.url.startsWith('file:')).map((i) => i.url)),
-      );
-    }
-    downloadText(
-      'manifest.csv',
-      toCsv(
-        ['id', 'class', 'url', 'width', 'height', 'bytes'],
-        all.map((i) => [i.id!, i.className, i.url, i.width, i.height, i.bytes]),
-      ),
-    );
-  };
-
   return (
     <div className="card" data-testid="show-batch">
       <div className="row">
@@ -142,9 +123,6 @@ export function ShowBatch({
         </label>
         <button type="button" onClick={() => setSeed((s) => s + 1)}>
           Reshuffle
-        </button>
-        <button type="button" onClick={() => void exportLists()}>
-          Export URL lists + manifest
         </button>
       </div>
       <div className="grid" style={{ gridTemplateColumns: `repeat(${cols}, 1fr)` }}>

@@ -13,6 +13,14 @@ export function isUrlListFile(file: File): boolean {
   return LIST_EXTENSION.test(file.name) || file.type === 'text/csv' || file.type === 'text/plain';
 }
 
+export function isZipFile(file: File): boolean {
+  return (
+    /\.zip$/i.test(file.name) ||
+    file.type === 'application/zip' ||
+    file.type === 'application/x-zip-compressed'
+  );
+}
+
 export function isImageFile(file: File): boolean {
   return file.type.startsWith('image/') || IMAGE_EXTENSION.test(file.name);
 }

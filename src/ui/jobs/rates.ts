@@ -1,7 +1,13 @@
 // Time estimates from measured steps: each training phase's seconds per image on this device,
 // measured from the worker's progress events and kept across visits (localStorage), so a run shows
 // its estimate before it starts and its ETA while it runs.
-import type { BackendName, ModelSummary, TrainConfig, TrainProgress } from '../../protocol';
+import {
+  BN_ADAPT_IMAGES,
+  type BackendName,
+  type ModelSummary,
+  type TrainConfig,
+  type TrainProgress,
+} from '../../protocol';
 
 /** What one image costs, by what the engine does with it. */
 export type RateKey =
@@ -27,6 +33,8 @@ export interface FitPlan {
   valid: number;
   /** Whether the fast frozen mode must compute its body features first. */
   needsFeatures: boolean;
+  /** Whether a new model's BatchNorm statistics are measured first (see bn-adapt.ts). */
+  needsStatistics?: boolean;
 }
 
 function trainingKey(stage: 'frozen' | 'unfrozen', config: TrainConfig): RateKey {
@@ -83,7 +91,8 @@ export class RateBook {
     const { config, stage } = model;
     const fastFrozen = stage === 'frozen' && config.frozenMode === 'fast';
     let key: RateKey | null = null;
-    if (progress.phase === 'features') key = 'features';
+    // The statistics pass costs what an inference pass does.
+    if (progress.phase === 'features' || progress.phase === 'statistics') key = 'features';
     else if (progress.phase === 'fit' || progress.phase === 'lr_find') key = trainingKey(stage, config);
     else if (progress.phase === 'validate') key = fastFrozen ? 'validate-cached' : 'validate';
     // A fit's clock also runs through its validations and autosaves: measure its first epoch's
@@ -105,7 +114,8 @@ export class RateBook {
     if (fastFrozen && plan.needsFeatures) {
       const features = get('features');
       if (features === undefined) return null;
-      seconds += (train * config.variants + valid) * features;
+      const statistics = plan.needsStatistics ? Math.min(train, BN_ADAPT_IMAGES) : 0;
+      seconds += (statistics + train * config.variants + valid) * features;
     }
     return seconds;
   }

@@ -1,4 +1,7 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { getMeta, openStudioDb } from '../../data/db';
+import { STORES } from '../../data/schema';
+import { useStoreVersion } from '../shared/useStoreVersion';
 import { LR_FIND } from '../../ml/lr-find';
 import { parseLearningRate } from '../../ml/schedule';
 import {
@@ -62,6 +65,22 @@ export function TrainTab() {
     if (modelConfig) setConfig(JSON.parse(modelConfig) as TrainConfig);
     setStale(false);
   }, [modelConfig]);
+  // With no model yet, a new one uses the split the dataset already has (an imported dataset brings
+  // its split seed), so its validation images stay the same ones. Re-read when the stored seed
+  // changes (an import in this or another tab); a seed the user typed stays until then.
+  const hasModel = useRef(false);
+  hasModel.current = modelConfig !== null;
+  const storedSeed = useRef<number | undefined>(undefined);
+  const metaVersion = useStoreVersion(STORES.meta);
+  useEffect(() => {
+    void openStudioDb()
+      .then((db) => getMeta<number>(db, 'split-seed'))
+      .then((seed) => {
+        if (seed === undefined || seed === storedSeed.current) return;
+        storedSeed.current = seed;
+        if (!hasModel.current) setConfig((c) => ({ ...c, seed }));
+      });
+  }, [metaVersion]);
 
   const usable = model !== null && model.train > 0 && !startFresh;
   const classesChanged = usable && counts !== null && !sameClasses(model, counts);
@@ -173,6 +192,7 @@ export function TrainTab() {
       train,
       valid,
       needsFeatures: !(usable && model.stage === 'frozen' && model.epochs > 0),
+      needsStatistics: !(usable && model.epochs > 0) && (config.bodyStatistics ?? 'data') === 'data',
     });
     return seconds === null ? 'time: measured in the first steps' : `${roughDuration(seconds)} here`;
   };

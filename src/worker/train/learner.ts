@@ -32,6 +32,7 @@ import {
   type RawBatch,
 } from './data';
 import { Classifier } from './classifier';
+import { adaptBatchNorm } from './bn-adapt';
 import { computeFeatures, disposeFeatures, type Features } from './features';
 import { concatPool, FastaiHead } from './head';
 import { sumPasses } from './passes';
@@ -198,7 +199,17 @@ export class Learner {
 
   /** Body features for the fast frozen mode, computed once (see features.ts). */
   private async ensureCache(): Promise<Features> {
-    this.cache ??= await computeFeatures({
+    if (this.cache) return this.cache;
+    if (this.rows.length === 0 && (this.config.bodyStatistics ?? 'data') === 'data')
+      await adaptBatchNorm({
+        body: this.body,
+        train: this.data.train,
+        config: this.config,
+        decode: this.decode,
+        report: this.report,
+        stopIfCancelled: (toDispose) => this.stopIfCancelled(toDispose),
+      });
+    this.cache = await computeFeatures({
       data: this.data,
       config: this.config,
       decode: this.decode,
