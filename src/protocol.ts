@@ -167,6 +167,16 @@ export interface LocalImage {
   file: Blob;
 }
 
+/**
+ * What a classifier can be exported as: our own file (re-importable, with optimizer state and
+ * history), or a standard TF.js LayersModel zip (model.json + shards + README) for any TF.js app.
+ */
+export const MODEL_EXPORT_FORMATS = {
+  artmodel: { label: 'Studio file (.artmodel, re-importable)', extension: '.artmodel' },
+  tfjs: { label: 'TF.js LayersModel (.zip)', extension: '-tfjs.zip' },
+} as const;
+export type ModelExportFormat = keyof typeof MODEL_EXPORT_FORMATS;
+
 export interface DatasetImportResult {
   stored: number;
   /** Already in the store (same class and image). */
@@ -406,7 +416,7 @@ export interface RequestMap {
   retrain: { args: { checkpoint: string; epochs: number; maxLr: string }; result: EpochRow[] };
   /** A classifier as one downloadable file: the current model, or a named checkpoint. */
   exportModel: {
-    args: { checkpoint?: string };
+    args: { checkpoint?: string; format?: ModelExportFormat };
     result: { file: Blob; fileName: string; source: string };
   };
   /** Stores an exported classifier as a checkpoint and loads it. */

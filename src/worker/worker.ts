@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   isCommand,
+  MODEL_EXPORT_FORMATS,
   traitsOf,
   type Command,
   type InitOptions,
@@ -15,6 +16,7 @@ import {
 import { initBackend, loseDevice, watchDeviceLoss } from './backend';
 import { cancelIngest, importImages, requestIngest } from './ingest/ingest';
 import { importDataset } from './ingest/import-dataset';
+import { tfjsModelZip } from './export/model-zip';
 import { runBenchmark } from './bench';
 import { convolutionEngineThreads, releaseKernelCaches } from './kernels/register';
 import { openStudioDb } from '../data/db';
@@ -190,18 +192,16 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
   async retrain({ checkpoint, epochs, maxLr }, ctx) {
     return { result: await trainingSession(ctx).retrain(checkpoint, epochs, maxLr) };
   },
-  async exportModel({ checkpoint }, ctx) {
+  async exportModel({ checkpoint, format = 'artmodel' }, ctx) {
     const record = checkpoint
       ? await readCheckpoint(checkpoint)
       : await checkpointRecord(trainingSession(ctx).require(), 'export');
     const slug = checkpoint ? `-${checkpoint.replace(/[^\w.-]+/g, '_')}` : '';
-    return {
-      result: {
-        file: await encodeModelFile(record),
-        fileName: `art-classifier-${record.classes.length}-classes${slug}.artmodel`,
-        source: checkpoint ? `checkpoint "${checkpoint}"` : 'the current model',
-      },
-    };
+    const source = checkpoint ? `checkpoint "${checkpoint}"` : 'the current model';
+    const fileName = `art-classifier-${record.classes.length}-classes${slug}${MODEL_EXPORT_FORMATS[format].extension}`;
+    const file =
+      format === 'tfjs' ? await tfjsModelZip(ctx.model, record, source) : await encodeModelFile(record);
+    return { result: { file, fileName, source } };
   },
   async importModel({ file, name }, ctx) {
     const record = await decodeModelFile(file, name);

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { failureCode, type Prediction } from '../../protocol';
+import { failureCode, MODEL_EXPORT_FORMATS, type ModelExportFormat, type Prediction } from '../../protocol';
 import { ModelPanel, modelName } from '../ModelPanel';
 import { useAction } from '../shared/useAction';
 import { useCheckpoints } from '../train/useCheckpoints';
@@ -49,6 +49,7 @@ export function PredictTab() {
   const [tta, setTta] = useState(false);
   const { message: notice, setMessage: setNotice, run } = useAction<'export' | 'import'>();
   const [exportFrom, setExportFrom] = useState('');
+  const [exportFormat, setExportFormat] = useState<ModelExportFormat>('artmodel');
   const checkpoints = useCheckpoints();
   const importInput = useRef<HTMLInputElement>(null);
 
@@ -80,7 +81,7 @@ export function PredictTab() {
     run('export', async () => {
       const { file, fileName, source } = await bridge.request(
         'exportModel',
-        exportFrom ? { checkpoint: exportFrom } : {},
+        exportFrom ? { checkpoint: exportFrom, format: exportFormat } : { format: exportFormat },
       );
       downloadBlob(fileName, file);
       const which = exportFrom ? source : `${source}, ${modelName(bridge.getSnapshot().learner)}`;
@@ -108,6 +109,20 @@ export function PredictTab() {
             {checkpoints.map((c) => (
               <option key={c.name} value={c.name}>
                 checkpoint {c.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          as{' '}
+          <select
+            aria-label="Export format"
+            value={exportFormat}
+            onChange={(e) => setExportFormat(e.target.value as ModelExportFormat)}
+          >
+            {Object.entries(MODEL_EXPORT_FORMATS).map(([key, f]) => (
+              <option key={key} value={key}>
+                {f.label}
               </option>
             ))}
           </select>

@@ -1,0 +1,131 @@
+// The classifier leaves the studio as a standard TF.js LayersModel: trained here, exported from the
+// Predict tab as a user clicks it, then loaded by a separate page that has only @tensorflow/tfjs
+// (served from another 127.0.0.1 origin, no code of ours) — same probabilities as the app (≤ 1e-5).
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { test, expect } from '@playwright/test';
+import { unzipSync } from 'fflate';
+import { DEFAULT_TRAIN_CONFIG } from '../src/protocol';
+import { openApp, request } from './support/app';
+import { startHost, type FixtureFile } from './support/fixture-server';
+import { importGeneratedDataset } from './support/generated';
+
+test.use({ viewport: { width: 1280, height: 720 } });
+
+const SIZE = 32;
+const require = createRequire(import.meta.url);
+
+test('TF.js export: stock tf.loadLayersModel in another page gives the app’s probabilities', async ({
+  page,
+  browser,
+}) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  await importGeneratedDataset(page, 6);
+  await request(page, 'trainPrepare', { config: { ...DEFAULT_TRAIN_CONFIG, size: SIZE, batchSize: 6 } });
+  await request(page, 'fit', { epochs: 1, maxLr: '3e-3' });
+  await request(page, 'saveCheckpoint', { name: 'stage-1' });
+
+  // One probe picture at exactly the model's input size (no resampling on either side).
+  const probe = await page.evaluate(async (size) => {
+    const canvas = new OffscreenCanvas(size, size);
+    const ctx = canvas.getContext('2d')!;
+    const gradient = ctx.createLinearGradient(0, 0, size, size);
+    gradient.addColorStop(0, 'hsl(10, 80%, 45%)');
+    gradient.addColorStop(1, 'hsl(200, 70%, 55%)');
+    ctx.fillStyle = gradient;
+    ctx.fillRect(0, 0, size, size);
+    const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+    return Array.from(bytes);
+  }, SIZE);
+  const app = await page.evaluate(async (bytes) => {
+    const studio = (
+      window as unknown as {
+        __studio: { request(n: string, a: unknown): Promise<{ classes: string[]; probabilities: number[] }> };
+      }
+    ).__studio;
+    const image = new Blob([Uint8Array.from(bytes)], { type: 'image/png' });
+    return studio.request('classify', { image });
+  }, probe);
+
+  // Export the checkpoint as a TF.js LayersModel, as a user does.
+  await page.getByRole('tab', { name: 'Predict' }).click();
+  const panel = page.locator('[role=tabpanel]:not([hidden])');
+  await panel.getByLabel('Model to export').selectOption('stage-1');
+  await panel.getByLabel('Export format').selectOption('tfjs');
+  const exportButton = panel.getByTestId('export-model');
+  await expect(exportButton).toBeInViewport();
+  const [download] = await Promise.all([page.waitForEvent('download'), exportButton.click()]);
+  expect(download.suggestedFilename()).toBe('art-classifier-3-classes-stage-1-tfjs.zip');
+  await expect(panel.getByText(/Exported checkpoint "stage-1" as .*-tfjs\.zip/)).toBeVisible();
+  const files = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
+  expect(Object.keys(files)).toContain('model.json');
+  expect(Object.keys(files)).toContain('README.md');
+
+  // A page of its own: only the stock tfjs bundle and the exported files.
+  const served = new Map<string, FixtureFile>([
+    [
+      '/index.html',
+      { type: 'text/html', body: Buffer.from('<!doctype html><script src="/tf.min.js"></script>') },
+    ],
+    [
+      '/tf.min.js',
+      { type: 'text/javascript', body: readFileSync(require.resolve('@tensorflow/tfjs/dist/tf.min.js')) },
+    ],
+  ]);
+  for (const [name, bytes] of Object.entries(files))
+    served.set(`/model/${name}`, {
+      type: name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+      body: Buffer.from(bytes),
+    });
+  const host = await startHost(served, { cors: true });
+  const context = await browser.newContext();
+  try {
+    const other = await context.newPage();
+    await other.goto(`${host.origin}/index.html`);
+    const stock = await other.evaluate(
+      async ({ bytes, size }) => {
+        const tf = (window as unknown as { tf: typeof import('@tensorflow/tfjs') }).tf;
+        await tf.setBackend('cpu');
+        const model = await tf.loadLayersModel('/model/model.json');
+        const meta = (model.getUserDefinedMetadata() as { deepArtStudio: { classes: string[] } })
+          .deepArtStudio;
+        const bitmap = await createImageBitmap(new Blob([Uint8Array.from(bytes)], { type: 'image/png' }));
+        const canvas = new OffscreenCanvas(size, size);
+        const ctx = canvas.getContext('2d')!;
+        ctx.drawImage(bitmap, 0, 0);
+        const rgb = tf.browser.fromPixels(ctx.getImageData(0, 0, size, size)).toFloat();
+        // The README's preprocessing: RGB → BGR, minus the ImageNet means.
+        const x = tf.sub(tf.reverse(rgb, -1), [103.939, 116.779, 123.68]).expandDims(0);
+        const probabilities = Array.from(
+          await (model.predict(x) as import('@tensorflow/tfjs').Tensor).data(),
+        );
+        return {
+          classes: meta.classes,
+          probabilities,
+          ours: typeof (window as { __studio?: unknown }).__studio,
+        };
+      },
+      { bytes: probe, size: SIZE },
+    );
+    expect(stock.ours).toBe('undefined'); // nothing of the app on that page
+    expect(stock.classes).toEqual(app.classes);
+    console.log(
+      `[export] app ${JSON.stringify(app.probabilities)} stock ${JSON.stringify(stock.probabilities)}`,
+    );
+    const diff = Math.max(...stock.probabilities.map((p, i) => Math.abs(p - app.probabilities[i])));
+    expect(diff).toBeLessThanOrEqual(1e-5);
+    // Probabilities near 0 or 1 agree trivially: compare the logits' differences too, in log space.
+    const logs = stock.probabilities.flatMap((p, i) =>
+      p > 1e-30 && app.probabilities[i] > 1e-30
+        ? [Math.abs(Math.log(p) - Math.log(app.probabilities[i]))]
+        : [],
+    );
+    expect(logs.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...logs)).toBeLessThan(1e-2);
+  } finally {
+    await context.close();
+    await host.close();
+  }
+  await page.screenshot({ path: 'test-results/model-export-tfjs.png' });
+});
