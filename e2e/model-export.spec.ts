@@ -1,10 +1,12 @@
 // The classifier leaves the studio as a standard TF.js LayersModel: trained here, exported from the
 // Predict tab as a user clicks it, then loaded by a separate page that has only @tensorflow/tfjs
-// (served from another 127.0.0.1 origin, no code of ours) — same probabilities as the app (≤ 1e-5).
+// (served from another 127.0.0.1 origin, no code of ours) — same probabilities as the app (≤ 1e-5);
+// and as ONNX, run by onnxruntime from npm: same top-1 and probabilities (≤ 1e-4).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { test, expect } from '@playwright/test';
 import { unzipSync } from 'fflate';
+import * as ort from 'onnxruntime-web';
 import { DEFAULT_TRAIN_CONFIG } from '../src/protocol';
 import { openApp, request } from './support/app';
 import { startHost, type FixtureFile } from './support/fixture-server';
@@ -15,10 +17,7 @@ test.use({ viewport: { width: 1280, height: 720 } });
 const SIZE = 32;
 const require = createRequire(import.meta.url);
 
-test('TF.js export: stock tf.loadLayersModel in another page gives the app’s probabilities', async ({
-  page,
-  browser,
-}) => {
+test('TF.js and ONNX exports give the app’s probabilities in stock runtimes', async ({ page, browser }) => {
   test.setTimeout(300_000);
   await openApp(page);
   await importGeneratedDataset(page, 6);
@@ -103,6 +102,7 @@ test('TF.js export: stock tf.loadLayersModel in another page gives the app’s p
         return {
           classes: meta.classes,
           probabilities,
+          rgb: Array.from(await rgb.data()),
           ours: typeof (window as { __studio?: unknown }).__studio,
         };
       },
@@ -123,6 +123,34 @@ test('TF.js export: stock tf.loadLayersModel in another page gives the app’s p
     );
     expect(logs.length).toBeGreaterThanOrEqual(2);
     expect(Math.max(...logs)).toBeLessThan(1e-2);
+
+    // ONNX: exported the same way, run by onnxruntime (from npm) on the same pixels.
+    await panel.getByLabel('Export format').selectOption('onnx');
+    const [onnxDownload] = await Promise.all([page.waitForEvent('download'), exportButton.click()]);
+    expect(onnxDownload.suggestedFilename()).toBe('art-classifier-3-classes-stage-1.onnx');
+    const bytes = new Uint8Array(readFileSync((await onnxDownload.path())!));
+    ort.env.wasm.numThreads = 1;
+    const session = await ort.InferenceSession.create(bytes);
+    const input = new Float32Array(stock.rgb.length);
+    const mean = [103.939, 116.779, 123.68];
+    for (let p = 0; p < input.length; p += 3)
+      for (let c = 0; c < 3; c++) input[p + c] = stock.rgb[p + 2 - c] - mean[c]; // RGB → BGR − means
+    const out = await session.run({ input: new ort.Tensor('float32', input, [1, SIZE, SIZE, 3]) });
+    const onnxProbabilities = Array.from(out.probabilities.data as Float32Array);
+    await session.release();
+    console.log(`[export] onnx ${JSON.stringify(onnxProbabilities)}`);
+    const onnxLogs = onnxProbabilities.flatMap((p, i) =>
+      p > 1e-30 && app.probabilities[i] > 1e-30
+        ? [Math.abs(Math.log(p) - Math.log(app.probabilities[i]))]
+        : [],
+    );
+    expect(onnxLogs.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...onnxLogs)).toBeLessThan(1e-2);
+    const top = (p: number[]) => p.indexOf(Math.max(...p));
+    expect(top(onnxProbabilities)).toBe(top(app.probabilities));
+    expect(
+      Math.max(...onnxProbabilities.map((p, i) => Math.abs(p - app.probabilities[i]))),
+    ).toBeLessThanOrEqual(1e-4);
   } finally {
     await context.close();
     await host.close();

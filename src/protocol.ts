@@ -169,11 +169,13 @@ export interface LocalImage {
 
 /**
  * What a classifier can be exported as: our own file (re-importable, with optimizer state and
- * history), or a standard TF.js LayersModel zip (model.json + shards + README) for any TF.js app.
+ * history), a standard TF.js LayersModel zip (model.json + shards + README) for any TF.js app, or
+ * an ONNX model (onnxruntime in Python, C++, on phones).
  */
 export const MODEL_EXPORT_FORMATS = {
   artmodel: { label: 'Studio file (.artmodel, re-importable)', extension: '.artmodel' },
   tfjs: { label: 'TF.js LayersModel (.zip)', extension: '-tfjs.zip' },
+  onnx: { label: 'ONNX (.onnx, NHWC input)', extension: '.onnx' },
 } as const;
 export type ModelExportFormat = keyof typeof MODEL_EXPORT_FORMATS;
 

@@ -16,7 +16,7 @@ import {
 import { initBackend, loseDevice, watchDeviceLoss } from './backend';
 import { cancelIngest, importImages, requestIngest } from './ingest/ingest';
 import { importDataset } from './ingest/import-dataset';
-import { tfjsModelZip } from './export/model-zip';
+import { onnxModelFile, tfjsModelZip } from './export/model-zip';
 import { runBenchmark } from './bench';
 import { convolutionEngineThreads, releaseKernelCaches } from './kernels/register';
 import { openStudioDb } from '../data/db';
@@ -200,7 +200,11 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
     const source = checkpoint ? `checkpoint "${checkpoint}"` : 'the current model';
     const fileName = `art-classifier-${record.classes.length}-classes${slug}${MODEL_EXPORT_FORMATS[format].extension}`;
     const file =
-      format === 'tfjs' ? await tfjsModelZip(ctx.model, record, source) : await encodeModelFile(record);
+      format === 'tfjs'
+        ? await tfjsModelZip(ctx.model, record, source)
+        : format === 'onnx'
+          ? await onnxModelFile(ctx.model, record, source)
+          : await encodeModelFile(record);
     return { result: { file, fileName, source } };
   },
   async importModel({ file, name }, ctx) {

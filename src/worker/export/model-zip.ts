@@ -1,9 +1,10 @@
-// A checkpoint record → the TF.js LayersModel zip (see layers-model.ts). Weight shards are stored,
-// not deflated: float32 weights barely compress.
+// A checkpoint record → the TF.js LayersModel zip (see layers-model.ts; weight shards are stored,
+// not deflated: float32 weights barely compress) or the ONNX file (see onnx-model.ts).
 import { zipSync, type Zippable } from 'fflate';
 import type { CheckpointRecord } from '../../data/schema';
 import type { ResNetGraph } from '../ml/resnet-graph';
 import { buildLayersModel, layersModelFiles, type ExportedClassifier } from './layers-model';
+import { onnxModelBytes } from './onnx-model';
 
 export async function classifierOf(record: CheckpointRecord, source: string): Promise<ExportedClassifier> {
   const weights: ExportedClassifier['weights'] = new Map();
@@ -12,6 +13,15 @@ export async function classifierOf(record: CheckpointRecord, source: string): Pr
       // Adam moments stay behind
       weights.set(t.name, { values: new Float32Array(await t.data.arrayBuffer()), shape: t.shape });
   return { classes: record.classes, size: record.config?.size ?? record.size, source, weights };
+}
+
+export async function onnxModelFile(
+  graph: ResNetGraph,
+  record: CheckpointRecord,
+  source: string,
+): Promise<Blob> {
+  const bytes = onnxModelBytes(graph, await classifierOf(record, source));
+  return new Blob([bytes as unknown as ArrayBuffer], { type: 'application/octet-stream' });
 }
 
 export async function tfjsModelZip(
