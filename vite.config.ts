@@ -2,6 +2,7 @@ import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { RELAY_PATH } from './src/protocol.ts';
 import { createRelay, relayOptionsFromEnv } from './src/server/relay.ts';
+import { serviceWorker } from './src/server/service-worker-build.ts';
 
 // Cross-origin isolation lets the wasm backend use SharedArrayBuffer threads. The same headers
 // must be sent by any static host the app is deployed to (see README, "Deploying").
@@ -67,7 +68,15 @@ function imageRelay(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), imageRelay()],
+  plugins: [
+    react(),
+    imageRelay(),
+    serviceWorker({
+      source: 'src/sw/service-worker.ts',
+      modelJson: '/models/resnet50/model.json',
+      networkOnly: RELAY_PATH,
+    }),
+  ],
   server: { headers: devHeaders },
   preview: { headers: securityHeaders },
   worker: { format: 'es' },

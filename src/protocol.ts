@@ -201,11 +201,12 @@ export interface TrainConfig {
   /** Images per forward/backward pass (gradients summed to the batch); 0 or absent: automatic. */
   imagesPerPass?: number;
   /**
-   * The body's BatchNorm once unfrozen: 'batch' normalises with each pass's statistics (fast.ai,
-   * PyTorch's train mode, when the batch is one pass); 'whole-batch' first measures the whole batch's
-   * statistics, then every pass normalises with those (a batch in passes then normalises as one
-   * pass would); 'running' keeps the running statistics the head was trained on (γ and β still
-   * learn). Absent: 'batch'.
+   * BatchNorm when a batch runs through the body in passes (the unfrozen stage; the faithful frozen
+   * stage too): 'whole-batch' computes what the whole batch in one pass computes (fast.ai, PyTorch's
+   * batch of 16) — a statistics pass, the head on the whole batch, then the body's passes with the
+   * whole batch's statistics (see whole-batch.ts); 'batch' normalises each pass with its own
+   * statistics (body and head); 'running' keeps the body's running statistics once unfrozen (γ and
+   * β still learn). Absent: 'batch'.
    */
   unfrozenBatchNorm?: 'batch' | 'whole-batch' | 'running';
   /**

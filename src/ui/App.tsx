@@ -8,6 +8,7 @@ import { TrainTab } from './train/TrainTab';
 import { JobIndicator } from './jobs/JobIndicator';
 import { useJobStatus } from './jobs/useJobStatus';
 import { UndoToast } from './shared/UndoToast';
+import { UpdatePrompt } from './pwa/UpdatePrompt';
 
 const TABS = [
   { id: 'data', title: 'Data', Component: DataTab },
@@ -113,6 +114,7 @@ export function App() {
         ))}
       </main>
       <UndoToast />
+      <UpdatePrompt />
       <StatusBar />
     </div>
   );

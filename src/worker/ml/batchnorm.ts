@@ -91,6 +91,11 @@ export function disposeStats(stats: LayerStats): void {
 /**
  * Training-mode batch norm (batch statistics), optionally followed by ReLU, as one differentiable op.
  * Returns the output and the batch statistics (for the running averages; not differentiated).
+ *
+ * `given`: a pass of a larger batch, normalised with that batch's statistics (see whole-batch.ts).
+ * The backward pass then estimates the batch's terms Σdy/M and Σdy·x̂/M from this pass's images —
+ * the exact ones would need every pass's gradient at once — instead of dropping them, as treating
+ * the statistics as constants would.
  */
 export function batchNormTrain(
   x: tf.Tensor,
@@ -98,6 +103,7 @@ export function batchNormTrain(
   beta: tf.Tensor1D,
   epsilon: number,
   relu: boolean,
+  given?: BatchStats,
 ): { y: tf.Tensor; stats: BatchStats } {
   let stats: BatchStats | null = null;
   // Full-size passes are what cost on wasm, so both directions work on x itself and fold every
@@ -106,11 +112,11 @@ export function batchNormTrain(
     const [input, g, b] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
     const count = input.size / input.shape[input.rank - 1];
-    const mean = tf.div(channelSum(input), count) as tf.Tensor1D;
+    const mean = given ? given.mean.clone() : (tf.div(channelSum(input), count) as tf.Tensor1D);
     // E[x²] − E[x]², clamped: one pass fewer than Σ(x − μ)², accurate enough for activations.
-    const variance = tf.relu(
-      tf.sub(tf.div(channelSum(tf.square(input)), count), tf.square(mean)),
-    ) as tf.Tensor1D;
+    const variance = given
+      ? given.variance.clone()
+      : (tf.relu(tf.sub(tf.div(channelSum(tf.square(input)), count), tf.square(mean))) as tf.Tensor1D);
     const invStd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
     const scale = tf.mul(g, invStd);
     const shift = tf.sub(b, tf.mul(mean, scale));

@@ -219,17 +219,28 @@ export class ResNetGraph {
    * The caller owns the statistics (updateRunningStats, disposeStats).
    */
   batchStatistics(x: tf.Tensor4D, until = this.bodyOutput): LayerStats {
+    const { stats, output } = this.batchStatisticsAndOutput(x, until);
+    output.dispose();
+    return stats;
+  }
+
+  /** batchStatistics, also keeping the value at `until` (the caller frees both). */
+  batchStatisticsAndOutput(
+    x: tf.Tensor4D,
+    until = this.bodyOutput,
+  ): { stats: LayerStats; output: tf.Tensor } {
     const stats: LayerStats = new Map();
-    tf.tidy(() => {
+    const output = tf.tidy(() => {
       const values = new Map<string, tf.Tensor>();
       for (const node of this.nodes) {
         const value = tf.tidy(() => this.apply(node, values, x, true, stats, 'batch'));
         values.set(node.name, value);
-        if (node.name === until) break;
+        if (node.name === until) return value;
         this.freeDeadValues(node, values, x);
       }
+      throw new Error(`No node ${until}.`);
     });
-    return stats;
+    return { stats, output };
   }
 
   private freeDeadValues(node: Node, values: Map<string, tf.Tensor>, x: tf.Tensor): void {
@@ -293,22 +304,21 @@ export class ResNetGraph {
             node.relu,
           );
         }
-        if (bnStats !== 'batch') {
-          // Differentiable affine with given statistics, y = γ (x − μ) / √(σ² + ε) + β: the running
-          // ones, or the whole batch's from a statistics pass (see batchStatistics).
-          const given = bnStats === 'running' ? undefined : bnStats.get(p);
-          const mean = given ? given.mean : p.movingMean;
-          const variance = given ? given.variance : p.movingVariance;
-          const scale = tf.mul(p.gamma, tf.rsqrt(tf.add(variance, node.epsilon)));
-          const y = tf.add(tf.mul(input, scale), tf.sub(p.beta, tf.mul(mean, scale)));
+        if (bnStats === 'running') {
+          // Differentiable affine with the running statistics, y = γ (x − μ) / √(σ² + ε) + β.
+          const scale = tf.mul(p.gamma, tf.rsqrt(tf.add(p.movingVariance, node.epsilon)));
+          const y = tf.add(tf.mul(input, scale), tf.sub(p.beta, tf.mul(p.movingMean, scale)));
           return node.relu ? tf.relu(y) : y;
         }
+        // With a whole batch's statistics (a pass of it, see whole-batch.ts), the returned stats are
+        // copies of those, kept for the backward pass: the caller frees them, and updates nothing.
         const { y, stats } = batchNormTrain(
           input,
           p.gamma as tf.Tensor1D,
           p.beta as tf.Tensor1D,
           node.epsilon,
           node.relu,
+          bnStats === 'batch' ? undefined : bnStats.get(p),
         );
         batchStats.set(p, stats);
         return y;

@@ -36,6 +36,7 @@ import { adaptBatchNorm } from './bn-adapt';
 import { computeFeatures, disposeFeatures, type Features } from './features';
 import { concatPool, FastaiHead } from './head';
 import { sumPasses } from './passes';
+import { wholeBatchStep } from './whole-batch';
 import { Cancelled } from '../../ml/cancel';
 
 interface Evaluation {
@@ -275,21 +276,30 @@ export class Learner {
     const n = labels.length;
     // Cached features are small: only body passes need splitting.
     const perPass = input.rank === 4 ? this.imagesPerPass : n;
-    const whole =
-      !this.frozen && perPass < n && this.config.unfrozenBatchNorm === 'whole-batch'
-        ? this.wholeBatchStats(input as tf.Tensor4D)
-        : null;
-    let summed: ReturnType<typeof sumPasses>;
-    try {
-      summed = sumPasses(n, perPass, (start, size) =>
-        this.gradients(input, labels, start, size, vars, whole ?? undefined),
-      );
-      // The body's running averages move once, with the whole batch's statistics.
-      if (whole) updateRunningStats(whole);
-    } finally {
-      if (whole) disposeStats(whole);
+    if (perPass < n && this.config.unfrozenBatchNorm === 'whole-batch') {
+      const headVars = this.head.trainableVariables();
+      const { grads, loss } = wholeBatchStep({
+        body: this.body,
+        head: this.head,
+        input: input as tf.Tensor4D,
+        labels,
+        classes: this.data.classes.length,
+        imagesPerPass: perPass,
+        bodyVars: vars.filter((v) => !headVars.includes(v)),
+        headVars,
+        dropoutSeed: Math.floor(this.dropoutRandom() * 2 ** 31),
+      });
+      try {
+        this.optimizer.apply(groups, lrs, beta1, grads);
+        return (await loss.data())[0];
+      } finally {
+        tf.dispose(grads);
+        loss.dispose();
+      }
     }
-    const { grads, losses } = summed;
+    const { grads, losses } = sumPasses(n, perPass, (start, size) =>
+      this.gradients(input, labels, start, size, vars),
+    );
     try {
       this.optimizer.apply(groups, lrs, beta1, grads);
       // Read back after the update is queued, so a GPU never idles waiting for the loss.
@@ -302,27 +312,13 @@ export class Learner {
     }
   }
 
-  /** Every body BatchNorm's statistics over the whole batch (a statistics pass: no gradients). */
-  private wholeBatchStats(input: tf.Tensor4D): LayerStats {
-    const x = tf.tidy(() => caffePreprocess(input));
-    try {
-      return this.body.batchStatistics(x);
-    } finally {
-      x.dispose();
-    }
-  }
-
-  /**
-   * Loss and gradients of one pass over input[start, start + size); BatchNorm statistics updated.
-   * `given`: the body normalises with these statistics (the whole batch's) instead of the pass's.
-   */
+  /** Loss and gradients of one pass over input[start, start + size); BatchNorm statistics updated. */
   private gradients(
     input: tf.Tensor4D | tf.Tensor2D,
     labels: number[],
     start: number,
     size: number,
     vars: tf.Variable[],
-    given?: LayerStats,
   ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
     let bodyStats: LayerStats = new Map();
     let headStats: LayerStats = new Map();
@@ -333,9 +329,7 @@ export class Learner {
         const f = this.body.forward(caffePreprocess(part as tf.Tensor4D), {
           training: true,
           until: this.body.bodyOutput,
-          bnStats: this.frozen
-            ? 'batch'
-            : (given ?? (this.config.unfrozenBatchNorm === 'running' ? 'running' : 'batch')),
+          bnStats: !this.frozen && this.config.unfrozenBatchNorm === 'running' ? 'running' : 'batch',
         });
         bodyStats = f.batchStats;
         pooled = concatPool(f.output as tf.Tensor4D);

@@ -1,0 +1,55 @@
+// Registers the service worker (built app only: see src/sw/service-worker.ts) and, when a new
+// version of the app has been downloaded in the background, offers to switch to it. The new version
+// waits until the user clicks: a reload in the middle of a training run is the user's choice.
+import { useEffect, useRef, useState } from 'react';
+
+export function UpdatePrompt() {
+  const [waiting, setWaiting] = useState<ServiceWorker | null>(null);
+  const switching = useRef(false);
+  useEffect(() => {
+    if (!import.meta.env.PROD || !('serviceWorker' in navigator)) return;
+    const container = navigator.serviceWorker;
+    const onControllerChange = () => {
+      if (switching.current) location.reload();
+    };
+    container.addEventListener('controllerchange', onControllerChange);
+    let live = true;
+    void container
+      .register('/sw.js')
+      .then((registration) => {
+        // Only an update asks: on a first visit there is no old version to leave.
+        const offer = () => {
+          if (live && registration.waiting && container.controller) setWaiting(registration.waiting);
+        };
+        offer();
+        registration.addEventListener('updatefound', () => {
+          const installing = registration.installing;
+          installing?.addEventListener('statechange', () => {
+            if (installing.state === 'installed') offer();
+          });
+        });
+      })
+      .catch(() => undefined); // no service worker: the app still works, online
+    return () => {
+      live = false;
+      container.removeEventListener('controllerchange', onControllerChange);
+    };
+  }, []);
+  if (!waiting) return null;
+  return (
+    <div className="toast update-prompt" role="status" data-testid="update-prompt">
+      A new version of the studio is ready.{' '}
+      <button
+        type="button"
+        className="primary"
+        onClick={() => {
+          switching.current = true;
+          // eslint-disable-next-line no-restricted-properties -- the service worker, not the ML worker: its one message
+          waiting.postMessage({ type: 'skip-waiting' });
+        }}
+      >
+        Reload
+      </button>
+    </div>
+  );
+}
