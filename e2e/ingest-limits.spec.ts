@@ -59,7 +59,13 @@ test('a full quota stops the download cleanly; Download stays usable; Resume fin
   const cdp = await context.newCDPSession(page);
   const origin = new URL(page.url()).origin;
   try {
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 1_000_000 });
+    // About 1 MB left: what the app itself already keeps (the service worker's cached app and weights)
+    // plus 1 MB.
+    const used = await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      return (await navigator.storage.estimate()).usage ?? 0;
+    });
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: used + 1_000_000 });
     await page.getByRole('tab', { name: 'Data' }).click();
     const zone = page.getByTestId('data-drop');
     await dropFiles(zone, [
