@@ -7,9 +7,10 @@ import { test, expect, type Page } from '@playwright/test';
 import { strFromU8, unzipSync } from 'fflate';
 import { DEFAULT_TRAIN_CONFIG } from '../src/protocol';
 import { openApp, request } from './support/app';
-import { csvFile, dropFiles } from './support/drop';
+import { csvFile, dropFiles, dropTransfer } from './support/drop';
 import { startHost, type FixtureFile } from './support/fixture-server';
 import { makeImages } from './support/studio-data';
+import { importGeneratedDataset } from './support/generated';
 
 test.use({ viewport: { width: 1280, height: 720 } });
 
@@ -143,6 +144,75 @@ test('export the dataset as one zip, import it in a fresh profile: same images, 
     await fresh.getByRole('tab', { name: 'Train' }).click();
     await expect(fresh.locator('[role=tabpanel]:not([hidden])')).toContainText('split seed 43');
     await fresh.screenshot({ path: 'test-results/dataset-zip-imported.png' });
+  } finally {
+    await context.close();
+  }
+});
+
+test('a project zip moves the dataset and a checkpoint to a fresh profile, and training continues there', async ({
+  page,
+  browser,
+}) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  await importGeneratedDataset(page, 5);
+  await request(page, 'trainPrepare', {
+    config: { ...DEFAULT_TRAIN_CONFIG, size: 32, batchSize: 6, seed: 44 },
+  });
+  await request(page, 'fit', { epochs: 1, maxLr: '3e-3' });
+  await request(page, 'saveCheckpoint', { name: 'stage-1' });
+
+  await page.getByRole('tab', { name: 'Data' }).click();
+  const exportButton = page.getByTestId('export-project');
+  await expect(exportButton).toHaveText('Export project (.zip, 2 checkpoints)'); // stage-1 and the autosave
+  await page.getByTestId('dataset-files').getByLabel('autosave').uncheck();
+  await expect(exportButton).toHaveText('Export project (.zip, 1 checkpoint)');
+  await exportButton.scrollIntoViewIfNeeded();
+  await expect(exportButton).toBeInViewport();
+  const [download] = await Promise.all([page.waitForEvent('download'), exportButton.click()]);
+  expect(download.suggestedFilename()).toMatch(/^project-\d{4}-\d\d-\d\d\.zip$/);
+  const zip = readFileSync((await download.path())!);
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  try {
+    const fresh = await context.newPage();
+    await openApp(fresh);
+    await fresh.getByRole('tab', { name: 'Data' }).click();
+    // ~100 MB is too large to pass through the test protocol: the page fetches the file from a
+    // 127.0.0.1 host, then the drop carries it as a real File.
+    const host = await startHost(new Map([['/project.zip', { type: 'application/zip', body: zip }]]), {
+      cors: true,
+    });
+    try {
+      const transfer = await fresh.evaluateHandle(
+        async ({ url, name }) => {
+          const blob = await (await fetch(url)).blob();
+          const dataTransfer = new DataTransfer();
+          dataTransfer.items.add(new File([blob], name, { type: 'application/zip' }));
+          return dataTransfer;
+        },
+        { url: `${host.origin}/project.zip`, name: download.suggestedFilename() },
+      );
+      await dropTransfer(fresh.getByTestId('data-drop'), transfer);
+    } finally {
+      await host.close();
+    }
+    const notice = fresh.getByTestId('data-notice');
+    await expect(notice).toContainText('Imported 15 images');
+    await expect(notice).toContainText('checkpoints stage-1');
+    // Continue: load the checkpoint on the Train tab, as a user does, and fit one more epoch.
+    await fresh.getByRole('tab', { name: 'Train' }).click();
+    const panel = fresh.locator('[role=tabpanel]:not([hidden])');
+    await panel
+      .getByTestId('checkpoints')
+      .getByRole('row', { name: /stage-1/ })
+      .getByRole('button', { name: 'Load' })
+      .click();
+    await expect(panel.getByText(/1 epoch trained/).first()).toBeVisible({ timeout: 60_000 });
+    const rows = await request(fresh, 'fit', { epochs: 1, maxLr: '3e-3' });
+    expect(rows[0].epoch).toBe(1); // the second frozen epoch: the history came along
+    await expect(panel.getByText(/2 epochs trained/).first()).toBeVisible();
+    await fresh.screenshot({ path: 'test-results/project-continued.png' });
   } finally {
     await context.close();
   }

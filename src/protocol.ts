@@ -189,6 +189,10 @@ export interface DatasetImportResult {
   splitSeed?: number;
   /** Why the import stopped early (storage full), when it did. */
   message?: string;
+  /** A project's checkpoints, as stored here (renamed when the name was taken). */
+  checkpoints: string[];
+  /** A project's download settings (the Data tab applies them). */
+  ingestSettings?: unknown;
 }
 
 export interface TrainConfig {
@@ -375,7 +379,8 @@ export interface RequestMap {
     /** notStored: files not verified because the run stopped (storage full), with its message. */
     result: { stored: number; failed: number; notStored: number; message?: string };
   };
-  /** Imports a dataset zip exported by the studio (images, classes, split, source URLs and hashes). */
+  /** Imports a dataset or project zip exported by the studio (images, classes, split, source URLs and
+   * hashes; a project's checkpoints too). */
   importDataset: { args: { file: Blob }; result: DatasetImportResult };
   /** Conv2D gradient kernels run on the active backend (checks our wasm kernels in the browser). */
   convGradients: {

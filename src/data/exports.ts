@@ -1,14 +1,22 @@
 // The dataset leaving the browser: one portable dataset zip (images, labels.csv with split and
 // hashes), or one zip of URL lists + manifest (what fast.ai's download_images reads back).
 import { strToU8, zipSync } from 'fflate';
-import { buildDatasetZip, folderName, type DatasetImage } from '../formats/dataset-zip';
-import { getMeta, imageBlob, listImages, openStudioDb } from './db';
+import { buildDatasetZip, datasetFiles, folderName, type DatasetImage } from '../formats/dataset-zip';
+import {
+  addCheckpoint,
+  checkpointFolder,
+  PROJECT_FILE,
+  PROJECT_FORMAT,
+  ZipStream,
+  type ProjectInfo,
+} from '../formats/project-zip';
+import { getMeta, imageBlob, listImages, openStudioDb, type StudioDb } from './db';
+import { STORES } from './schema';
 import { redactCredentials, toCsv, toUrlList } from './url-list';
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-export async function datasetZip(): Promise<{ blob: Blob; fileName: string; images: number }> {
-  const db = await openStudioDb();
+async function datasetImages(db: StudioDb): Promise<DatasetImage[]> {
   const records = await listImages(db);
   const images: DatasetImage[] = [];
   for (const r of records) {
@@ -24,6 +32,12 @@ export async function datasetZip(): Promise<{ blob: Blob; fileName: string; imag
       bytes: new Uint8Array(await blob.arrayBuffer()),
     });
   }
+  return images;
+}
+
+export async function datasetZip(): Promise<{ blob: Blob; fileName: string; images: number }> {
+  const db = await openStudioDb();
+  const images = await datasetImages(db);
   const zip = await buildDatasetZip(images, { splitSeed: await getMeta<number>(db, 'split-seed') });
   return {
     blob: new Blob([zip as unknown as ArrayBuffer], { type: 'application/zip' }),
@@ -62,4 +76,31 @@ export async function urlListsZip(): Promise<{ blob: Blob; fileName: string }> {
     blob: new Blob([zip as unknown as ArrayBuffer], { type: 'application/zip' }),
     fileName: `url-lists-${today()}.zip`,
   };
+}
+
+/**
+ * The whole project in one zip: the dataset, the chosen checkpoints (complete, so training continues
+ * on another machine or browser) and the download settings. Dropped on the Data tab, it imports.
+ */
+export async function projectZip(
+  checkpoints: string[],
+  ingestSettings: unknown,
+): Promise<{ blob: Blob; fileName: string }> {
+  const db = await openStudioDb();
+  const zip = new ZipStream();
+  const images = await datasetImages(db);
+  for (const [path, bytes] of await datasetFiles(images, {
+    splitSeed: await getMeta<number>(db, 'split-seed'),
+  }))
+    await zip.add(path, [bytes]);
+  const info: ProjectInfo = { format: PROJECT_FORMAT, version: 1, checkpoints: [], ingestSettings };
+  for (const name of checkpoints) {
+    const record = await db.get(STORES.checkpoints, name);
+    if (!record) continue;
+    const folder = checkpointFolder(name);
+    await addCheckpoint(zip, record, folder);
+    info.checkpoints.push({ name, folder });
+  }
+  await zip.add(PROJECT_FILE, [strToU8(JSON.stringify(info, null, 2))]);
+  return { blob: await zip.finish(), fileName: `project-${today()}.zip` };
 }

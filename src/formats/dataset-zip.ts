@@ -89,6 +89,17 @@ export async function buildDatasetZip(
   info: Omit<DatasetInfo, 'format' | 'version' | 'exportedAt'>,
 ): Promise<Uint8Array> {
   const files: Zippable = {};
+  for (const [path, bytes] of await datasetFiles(images, info))
+    files[path] = path.startsWith('images/') ? [bytes, { level: 0 }] : bytes;
+  return zipSync(files);
+}
+
+/** The dataset's files by path: images/<class>/…, labels.csv, dataset.json. */
+export async function datasetFiles(
+  images: readonly DatasetImage[],
+  info: Omit<DatasetInfo, 'format' | 'version' | 'exportedAt'>,
+): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>();
   const rows: (string | number)[][] = [];
   const counters = new Map<string, number>();
   for (const image of images) {
@@ -97,7 +108,7 @@ export async function buildDatasetZip(
     counters.set(folder, n);
     const hash = await sha256Hex(image.bytes);
     const file = `images/${folder}/${String(n).padStart(5, '0')}-${hash.slice(0, 8)}.${EXTENSIONS[image.type] ?? 'jpg'}`;
-    files[file] = [image.bytes, { level: 0 }];
+    files.set(file, image.bytes);
     rows.push([
       file,
       image.className,
@@ -115,16 +126,18 @@ export async function buildDatasetZip(
     ...info,
     exportedAt: new Date().toISOString(),
   };
-  files[LABELS_FILE] = strToU8(toCsv(LABEL_COLUMNS, rows));
-  files[INFO_FILE] = strToU8(JSON.stringify(full, null, 2) + '\n');
-  return zipSync(files);
+  files.set(LABELS_FILE, strToU8(toCsv(LABEL_COLUMNS, rows)));
+  files.set(INFO_FILE, strToU8(JSON.stringify(full, null, 2) + '\n'));
+  return files;
 }
 
 /** toCsv's guard against spreadsheet formulas, undone. */
 const unguard = (cell: string) => (/^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell);
 
 /** Reads a dataset zip; every labelled image comes back, with a problem where it is unusable. */
-export async function readDatasetZip(bytes: Uint8Array): Promise<{ info: DatasetInfo; images: ReadImage[] }> {
+export async function readDatasetZip(
+  bytes: Uint8Array,
+): Promise<{ info: DatasetInfo; images: ReadImage[]; files: Record<string, Uint8Array> }> {
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(bytes);
@@ -184,5 +197,5 @@ export async function readDatasetZip(bytes: Uint8Array): Promise<{ info: Dataset
     if (!image.sourceHash && data) image.sourceHash = await sha256Hex(data);
     images.push(image);
   }
-  return { info, images };
+  return { info, images, files };
 }

@@ -114,6 +114,13 @@ export function DataTab() {
         `${r.rejected.length} rejected (${r.rejected.slice(0, 3).join('; ')}${r.rejected.length > 3 ? '; …' : ''})`,
       );
     if (r.splitSeed !== undefined && r.stored) parts.push(`split of seed ${r.splitSeed} kept`);
+    if (r.checkpoints.length)
+      parts.push(`checkpoints ${r.checkpoints.join(', ')} (load one on the Train tab to continue)`);
+    if (r.ingestSettings && typeof r.ingestSettings === 'object') {
+      const restored = { ...DEFAULT_INGEST_SETTINGS, ...(r.ingestSettings as Partial<IngestSettings>) };
+      setSettings(restored);
+      localStorage.setItem('ingest-settings', JSON.stringify(restored));
+    }
     setNotice(r.message ?? `${parts.join(', ')}.`);
     dataset.refresh();
   };
@@ -222,7 +229,11 @@ export function DataTab() {
         usage={dataset.usage}
       />
       <ShowBatch counts={dataset.counts} settled={dataset.settled ?? true} onChanged={dataset.refresh} />
-      <DatasetFiles images={[...dataset.counts.values()].reduce((a, b) => a + b, 0)} disabled={running} />
+      <DatasetFiles
+        images={[...dataset.counts.values()].reduce((a, b) => a + b, 0)}
+        disabled={running}
+        settings={settings}
+      />
       {dataset.counts.size > 0 && (
         <p className="row small">
           <ConfirmButton

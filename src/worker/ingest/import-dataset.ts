@@ -6,6 +6,9 @@ import { readImageHeader } from '../../data/image/header';
 import { addImages, getMeta, imageIds, openStudioDb, setMeta, storageFailure } from '../../data/db';
 import type { ImageRecord } from '../../data/schema';
 import { readDatasetZip, type ReadImage } from '../../formats/dataset-zip';
+import { readProject } from '../../formats/project-zip';
+import { announce } from '../../data/changes';
+import { STORES } from '../../data/schema';
 import type { DatasetImportResult } from '../../protocol';
 import { MAX_PIXELS } from './verify';
 
@@ -31,10 +34,18 @@ async function check(image: ReadImage): Promise<string | null> {
 }
 
 export async function importDataset(file: Blob): Promise<DatasetImportResult> {
-  const { info, images } = await readDatasetZip(new Uint8Array(await file.arrayBuffer()));
+  const { info, images, files } = await readDatasetZip(new Uint8Array(await file.arrayBuffer()));
+  const project = readProject(files); // checked before anything is stored
   const db = await openStudioDb();
   const wasEmpty = (await imageIds(db)).length === 0;
-  const result: DatasetImportResult = { stored: 0, duplicates: 0, rejected: [], splitSeed: undefined };
+  const result: DatasetImportResult = {
+    stored: 0,
+    duplicates: 0,
+    rejected: [],
+    splitSeed: undefined,
+    checkpoints: [],
+    ingestSettings: project.info?.ingestSettings,
+  };
   const now = Date.now();
   let pending: ImageRecord[] = [];
   let stopped = false;
@@ -82,5 +93,13 @@ export async function importDataset(file: Blob): Promise<DatasetImportResult> {
     await setMeta(db, 'split-seed', info.splitSeed);
     result.splitSeed = info.splitSeed;
   } else result.splitSeed = await getMeta<number>(db, 'split-seed');
+  // A project's checkpoints; one whose name is taken here is kept beside it, renamed.
+  for (const record of project.checkpoints) {
+    let name = record.name;
+    for (let n = 2; await db.get(STORES.checkpoints, name); n++) name = `${record.name} (${n})`;
+    await db.put(STORES.checkpoints, { ...record, name });
+    result.checkpoints.push(name);
+  }
+  if (project.checkpoints.length) announce(STORES.checkpoints);
   return result;
 }
