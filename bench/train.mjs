@@ -31,7 +31,7 @@ const options = parseArgs(process.argv.slice(2), {
   'max-per-class': '300',
   port: '5291',
   seeds: '42',
-  bn: 'batch',
+  bn: 'whole-batch',
   'body-stats': 'data',
 });
 const folder = options._[0];

@@ -210,7 +210,7 @@ export interface TrainConfig {
    * batch of 16) — a statistics pass, the head on the whole batch, then the body's passes with the
    * whole batch's statistics (see whole-batch.ts); 'batch' normalises each pass with its own
    * statistics (body and head); 'running' keeps the body's running statistics once unfrozen (γ and
-   * β still learn). Absent: 'batch'.
+   * β still learn). Absent: 'whole-batch' (measured in bench:train, see the README).
    */
   unfrozenBatchNorm?: 'batch' | 'whole-batch' | 'running';
   /**
@@ -219,6 +219,11 @@ export interface TrainConfig {
    * 'imagenet' keeps the pretrained ones. Absent: 'data'.
    */
   bodyStatistics?: 'data' | 'imagenet';
+}
+
+/** BatchNorm over passes when the config does not say (see TrainConfig.unfrozenBatchNorm). */
+export function passBatchNorm(config: TrainConfig): NonNullable<TrainConfig['unfrozenBatchNorm']> {
+  return config.unfrozenBatchNorm ?? 'whole-batch';
 }
 
 /** Training images the fast frozen mode's BatchNorm statistics are re-estimated on (a new model). */

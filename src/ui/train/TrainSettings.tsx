@@ -1,4 +1,10 @@
-import { BACKENDS, type DeviceInfo, type ModelSummary, type TrainConfig } from '../../protocol';
+import {
+  BACKENDS,
+  passBatchNorm,
+  type DeviceInfo,
+  type ModelSummary,
+  type TrainConfig,
+} from '../../protocol';
 
 /** The Train tab's settings; a summary line when folded (after the first run). */
 export function TrainSettings({
@@ -58,17 +64,17 @@ export function TrainSettings({
             <option value="faithful">faithful (BatchNorm trains)</option>
           </select>
         </label>
-        <label title="How the body's BatchNorm normalises once unfrozen: with each pass's own statistics (fast.ai), or with the running statistics the head was trained on (steadier with small passes)">
-          BatchNorm when unfrozen
+        <label title="When a batch only fits the device in passes (the unfrozen stage on a CPU): 'whole batch' computes what the batch in one pass computes, as fast.ai and PyTorch do (a statistics pass first, ~20% more time); 'each pass' normalises every pass with its own statistics (noisier: it measured worse); 'running' keeps the body's running statistics">
+          BatchNorm over passes
           <select
-            value={config.unfrozenBatchNorm ?? 'batch'}
+            value={passBatchNorm(config)}
             onChange={(e) =>
               onChange({ unfrozenBatchNorm: e.target.value as TrainConfig['unfrozenBatchNorm'] })
             }
           >
-            <option value="batch">each pass's statistics (fast.ai)</option>
-            <option value="whole-batch">the whole batch's statistics</option>
-            <option value="running">running statistics</option>
+            <option value="whole-batch">whole batch, as one pass (fast.ai)</option>
+            <option value="batch">each pass's own statistics</option>
+            <option value="running">running statistics (body)</option>
           </select>
         </label>
         <label>

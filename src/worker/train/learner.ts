@@ -8,6 +8,7 @@ import { caffePreprocess } from '../../ml/preprocess';
 import { seededRandom, shuffle } from '../../ml/random';
 import { groupRates, oneCycleAt, parseLearningRate, SmoothLoss } from '../../ml/schedule';
 import {
+  passBatchNorm,
   StudioError,
   type EpochRow,
   type RunInfo,
@@ -276,7 +277,7 @@ export class Learner {
     const n = labels.length;
     // Cached features are small: only body passes need splitting.
     const perPass = input.rank === 4 ? this.imagesPerPass : n;
-    if (perPass < n && this.config.unfrozenBatchNorm === 'whole-batch') {
+    if (perPass < n && passBatchNorm(this.config) === 'whole-batch') {
       const headVars = this.head.trainableVariables();
       const { grads, loss } = wholeBatchStep({
         body: this.body,
@@ -329,7 +330,7 @@ export class Learner {
         const f = this.body.forward(caffePreprocess(part as tf.Tensor4D), {
           training: true,
           until: this.body.bodyOutput,
-          bnStats: !this.frozen && this.config.unfrozenBatchNorm === 'running' ? 'running' : 'batch',
+          bnStats: !this.frozen && passBatchNorm(this.config) === 'running' ? 'running' : 'batch',
         });
         bodyStats = f.batchStats;
         pooled = concatPool(f.output as tf.Tensor4D);
