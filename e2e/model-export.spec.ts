@@ -60,6 +60,14 @@ test('TF.js and ONNX exports give the app’s probabilities in stock runtimes', 
   const files = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
   expect(Object.keys(files)).toContain('model.json');
   expect(Object.keys(files)).toContain('README.md');
+  // The same with float16 weights: half the download.
+  await panel.getByLabel('Export format').selectOption('tfjs16');
+  const [half] = await Promise.all([page.waitForEvent('download'), exportButton.click()]);
+  expect(half.suggestedFilename()).toBe('art-classifier-3-classes-stage-1-tfjs-f16.zip');
+  const halfFiles = unzipSync(new Uint8Array(readFileSync((await half.path())!)));
+  const binBytes = (f: Record<string, Uint8Array>) =>
+    Object.entries(f).reduce((n, [name, b]) => n + (name.endsWith('.bin') ? b.byteLength : 0), 0);
+  expect(binBytes(halfFiles)).toBe(binBytes(files) / 2);
 
   // A page of its own: only the stock tfjs bundle and the exported files.
   const served = new Map<string, FixtureFile>([
@@ -72,11 +80,15 @@ test('TF.js and ONNX exports give the app’s probabilities in stock runtimes', 
       { type: 'text/javascript', body: readFileSync(require.resolve('@tensorflow/tfjs/dist/tf.min.js')) },
     ],
   ]);
-  for (const [name, bytes] of Object.entries(files))
-    served.set(`/model/${name}`, {
-      type: name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
-      body: Buffer.from(bytes),
-    });
+  for (const [folder, content] of [
+    ['model', files],
+    ['model16', halfFiles],
+  ] as const)
+    for (const [name, bytes] of Object.entries(content))
+      served.set(`/${folder}/${name}`, {
+        type: name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+        body: Buffer.from(bytes),
+      });
   const host = await startHost(served, { cors: true });
   const context = await browser.newContext();
   try {
@@ -99,9 +111,14 @@ test('TF.js and ONNX exports give the app’s probabilities in stock runtimes', 
         const probabilities = Array.from(
           await (model.predict(x) as import('@tensorflow/tfjs').Tensor).data(),
         );
+        const half = await tf.loadLayersModel('/model16/model.json');
+        const halfProbabilities = Array.from(
+          await (half.predict(x) as import('@tensorflow/tfjs').Tensor).data(),
+        );
         return {
           classes: meta.classes,
           probabilities,
+          halfProbabilities,
           rgb: Array.from(await rgb.data()),
           ours: typeof (window as { __studio?: unknown }).__studio,
         };
@@ -123,6 +140,14 @@ test('TF.js and ONNX exports give the app’s probabilities in stock runtimes', 
     );
     expect(logs.length).toBeGreaterThanOrEqual(2);
     expect(Math.max(...logs)).toBeLessThan(1e-2);
+    // float16 weights: the same answer, probabilities within 1e-2 (the difference is printed).
+    const halfDiff = Math.max(...stock.halfProbabilities.map((p, i) => Math.abs(p - app.probabilities[i])));
+    console.log(
+      `[export] float16 ${JSON.stringify(stock.halfProbabilities)}, largest difference ${halfDiff}`,
+    );
+    const top = (p: number[]) => p.indexOf(Math.max(...p));
+    expect(top(stock.halfProbabilities)).toBe(top(app.probabilities));
+    expect(halfDiff).toBeLessThan(1e-2);
 
     // ONNX: exported the same way, run by onnxruntime (from npm) on the same pixels.
     await panel.getByLabel('Export format').selectOption('onnx');
@@ -146,7 +171,6 @@ test('TF.js and ONNX exports give the app’s probabilities in stock runtimes', 
     );
     expect(onnxLogs.length).toBeGreaterThanOrEqual(2);
     expect(Math.max(...onnxLogs)).toBeLessThan(1e-2);
-    const top = (p: number[]) => p.indexOf(Math.max(...p));
     expect(top(onnxProbabilities)).toBe(top(app.probabilities));
     expect(
       Math.max(...onnxProbabilities.map((p, i) => Math.abs(p - app.probabilities[i]))),

@@ -175,6 +175,7 @@ export interface LocalImage {
 export const MODEL_EXPORT_FORMATS = {
   artmodel: { label: 'Studio file (.artmodel, re-importable)', extension: '.artmodel' },
   tfjs: { label: 'TF.js LayersModel (.zip)', extension: '-tfjs.zip' },
+  tfjs16: { label: 'TF.js LayersModel, float16 weights (.zip, half size)', extension: '-tfjs-f16.zip' },
   onnx: { label: 'ONNX (.onnx, NHWC input)', extension: '.onnx' },
 } as const;
 export type ModelExportFormat = keyof typeof MODEL_EXPORT_FORMATS;

@@ -81,4 +81,39 @@ describe('TF.js LayersModel export', () => {
     expected.dispose();
     expect(new TextDecoder().decode(files.get('README.md'))).toContain('tf.loadLayersModel');
   });
+
+  it('float16 weights: half the bytes, probabilities within half precision', async () => {
+    const model = buildLayersModel(body, classifier);
+    const full = await layersModelFiles(model, classifier);
+    const half = await layersModelFiles(model, classifier, { float16: true });
+    const expected = tf.tidy(() => model.predict(caffePreprocess(x)) as tf.Tensor);
+    model.dispose();
+    const bytes = (files: Map<string, Uint8Array>) =>
+      [...files].filter(([n]) => n.endsWith('.bin')).reduce((sum, [, b]) => sum + b.byteLength, 0);
+    expect(bytes(half)).toBe(bytes(full) / 2);
+    const json = JSON.parse(new TextDecoder().decode(half.get('model.json')));
+    const paths: string[] = json.weightsManifest[0].paths;
+    const loaded = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest[0].weights,
+        weightData: tf.io.CompositeArrayBuffer.join(paths.map((p) => half.get(p)!.slice().buffer)),
+      }),
+    );
+    const got = tf.tidy(() => loaded.predict(caffePreprocess(x)) as tf.Tensor);
+    // The weights came back in half precision: changed, by at most 2^-11 relative.
+    const kernel = await loaded.getLayer('probabilities').getWeights()[0].data();
+    const original = classifier.weights.get('head/dense2/kernel')!.values;
+    const worst = Math.max(
+      ...Array.from(original, (v, i) => Math.abs(kernel[i] - v) / Math.max(Math.abs(v), 1e-4)),
+    );
+    expect(worst).toBeGreaterThan(0);
+    expect(worst).toBeLessThanOrEqual(2 ** -11);
+    loaded.dispose();
+    const [e, g] = await Promise.all([expected.data(), got.data()]);
+    const diff = Math.max(...Array.from(e, (v, i) => Math.abs(v - g[i])));
+    console.log(`[float16] largest probability difference ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-2);
+    tf.dispose([expected, got]);
+  });
 });

@@ -9,6 +9,7 @@ import { JobIndicator } from './jobs/JobIndicator';
 import { useJobStatus } from './jobs/useJobStatus';
 import { UndoToast } from './shared/UndoToast';
 import { UpdatePrompt } from './pwa/UpdatePrompt';
+import { PanelVisible } from './shared/useStoreVersion';
 
 const TABS = [
   { id: 'data', title: 'Data', Component: DataTab },
@@ -109,7 +110,9 @@ export function App() {
             className="panel"
           >
             {/* A restarted engine has no learner: every view starts fresh with it. */}
-            <Component key={engine} />
+            <PanelVisible.Provider value={active === id}>
+              <Component key={engine} />
+            </PanelVisible.Provider>
           </section>
         ))}
       </main>

@@ -200,8 +200,8 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
     const source = checkpoint ? `checkpoint "${checkpoint}"` : 'the current model';
     const fileName = `art-classifier-${record.classes.length}-classes${slug}${MODEL_EXPORT_FORMATS[format].extension}`;
     const file =
-      format === 'tfjs'
-        ? await tfjsModelZip(ctx.model, record, source)
+      format === 'tfjs' || format === 'tfjs16'
+        ? await tfjsModelZip(ctx.model, record, source, { float16: format === 'tfjs16' })
         : format === 'onnx'
           ? await onnxModelFile(ctx.model, record, source)
           : await encodeModelFile(record);

@@ -4,6 +4,7 @@
 // convs have none), the fast.ai head as concat(max, avg) pooling → BN → Dropout → Dense(512, ReLU) →
 // BN → Dropout → Dense(classes) → softmax. Preprocessing and class names go in the user metadata.
 import * as tf from '@tensorflow/tfjs';
+import { toFloat16 } from '../../ml/float16';
 import { CAFFE_MEAN_BGR } from '../../ml/preprocess';
 import type { ResNetGraph } from '../ml/resnet-graph';
 
@@ -147,10 +148,14 @@ export function metadata(c: ExportedClassifier): ClassifierMetadata {
   };
 }
 
-/** model.json, its weight shards (group1-shardNofM.bin) and a README, by file name. */
+/**
+ * model.json, its weight shards (group1-shardNofM.bin) and a README, by file name. `float16`: the
+ * weights stored as half floats (half the size; tfjs decodes them on load).
+ */
 export async function layersModelFiles(
   model: tf.LayersModel,
   c: ExportedClassifier,
+  { float16 = false } = {},
 ): Promise<Map<string, Uint8Array>> {
   let artifacts: tf.io.ModelArtifacts | null = null;
   await model.save(
@@ -160,7 +165,13 @@ export async function layersModelFiles(
     }),
   );
   const saved = artifacts as unknown as tf.io.ModelArtifacts;
-  const data = new Uint8Array(tf.io.CompositeArrayBuffer.join(saved.weightData!));
+  let data: Uint8Array = new Uint8Array(tf.io.CompositeArrayBuffer.join(saved.weightData!));
+  let specs = saved.weightSpecs!;
+  if (float16) {
+    const floats = new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
+    data = new Uint8Array(toFloat16(floats).buffer);
+    specs = specs.map((s) => ({ ...s, quantization: { dtype: 'float16' as const } }));
+  }
   const count = Math.max(1, Math.ceil(data.byteLength / SHARD_BYTES));
   const files = new Map<string, Uint8Array>();
   const paths: string[] = [];
@@ -174,7 +185,7 @@ export async function layersModelFiles(
     generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
     convertedBy: 'Deep Art Studio',
     modelTopology: saved.modelTopology,
-    weightsManifest: [{ paths, weights: saved.weightSpecs }],
+    weightsManifest: [{ paths, weights: specs }],
     userDefinedMetadata: saved.userDefinedMetadata,
   };
   files.set('model.json', new TextEncoder().encode(JSON.stringify(json)));

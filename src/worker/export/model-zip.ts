@@ -28,12 +28,13 @@ export async function tfjsModelZip(
   graph: ResNetGraph,
   record: CheckpointRecord,
   source: string,
+  { float16 = false } = {},
 ): Promise<Blob> {
   const classifier = await classifierOf(record, source);
   const model = buildLayersModel(graph, classifier);
   let files: Map<string, Uint8Array>;
   try {
-    files = await layersModelFiles(model, classifier);
+    files = await layersModelFiles(model, classifier, { float16 });
   } finally {
     model.dispose();
   }
