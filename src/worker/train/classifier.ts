@@ -6,6 +6,7 @@ import type { GradCamMap, TrainConfig } from '../../protocol';
 import type { ResNetGraph } from '../ml/resnet-graph';
 import { batchTensor, decodeBatch, type DecodeImage, type Example } from './data';
 import { concatPool, type FastaiHead } from './head';
+import { averageProbabilities, ttaSize, ttaViews } from './tta';
 
 export class Classifier {
   constructor(
@@ -32,28 +33,14 @@ export class Classifier {
    */
   async classify(blob: Blob, tta = false): Promise<number[]> {
     const size = this.config().size;
-    const raw = await decodeBatch(
-      [{ id: 0, label: 0, blob }],
-      tta ? Math.round(size * 1.1) : size,
-      null,
-      this.decode,
-    );
+    const raw = await decodeBatch([{ id: 0, label: 0, blob }], tta ? ttaSize(size) : size, null, this.decode);
     const x = tf.tidy(() => {
       const image = batchTensor(raw, raw.pixels[0].width);
-      if (!tta) return image;
-      const big = raw.pixels[0].width;
-      const centre = tf.image.resizeBilinear(image, [size, size]);
-      const corners = [
-        [0, 0],
-        [0, big - size],
-        [big - size, 0],
-        [big - size, big - size],
-      ].map(([y, x0]) => tf.slice(image, [0, y, x0, 0], [1, size, size, 3]));
-      return tf.concat([centre, tf.reverse(centre, 2), ...corners]) as tf.Tensor4D;
+      return tta ? ttaViews(image, size) : image;
     });
     const pooled = this.pooledEval(x);
     x.dispose();
-    const p = tf.tidy(() => tf.mean(tf.softmax(this.head.forward(pooled, false).logits), 0));
+    const p = tf.tidy(() => averageProbabilities(this.head.forward(pooled, false).logits));
     pooled.dispose();
     const values = Array.from(await p.data());
     p.dispose();
