@@ -12,7 +12,7 @@ import {
   type ExportedClassifier,
 } from '../src/worker/export/layers-model';
 import { concatPool, FastaiHead } from '../src/worker/train/head';
-import { tinyKeras } from './support/tiny-resnet';
+import { tinyClassifier } from './support/tiny-resnet';
 
 describe('TF.js LayersModel export', () => {
   let body: ResNetGraph;
@@ -22,18 +22,7 @@ describe('TF.js LayersModel export', () => {
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
-    const { model, topology } = tinyKeras();
-    body = ResNetGraph.fromLayersModel(model, topology);
-    model.dispose();
-    head = new FastaiHead(2 * body.bodyChannels(), 3, 5);
-    // Non-trivial head statistics and biases, as after training.
-    for (const [name, v] of head.namedVariables())
-      if (!name.endsWith('kernel'))
-        v.assign(tf.tidy(() => tf.add(tf.abs(tf.randomNormal(v.shape, 0, 0.5, 'float32', 9)), 0.2)));
-    const weights = new Map<string, { values: Float32Array; shape: number[] }>();
-    for (const [name, v] of [...body.namedBodyVariables(), ...head.namedVariables()])
-      weights.set(name, { values: (await v.data()) as Float32Array, shape: v.shape });
-    classifier = { classes: ['reds', 'greens', 'blues'], size: 8, source: 'a test', weights };
+    ({ body, head, classifier } = await tinyClassifier());
     x = tf.randomUniform([4, 8, 8, 3], 0, 255, 'float32', 3) as tf.Tensor4D;
   });
 

@@ -10,7 +10,7 @@ import { ResNetGraph } from '../src/worker/ml/resnet-graph';
 import type { ExportedClassifier } from '../src/worker/export/layers-model';
 import { hwioToOihw, onnxModelBytes, samePadding } from '../src/worker/export/onnx-model';
 import { concatPool, FastaiHead } from '../src/worker/train/head';
-import { tinyKeras } from './support/tiny-resnet';
+import { tinyClassifier } from './support/tiny-resnet';
 
 describe('ONNX export', () => {
   let body: ResNetGraph;
@@ -19,17 +19,7 @@ describe('ONNX export', () => {
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
-    const { model, topology } = tinyKeras();
-    body = ResNetGraph.fromLayersModel(model, topology);
-    model.dispose();
-    head = new FastaiHead(2 * body.bodyChannels(), 3, 5);
-    for (const [name, v] of head.namedVariables())
-      if (!name.endsWith('kernel'))
-        v.assign(tf.tidy(() => tf.add(tf.abs(tf.randomNormal(v.shape, 0, 0.5, 'float32', 9)), 0.2)));
-    const weights = new Map<string, { values: Float32Array; shape: number[] }>();
-    for (const [name, v] of [...body.namedBodyVariables(), ...head.namedVariables()])
-      weights.set(name, { values: (await v.data()) as Float32Array, shape: v.shape });
-    classifier = { classes: ['reds', 'greens', 'blues'], size: 8, source: 'a test', weights };
+    ({ body, head, classifier } = await tinyClassifier());
     ort.env.wasm.numThreads = 1;
   });
 

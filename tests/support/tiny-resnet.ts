@@ -2,6 +2,9 @@
 // global pool, dense), for Node tests of our graph and of the training core in seconds.
 import * as tf from '@tensorflow/tfjs';
 import type { KerasTopology } from '../../src/worker/ml/resnet-loader';
+import { ResNetGraph } from '../../src/worker/ml/resnet-graph';
+import type { ExportedClassifier } from '../../src/worker/export/layers-model';
+import { FastaiHead } from '../../src/worker/train/head';
 
 /** Seeded: every run builds the same weights, so a test's numbers do not depend on the draw. */
 export function tinyKeras(seed = 1): { model: tf.LayersModel; topology: KerasTopology } {
@@ -38,4 +41,30 @@ export function tinyKeras(seed = 1): { model: tf.LayersModel; topology: KerasTop
   }
   const json = model.toJSON(undefined, false) as unknown as { config: KerasTopology };
   return { model, topology: json.config };
+}
+
+/**
+ * The tiny body with a fast.ai head whose BatchNorm statistics and biases are non-trivial (as after
+ * training), and the classifier's weights by checkpoint name: what the export tests convert.
+ */
+export async function tinyClassifier(): Promise<{
+  body: ResNetGraph;
+  head: FastaiHead;
+  classifier: ExportedClassifier;
+}> {
+  const { model, topology } = tinyKeras();
+  const body = ResNetGraph.fromLayersModel(model, topology);
+  model.dispose();
+  const head = new FastaiHead(2 * body.bodyChannels(), 3, 5);
+  for (const [name, v] of head.namedVariables())
+    if (!name.endsWith('kernel'))
+      v.assign(tf.tidy(() => tf.add(tf.abs(tf.randomNormal(v.shape, 0, 0.5, 'float32', 9)), 0.2)));
+  const weights: ExportedClassifier['weights'] = new Map();
+  for (const [name, v] of [...body.namedBodyVariables(), ...head.namedVariables()])
+    weights.set(name, { values: (await v.data()) as Float32Array, shape: v.shape });
+  return {
+    body,
+    head,
+    classifier: { classes: ['reds', 'greens', 'blues'], size: 8, source: 'a test', weights },
+  };
 }
