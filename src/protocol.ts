@@ -227,6 +227,11 @@ export function passBatchNorm(config: TrainConfig): NonNullable<TrainConfig['unf
   return config.unfrozenBatchNorm ?? 'whole-batch';
 }
 
+/** Body BatchNorm statistics a new fast-mode model starts from, when the config does not say. */
+export function bodyStatistics(config: TrainConfig): NonNullable<TrainConfig['bodyStatistics']> {
+  return config.bodyStatistics ?? 'data';
+}
+
 /** Training images the fast frozen mode's BatchNorm statistics are re-estimated on (a new model). */
 export const BN_ADAPT_IMAGES = 512;
 

@@ -6,6 +6,7 @@ import { LR_FIND } from '../../ml/lr-find';
 import { parseLearningRate } from '../../ml/schedule';
 import {
   AUTOSAVE_CHECKPOINT,
+  bodyStatistics,
   DEFAULT_TRAIN_CONFIG,
   type ModelSummary,
   type TrainConfig,
@@ -192,7 +193,7 @@ export function TrainTab() {
       train,
       valid,
       needsFeatures: !(usable && model.stage === 'frozen' && model.epochs > 0),
-      needsStatistics: !(usable && model.epochs > 0) && (config.bodyStatistics ?? 'data') === 'data',
+      needsStatistics: !(usable && model.epochs > 0) && bodyStatistics(config) === 'data',
     });
     return seconds === null ? 'time: measured in the first steps' : `${roughDuration(seconds)} here`;
   };

@@ -8,6 +8,7 @@ import { caffePreprocess } from '../../ml/preprocess';
 import { seededRandom, shuffle } from '../../ml/random';
 import { groupRates, oneCycleAt, parseLearningRate, SmoothLoss } from '../../ml/schedule';
 import {
+  bodyStatistics,
   passBatchNorm,
   StudioError,
   type EpochRow,
@@ -202,7 +203,7 @@ export class Learner {
   /** Body features for the fast frozen mode, computed once (see features.ts). */
   private async ensureCache(): Promise<Features> {
     if (this.cache) return this.cache;
-    if (this.rows.length === 0 && (this.config.bodyStatistics ?? 'data') === 'data')
+    if (this.rows.length === 0 && bodyStatistics(this.config) === 'data')
       await adaptBatchNorm({
         body: this.body,
         train: this.data.train,
