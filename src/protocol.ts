@@ -222,6 +222,14 @@ export interface TrainConfig {
   bodyStatistics?: 'data' | 'imagenet';
 }
 
+/** The recipe's two fits as the Train tab sets them (the PyTorch bundle carries them). */
+export interface RecipeStages {
+  frozenEpochs: number;
+  frozenLr: string;
+  unfrozenEpochs: number;
+  unfrozenLr: string;
+}
+
 /** BatchNorm over passes when the config does not say (see TrainConfig.unfrozenBatchNorm). */
 export function passBatchNorm(config: TrainConfig): NonNullable<TrainConfig['unfrozenBatchNorm']> {
   return config.unfrozenBatchNorm ?? 'whole-batch';
@@ -438,6 +446,14 @@ export interface RequestMap {
     args: { checkpoint?: string; format?: ModelExportFormat };
     result: { file: Blob; fileName: string; source: string };
   };
+  /**
+   * "Train elsewhere": the dataset, the current model (a new one from ImageNet weights when there is
+   * none), the recipe and train.py in one zip for PyTorch (torchrun) on other machines.
+   */
+  trainBundle: {
+    args: { config: TrainConfig; stages: RecipeStages };
+    result: { file: Blob; fileName: string; source: string; images: number };
+  };
   /** Stores an exported classifier as a checkpoint and loads it. */
   importModel: { args: { file: Blob; name: string }; result: CheckpointInfo };
   /** Throughput of the active backend on generated inputs (bench:speed). */
@@ -486,6 +502,7 @@ export const REQUESTS = {
   classify: { model: true },
   retrain: { model: true, job: 'train', backward: true, label: 'Retrain' },
   exportModel: { model: true, job: 'step', label: 'Exporting' },
+  trainBundle: { model: true, job: 'step', label: 'Writing the PyTorch bundle' },
   importModel: { model: true, job: 'step', label: 'Importing a classifier' },
   benchmark: { model: true, backward: true },
 } as const satisfies { readonly [K in RequestName]: RequestTraits };

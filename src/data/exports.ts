@@ -16,7 +16,7 @@ import { redactCredentials, toCsv, toUrlList } from './url-list';
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-async function datasetImages(db: StudioDb): Promise<DatasetImage[]> {
+export async function datasetImages(db: StudioDb): Promise<DatasetImage[]> {
   const records = await listImages(db);
   const images: DatasetImage[] = [];
   for (const r of records) {

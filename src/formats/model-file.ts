@@ -2,6 +2,7 @@
 // preprocessing, weight manifest in tfjs's own weightsManifest shape) followed by the raw float32
 // weights. Magic + header length first, so a wrong file is refused with a clear message.
 import type { CheckpointRecord } from '../data/schema';
+import type { TrainConfig } from '../protocol';
 
 const MAGIC = 'DEEPART1';
 
@@ -15,6 +16,10 @@ export interface ModelFileHeader {
   seed: number;
   errorRate: number | null;
   history: unknown[];
+  /** The training settings (train.py writes them; absent in older files). */
+  config?: TrainConfig;
+  /** Where it was trained when not in the studio (train.py: PyTorch version, processes, device). */
+  trainedWith?: string;
   weightsManifest: {
     paths: ['weights.bin'];
     weights: { name: string; shape: number[]; dtype: 'float32' }[];
@@ -39,6 +44,7 @@ export async function encodeModelFile(record: CheckpointRecord): Promise<Blob> {
     seed: record.seed,
     errorRate: record.errorRate,
     history: record.history,
+    ...(record.config ? { config: record.config } : {}),
     weightsManifest: [
       {
         paths: ['weights.bin'],
@@ -80,5 +86,6 @@ export async function decodeModelFile(file: Blob, name: string): Promise<Checkpo
     history: header.history,
     tensors,
     optimizerStep: 0,
+    ...(header.config ? { config: header.config } : {}),
   };
 }

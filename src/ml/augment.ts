@@ -78,20 +78,35 @@ export const NO_AUGMENT: AugmentDraw = {
 
 const logit = (p: number) => Math.log(p / (1 - p));
 
+/**
+ * get_transforms() defaults, declared once: the app draws from them and the PyTorch bundle's
+ * recipe.json carries them to train.py.
+ */
+export const AUGMENT = {
+  flip: { p: 0.5 },
+  rotate: { p: 0.75, degrees: 10 },
+  zoom: { p: 0.75, max: 1.1 },
+  warp: { p: 0.75, magnitude: 0.2 },
+  brightness: { p: 0.75, change: [0.4, 0.6] },
+  contrast: { p: 0.75, scale: [0.8, 1.25] },
+} as const;
+
 /** One draw of get_transforms() defaults: flip p 0.5, the others p 0.75 each. */
 export function drawAugment(random: () => number): AugmentDraw {
   const uniform = (a: number, b: number) => a + (b - a) * random();
   const happens = (p: number) => random() < p;
+  const { flip, rotate, zoom, warp, brightness, contrast } = AUGMENT;
+  const m = warp.magnitude;
   return {
-    flip: happens(0.5),
-    rotate: happens(0.75) ? uniform(-10, 10) : 0,
-    zoom: happens(0.75) ? uniform(1, 1.1) : 1,
+    flip: happens(flip.p),
+    rotate: happens(rotate.p) ? uniform(-rotate.degrees, rotate.degrees) : 0,
+    zoom: happens(zoom.p) ? uniform(1, zoom.max) : 1,
     zoomCenter: [random(), random()],
-    warp: happens(0.75)
-      ? [uniform(-0.2, 0.2), uniform(-0.2, 0.2), uniform(-0.2, 0.2), uniform(-0.2, 0.2)]
-      : [0, 0, 0, 0],
-    brightness: happens(0.75) ? logit(uniform(0.4, 0.6)) : 0,
-    contrast: happens(0.75) ? Math.exp(uniform(Math.log(0.8), Math.log(1.25))) : 1,
+    warp: happens(warp.p) ? [uniform(-m, m), uniform(-m, m), uniform(-m, m), uniform(-m, m)] : [0, 0, 0, 0],
+    brightness: happens(brightness.p) ? logit(uniform(brightness.change[0], brightness.change[1])) : 0,
+    contrast: happens(contrast.p)
+      ? Math.exp(uniform(Math.log(contrast.scale[0]), Math.log(contrast.scale[1])))
+      : 1,
   };
 }
 

@@ -19,10 +19,18 @@ import { importDataset } from './ingest/import-dataset';
 import { onnxModelFile, tfjsModelZip } from './export/model-zip';
 import { runBenchmark } from './bench';
 import { convolutionEngineThreads, releaseKernelCaches } from './kernels/register';
-import { openStudioDb } from '../data/db';
+import { getMeta, openStudioDb } from '../data/db';
+import { datasetImages } from '../data/exports';
+import { trainBundleZip } from './export/train-bundle';
 import { decodeModelFile, encodeModelFile } from '../formats/model-file';
 import { STORES } from '../data/schema';
-import { checkpointRecord, deleteCheckpoint, listCheckpoints, readCheckpoint } from './train/checkpoints';
+import {
+  checkpointRecord,
+  deleteCheckpoint,
+  freeCheckpointName,
+  listCheckpoints,
+  readCheckpoint,
+} from './train/checkpoints';
 import { TrainingSession } from './train/session';
 import { EngineFailure, failureCodeOf, humanMessage, isEngineFailure } from './errors';
 import { announce } from '../data/changes';
@@ -207,11 +215,36 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
           : await encodeModelFile(record);
     return { result: { file, fileName, source } };
   },
+  async trainBundle({ config, stages }, ctx) {
+    const session = trainingSession(ctx);
+    if (!session.learner) await session.prepare(config);
+    const learner = session.require();
+    const summary = session.summary()!;
+    const source =
+      learner.history.length === 0
+        ? 'ImageNet weights with a new head'
+        : `the current model (${learner.stage}, ${learner.history.length} epochs)`;
+    const db = await openStudioDb();
+    const images = await datasetImages(db);
+    const file = await trainBundleZip({
+      graph: ctx.model,
+      record: await checkpointRecord(learner, summary.savedAs ?? 'start'),
+      config: learner.config,
+      stages,
+      images,
+      splitSeed: await getMeta<number>(db, 'split-seed'),
+      source,
+    });
+    const fileName = `train-elsewhere-${learner.data.classes.length}-classes-${learner.config.size}px.zip`;
+    return {
+      result: { file, fileName, source, images: learner.data.train.length + learner.data.valid.length },
+    };
+  },
   async importModel({ file, name }, ctx) {
-    const record = await decodeModelFile(file, name);
+    const record = await decodeModelFile(file, await freeCheckpointName(name));
     await (await openStudioDb()).put(STORES.checkpoints, record);
     announce(STORES.checkpoints);
-    return { result: await trainingSession(ctx).load(name, 'import') };
+    return { result: await trainingSession(ctx).load(record.name, 'import') };
   },
   async simulateDeviceLoss() {
     return { result: loseDevice() };

@@ -22,6 +22,7 @@ import { rate } from './format';
 import { LineChart, chartColors } from './LineChart';
 import { LrFinderPanel } from './LrFinderPanel';
 import { Recipe, type StepView } from './Recipe';
+import { TrainElsewhere } from './TrainElsewhere';
 import { RECIPE, stepStates, whatComesFirst, type StepId } from './recipe';
 import { RunsTable } from './RunsTable';
 import { TrainSettings } from './TrainSettings';
@@ -368,6 +369,16 @@ export function TrainTab() {
         />
       </div>
       <RunsTable rows={epochs} />
+      <TrainElsewhere
+        config={config}
+        stages={{
+          frozenEpochs: Number(epochs1),
+          frozenLr: lr1,
+          unfrozenEpochs: Number(epochs2),
+          unfrozenLr: lr2,
+        }}
+        disabled={busy !== null}
+      />
       <CheckpointsTable
         checkpoints={checkpoints}
         current={model?.savedAs ?? null}

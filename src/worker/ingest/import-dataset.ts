@@ -11,6 +11,7 @@ import { announce } from '../../data/changes';
 import { STORES } from '../../data/schema';
 import type { DatasetImportResult } from '../../protocol';
 import { MAX_PIXELS } from './verify';
+import { freeCheckpointName } from '../train/checkpoints';
 
 const BATCH = 32;
 
@@ -95,8 +96,7 @@ export async function importDataset(file: Blob): Promise<DatasetImportResult> {
   } else result.splitSeed = await getMeta<number>(db, 'split-seed');
   // A project's checkpoints; one whose name is taken here is kept beside it, renamed.
   for (const record of project.checkpoints) {
-    let name = record.name;
-    for (let n = 2; await db.get(STORES.checkpoints, name); n++) name = `${record.name} (${n})`;
+    const name = await freeCheckpointName(record.name);
     await db.put(STORES.checkpoints, { ...record, name });
     result.checkpoints.push(name);
   }

@@ -100,6 +100,14 @@ export async function restoreCheckpoint(learner: Learner, record: CheckpointReco
   return info(record);
 }
 
+/** `name`, or `name (2)`, `name (3)`… when taken: an import never overwrites a checkpoint. */
+export async function freeCheckpointName(name: string): Promise<string> {
+  const db = await openStudioDb();
+  let free = name;
+  for (let n = 2; await db.get(STORES.checkpoints, free); n++) free = `${name} (${n})`;
+  return free;
+}
+
 export async function listCheckpoints(): Promise<CheckpointInfo[]> {
   const db = await openStudioDb();
   const out: CheckpointInfo[] = [];

@@ -3,7 +3,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormInfer, batchNormTrain, type BnParams, type LayerStats } from '../ml/batchnorm';
 
-const EPS = 1e-5; // PyTorch's BatchNorm1d default, as in fast.ai's head
+/** PyTorch's BatchNorm1d default, as in fast.ai's head. */
+export const HEAD_EPSILON = 1e-5;
+/** fast.ai's head: dropout after the first BatchNorm, then after the second. */
+export const HEAD_DROPOUT = [0.25, 0.5] as const;
+/** Width of the head's hidden layer. */
+export const HEAD_HIDDEN = 512;
+const EPS = HEAD_EPSILON;
 
 /**
  * A variable from an initial value made here. In tidy: a variable shares its initial tensor's data,
@@ -51,12 +57,12 @@ export class FastaiHead {
     const p = `head${++headCount}`;
     this.bn1 = bn(inFeatures, `${p}/bn1`);
     this.dense1 = {
-      kernel: kaiming(inFeatures, 512, `${p}/dense1/kernel`, seed),
-      bias: variable(() => tf.zeros([512]), true, `${p}/dense1/bias`),
+      kernel: kaiming(inFeatures, HEAD_HIDDEN, `${p}/dense1/kernel`, seed),
+      bias: variable(() => tf.zeros([HEAD_HIDDEN]), true, `${p}/dense1/bias`),
     };
-    this.bn2 = bn(512, `${p}/bn2`);
+    this.bn2 = bn(HEAD_HIDDEN, `${p}/bn2`);
     this.dense2 = {
-      kernel: kaiming(512, classes, `${p}/dense2/kernel`, seed + 1),
+      kernel: kaiming(HEAD_HIDDEN, classes, `${p}/dense2/kernel`, seed + 1),
       bias: variable(() => tf.zeros([classes]), true, `${p}/dense2/bias`),
     };
   }
@@ -91,9 +97,9 @@ export class FastaiHead {
       training
         ? tf.dropout(x, rate, undefined, dropoutSeed === undefined ? undefined : dropoutSeed + layer)
         : x;
-    let x: tf.Tensor = drop(norm(pooled, this.bn1, false), 0.25, 0);
+    let x: tf.Tensor = drop(norm(pooled, this.bn1, false), HEAD_DROPOUT[0], 0);
     x = tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, this.dense1.kernel as tf.Tensor2D), this.dense1.bias));
-    x = drop(norm(x, this.bn2, false), 0.5, 1);
+    x = drop(norm(x, this.bn2, false), HEAD_DROPOUT[1], 1);
     const logits = tf.add(
       tf.matMul(x as tf.Tensor2D, this.dense2.kernel as tf.Tensor2D),
       this.dense2.bias,
