@@ -1,0 +1,188 @@
+// train.py (the "Train elsewhere" script) checked against the app's own code, side by side: the same
+// network from the same weights gives the same probabilities; its BatchNorm synced over 2 gloo
+// processes (127.0.0.1) gives exactly the values and gradients of one batch in one process; its
+// one-cycle schedule and augmentation warps are the app's numbers. Needs Debian's python3-torch.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drawAugment, normalisedWarp } from '../src/ml/augment';
+import { seededRandom } from '../src/ml/random';
+import { oneCycleAt } from '../src/ml/schedule';
+import { BUNDLE_FORMAT, bundleGraph, bundleRecipe } from '../src/worker/export/train-bundle';
+import { concatPool } from '../src/worker/train/head';
+import { DEFAULT_TRAIN_CONFIG } from '../src/protocol';
+import { tinyClassifier } from './support/tiny-resnet';
+
+const PYTHON = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+const TRAIN_PY_DIR = resolve('src/worker/export/train-elsewhere');
+
+/** Runs Python code with train.py importable; its stdout is JSON. */
+function python(dir: string, code: string): unknown {
+  const file = join(dir, `driver-${Math.random().toString(36).slice(2)}.py`);
+  writeFileSync(file, `import sys, json\nsys.path.insert(0, ${JSON.stringify(TRAIN_PY_DIR)})\n${code}`);
+  const out = spawnSync(PYTHON, [file], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+  });
+  if (out.status !== 0) throw new Error(`python failed (${out.status}):\n${out.stderr}`);
+  return JSON.parse(out.stdout.trim().split('\n').pop()!);
+}
+
+describe('train.py against the app', () => {
+  let dir: string;
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    dir = mkdtempSync(join(tmpdir(), 'train-py-'));
+    const probe = spawnSync(PYTHON, ['-c', 'import torch, PIL, numpy'], { encoding: 'utf8' });
+    if (probe.status !== 0)
+      throw new Error(`${PYTHON} needs torch, Pillow and numpy (Debian: python3-torch python3-pil)`);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('builds the same network from the same weights: the same probabilities', async () => {
+    const { body, head } = await tinyClassifier();
+    const tensors: Record<string, { shape: number[]; values: number[] }> = {};
+    for (const [name, v] of [...body.namedBodyVariables(), ...head.namedVariables()])
+      tensors[name] = { shape: v.shape, values: Array.from(await v.data()) };
+    writeFileSync(join(dir, 'net.json'), JSON.stringify({ graph: bundleGraph(body), tensors }));
+    const x = tf.randomUniform([3, 8, 8, 3], 0, 255, 'float32', 7) as tf.Tensor4D;
+    const expected = tf.tidy(() => {
+      const bgr = tf.sub(tf.reverse(x, -1), tf.tensor1d([103.939, 116.779, 123.68])) as tf.Tensor4D;
+      const f = body.forward(bgr, { training: false, until: body.bodyOutput });
+      return tf.softmax(head.forward(concatPool(f.output as tf.Tensor4D), false).logits);
+    });
+    writeFileSync(
+      join(dir, 'x.json'),
+      JSON.stringify({ shape: x.shape, values: Array.from(await x.data()) }),
+    );
+    const got = python(
+      dir,
+      `
+import numpy as np, torch, train
+train.DIST = type("D", (), {"world": 1})()
+net = json.load(open("net.json"))
+tensors = {k: np.array(v["values"], dtype=np.float32).reshape(v["shape"]) for k, v in net["tensors"].items()}
+model = train.StudioNet(net["graph"], tensors, 3, 0.1).eval()
+x = json.load(open("x.json"))
+nhwc = torch.tensor(x["values"], dtype=torch.float32).reshape(x["shape"])
+with torch.no_grad():
+    p = torch.softmax(model(nhwc.permute(0, 3, 1, 2)), 1)
+back = model.named_weights()
+same = all(np.array_equal(back[k], tensors[k]) for k in tensors)
+print(json.dumps({"p": p.flatten().tolist(), "roundTrip": same, "names": sorted(back) == sorted(tensors)}))
+`,
+    ) as { p: number[]; roundTrip: boolean; names: boolean };
+    const want = Array.from(await expected.data());
+    expect(got.p).toHaveLength(want.length);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got.p[i] - want[i])).toBeLessThan(1e-5);
+    // The weights go back out under the app's names and layouts, bit for bit.
+    expect(got.names).toBe(true);
+    expect(got.roundTrip).toBe(true);
+    tf.dispose([x, expected]);
+    body.dispose();
+    head.dispose();
+  });
+
+  it('BatchNorm synced over 2 gloo processes equals one batch in one process, values and gradients', () => {
+    const got = python(
+      dir,
+      `
+import os, torch, torch.distributed as dist, torch.multiprocessing as mp, torch.nn.functional as F, train
+
+def worker(rank, port, out):
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2", RANK=str(rank), LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    train.DIST = train.Dist("cpu")
+    torch.manual_seed(0)
+    x = torch.randn(6, 4, 3, 3) * 2 + 1
+    w = torch.rand(4) + 0.5; b = torch.randn(4); up = torch.randn(6, 4, 3, 3)
+    share = slice(0, 2) if rank == 0 else slice(2, 6)   # unequal shares: 2 and 4 images
+    xs = x[share].clone().requires_grad_(); ws = w.clone().requires_grad_(); bs = b.clone().requires_grad_()
+    bn = {"weight": ws, "bias": bs, "running_mean": torch.zeros(4), "running_var": torch.ones(4)}
+    y = train.batch_norm(xs, bn, 1e-3, True, 0.1)
+    (y * up[share]).sum().backward()
+    grads = torch.cat([ws.grad, bs.grad]); dist.all_reduce(grads)
+    if rank == 0:
+        xr = x.clone().requires_grad_(); wr = w.clone().requires_grad_(); br = b.clone().requires_grad_()
+        rm, rv = torch.zeros(4), torch.ones(4)
+        yr = F.batch_norm(xr, rm, rv, wr, br, True, 0.1, 1e-3)
+        (yr * up).sum().backward()
+        diff = lambda a, c: float((a - c).abs().max())
+        out.put({"y": diff(y, yr[share]), "dx": diff(xs.grad, xr.grad[share]),
+                 "dparams": diff(grads, torch.cat([wr.grad, br.grad])),
+                 "running": max(diff(bn["running_mean"], rm), diff(bn["running_var"], rv))})
+    dist.barrier(); dist.destroy_process_group()
+
+if __name__ == "__main__":
+    import socket
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+    ctx = mp.get_context("spawn"); out = ctx.Queue()
+    procs = [ctx.Process(target=worker, args=(r, port, out)) for r in range(2)]
+    [p.start() for p in procs]; result = out.get(timeout=60); [p.join() for p in procs]
+    print(json.dumps(result))
+`,
+    ) as Record<string, number>;
+    expect(got.y).toBeLessThan(1e-5);
+    expect(got.dx).toBeLessThan(1e-5);
+    expect(got.dparams).toBeLessThan(1e-4);
+    expect(got.running).toBeLessThan(1e-5);
+  });
+
+  it('runs the app’s one-cycle schedule and augmentation warps', () => {
+    const random = seededRandom(3);
+    const draws = Array.from({ length: 6 }, () => drawAugment(random));
+    const recipe = bundleRecipe(
+      {
+        name: 'x',
+        savedAt: 0,
+        stage: 'frozen',
+        classes: ['a', 'b'],
+        seed: 42,
+        size: 64,
+        errorRate: null,
+        history: [],
+        tensors: [],
+        optimizerStep: 0,
+      },
+      { ...DEFAULT_TRAIN_CONFIG, size: 64 },
+      { frozenEpochs: 4, frozenLr: '3e-3', unfrozenEpochs: 2, unfrozenLr: 'slice(1e-5,1e-3)' },
+      'a test',
+    );
+    recipe.stages[0].groupLrs.forEach((lr, i) => expect(lr).toBeCloseTo([3e-4, 3e-4, 3e-3][i], 15));
+    expect(recipe.stages[1].groupLrs[0]).toBeCloseTo(1e-5, 12);
+    expect(recipe.stages[1].groupLrs[2]).toBeCloseTo(1e-3, 12);
+    writeFileSync(
+      join(dir, 'draws.json'),
+      JSON.stringify({
+        oneCycle: recipe.oneCycle,
+        draws: draws.map((d) => ({ ...d, center: d.zoomCenter })),
+      }),
+    );
+    const got = python(
+      dir,
+      `
+import train
+spec = json.load(open("draws.json"))
+sched = [train.one_cycle(i, 100, 3e-3, spec["oneCycle"]) for i in range(100)]
+mats = [train.warp_matrix(d).flatten().tolist() for d in spec["draws"]]
+print(json.dumps({"sched": sched, "mats": mats}))
+`,
+    ) as { sched: [number, number][]; mats: number[][] };
+    got.sched.forEach(([lr, mom], i) => {
+      const want = oneCycleAt(i, 100, 3e-3);
+      expect(lr).toBeCloseTo(want.lr, 12);
+      expect(mom).toBeCloseTo(want.mom, 12);
+    });
+    got.mats.forEach((m, i) => {
+      const want = normalisedWarp(draws[i]);
+      m.forEach((v, k) => expect(v).toBeCloseTo(want[k], 9));
+    });
+    expect(readFileSync(join(TRAIN_PY_DIR, 'train.py'), 'utf8')).toContain(
+      `BUNDLE_FORMAT = "${BUNDLE_FORMAT}"`,
+    );
+  });
+});
