@@ -1,9 +1,13 @@
 // npm run bench:train -- <folder with class subfolders> [--size 128] [--epochs1 4] [--epochs2 2]
 //   [--backend wasm] [--frozen fast|faithful] [--batch 16] [--lr-find true|false]
 //   [--seeds 42,43,44] [--bn batch|whole-batch|running] [--body-stats data|imagenet]
+//   [--label-smoothing 0] [--tta false] [--recipe fastai|best]
+// --recipe takes a Train tab recipe's size, epochs, rates, label smoothing and TTA from
+// src/ml/recipes.json (the file the Train tab reads); flags given explicitly still win.
 // The whole lesson-1 recipe on the real app in headless Chromium: ingest the folder through the Data
 // tab, then fit frozen → save → unfreeze → lr_find → fit(slice) in the worker; per-phase wall time,
 // images/s and error rate, next to the PyTorch 1.13 reference measured on this machine.
+import { readFileSync } from 'node:fs';
 import {
   ingestFolder,
   launchBrowser,
@@ -16,6 +20,24 @@ import {
   startApp,
 } from './lib.mjs';
 
+const recipes = JSON.parse(readFileSync(new URL('../src/ml/recipes.json', import.meta.url), 'utf8'));
+const given = parseArgs(process.argv.slice(2), {});
+const preset = given.recipe ? recipes[given.recipe] : null;
+if (given.recipe && !preset) {
+  console.error(`unknown recipe ${given.recipe}: one of ${Object.keys(recipes).join(', ')}`);
+  process.exit(2);
+}
+const fromPreset = preset
+  ? {
+      size: String(preset.size),
+      epochs1: String(preset.frozenEpochs),
+      epochs2: String(preset.unfrozenEpochs),
+      lr1: preset.frozenLr,
+      lr2: preset.unfrozenLr,
+      'label-smoothing': String(preset.labelSmoothing),
+      tta: String(preset.tta),
+    }
+  : {};
 const options = parseArgs(process.argv.slice(2), {
   size: '128',
   epochs1: '4',
@@ -33,6 +55,10 @@ const options = parseArgs(process.argv.slice(2), {
   seeds: '42',
   bn: 'whole-batch',
   'body-stats': 'data',
+  'label-smoothing': '0',
+  tta: 'false',
+  recipe: '',
+  ...fromPreset,
 });
 const folder = options._[0];
 if (!folder) {
@@ -60,6 +86,7 @@ const baseConfig = {
   variants: 4,
   unfrozenBatchNorm: options.bn,
   bodyStatistics: options['body-stats'],
+  labelSmoothing: Number(options['label-smoothing']),
 };
 
 const epochLine = (label, row) =>
@@ -163,6 +190,17 @@ try {
     }
     const unfrozen = await fit('fit unfrozen', Number(options.epochs2), options.lr2);
     const final = unfrozen ?? frozen;
+    let ttaError = null;
+    if (options.tta === 'true') {
+      const tta = await timed(page, 'tta', 'ttaErrorRate', {});
+      ttaError = tta.result.errorRate;
+      phases.push({
+        phase: 'TTA (6 views)',
+        seconds: tta.seconds,
+        images: 6 * info.valid,
+        errorRate: ttaError,
+      });
+    }
     runs.push({
       seed,
       train: info.train,
@@ -171,6 +209,7 @@ try {
       frozenError: frozen?.errorRate ?? null,
       unfrozenErrors: phases.find((p) => p.phase === 'fit unfrozen')?.epochs.map((e) => e.errorRate) ?? [],
       errorRate: final.errorRate,
+      ttaError,
       fitSeconds: phases.filter((p) => p.phase.startsWith('fit')).reduce((n, p) => n + p.seconds, 0),
       phases,
     });
@@ -203,7 +242,7 @@ function printPhases(run) {
   });
   console.log(
     `\nseed ${run.seed}: ResNet50, size ${size}, batch ${baseConfig.batchSize}, ${device.backend}, frozen mode ` +
-      `${options.frozen}, unfrozen BatchNorm ${options.bn}, body statistics ${options['body-stats']}, ${run.train} train / ${run.valid} valid\n`,
+      `${options.frozen}, unfrozen BatchNorm ${options.bn}, label smoothing ${options['label-smoothing']}, body statistics ${options['body-stats']}, ${run.train} train / ${run.valid} valid\n`,
   );
   printTable(rows, ['phase', 'seconds', 'img/s', 'error_rate', 'pytorch_s', 'app/pytorch', 'note']);
 }
@@ -219,15 +258,17 @@ printTable(
     frozen: r.frozenError?.toFixed(4) ?? '',
     unfrozen: r.unfrozenErrors.map((e) => e.toFixed(4)).join(' → '),
     final: r.errorRate.toFixed(4),
+    'with TTA': r.ttaError?.toFixed(4) ?? '',
     'fit s': r.fitSeconds.toFixed(0),
   })),
-  ['seed', 'frozen', 'unfrozen', 'final', 'fit s'],
+  ['seed', 'frozen', 'unfrozen', 'final', 'with TTA', 'fit s'],
 );
 const finals = runs.map((r) => r.errorRate);
 const frozenErrors = runs.map((r) => r.frozenError).filter((e) => e !== null);
 console.log(
   `\nmean ± sd over ${runs.length} seed(s): final error_rate ${pm(finals)}` +
     (frozenErrors.length ? `, end of frozen stage ${pm(frozenErrors)}` : '') +
+    (runs.every((r) => r.ttaError !== null) ? `, with TTA ${pm(runs.map((r) => r.ttaError))}` : '') +
     `; fit time ${pm(runs.map((r) => r.fitSeconds)).replace(/\.\d+/g, '')} s` +
     `\nPyTorch 1.13 reference (same recipe and weights, one seed): ${PYTORCH_REFERENCE.errorRate} after ${PYTORCH_REFERENCE.totalSeconds} s`,
 );

@@ -40,3 +40,50 @@ test('same seed → same epoch table; unfreezing does not make the validation lo
   await expect(page.getByTestId('tta-error')).toHaveText(/^\d+\.\d %$/, { timeout: 120_000 });
   console.log(`[recipe] ${await page.getByTestId('error-rates').textContent()}`);
 });
+
+test('the "best" recipe from the Train tab: its settings filled in, label smoothing, the TTA error at the end', async ({
+  page,
+}, testInfo) => {
+  test.setTimeout(300_000);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await openApp(page);
+  await importGeneratedDataset(page, 6, 32);
+  await page.getByRole('tab', { name: 'Train' }).click();
+  const panel = page.getByRole('tabpanel', { name: 'Train' });
+  const choice = panel.getByTestId('recipe-choice');
+  await expect(choice).toBeInViewport();
+  await choice.selectOption('best');
+  await expect(panel.getByText(/test-time augmentation \(centre, mirror/)).toBeVisible();
+  await expect(panel.getByLabel('Image size')).toHaveValue('224');
+  // Every setting stays editable: a small, quick run of the same recipe.
+  await panel.getByLabel('Image size').fill('32');
+  await panel.getByLabel('Batch size').fill('8');
+  await panel.getByLabel('Label smoothing').fill('0.1');
+  await panel.getByLabel('Frozen epochs', { exact: true }).fill('1');
+  await panel.getByLabel('Unfrozen epochs', { exact: true }).fill('1');
+  await page.getByTestId('step-fit1').click();
+  const rows = page.getByTestId('epoch-table').locator('tbody tr');
+  await expect(rows).toHaveCount(1, { timeout: 180_000 });
+  await page.getByTestId('step-unfreeze').click();
+  await expect(page.getByTestId('train-message')).toContainText('whole network');
+  await page.getByTestId('step-fit2').click();
+  const message = page.getByTestId('train-message');
+  await expect(message).toContainText(/Validation error with test-time augmentation: \d+\.\d %/, {
+    timeout: 180_000,
+  });
+  await expect(message).toBeInViewport();
+  await expect(rows).toHaveCount(2);
+  const model = await page.evaluate(
+    () =>
+      (
+        window as unknown as {
+          __studio: {
+            getSnapshot(): { learner: { config: { labelSmoothing?: number }; history: EpochRow[] } };
+          };
+        }
+      ).__studio.getSnapshot().learner,
+  );
+  expect(model.config.labelSmoothing).toBe(0.1);
+  for (const row of model.history) expect(Number.isFinite(row.trainLoss)).toBe(true);
+  await page.screenshot({ path: testInfo.outputPath('best-recipe.png') });
+});

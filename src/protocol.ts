@@ -220,6 +220,13 @@ export interface TrainConfig {
    * 'imagenet' keeps the pretrained ones. Absent: 'data'.
    */
   bodyStatistics?: 'data' | 'imagenet';
+  /** Label smoothing ε of the training loss (0: plain cross-entropy; fast.ai uses 0.1). Absent: 0. */
+  labelSmoothing?: number;
+}
+
+/** The training loss's label smoothing when the config does not say. */
+export function labelSmoothing(config: TrainConfig): number {
+  return config.labelSmoothing ?? 0;
 }
 
 /** The recipe's two fits as the Train tab sets them (the PyTorch bundle carries them). */

@@ -52,7 +52,6 @@ describe('whole-batch step in passes', () => {
       head,
       input: x,
       labels,
-      classes: 3,
       imagesPerPass: perPass,
       bodyVars,
       headVars,

@@ -95,7 +95,7 @@ export function TrainElsewhere({
       {status && (
         <p
           ref={statusLine}
-          className={status.error ? 'error' : 'notice'}
+          className={`${status.error ? 'error' : 'notice'} outcome`}
           role="status"
           data-testid="train-elsewhere-status"
         >

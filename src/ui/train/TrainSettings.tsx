@@ -1,5 +1,6 @@
 import {
   BACKENDS,
+  labelSmoothing,
   passBatchNorm,
   type DeviceInfo,
   type ModelSummary,
@@ -93,6 +94,19 @@ export function TrainSettings({
             placeholder="auto"
             value={config.imagesPerPass || ''}
             onChange={(e) => onChange({ imagesPerPass: Number(e.target.value) || 0 })}
+          />
+        </label>
+        <label title="Label smoothing ε of the training loss: the target keeps 1 − ε on the true class and spreads ε over all classes (fast.ai uses 0.1); 0 is plain cross-entropy">
+          Label smoothing
+          <input
+            type="number"
+            min={0}
+            max={0.5}
+            step={0.05}
+            value={labelSmoothing(config)}
+            onChange={(e) =>
+              onChange({ labelSmoothing: Math.min(0.5, Math.max(0, Number(e.target.value) || 0)) })
+            }
           />
         </label>
         <label title="Which images are held out for validation (20 %)">

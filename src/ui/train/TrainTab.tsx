@@ -7,6 +7,7 @@ import { parseLearningRate } from '../../ml/schedule';
 import {
   AUTOSAVE_CHECKPOINT,
   bodyStatistics,
+  labelSmoothing,
   DEFAULT_TRAIN_CONFIG,
   type ModelSummary,
   type TrainConfig,
@@ -23,7 +24,8 @@ import { LineChart, chartColors } from './LineChart';
 import { LrFinderPanel } from './LrFinderPanel';
 import { Recipe, type StepView } from './Recipe';
 import { TrainElsewhere } from './TrainElsewhere';
-import { RECIPE, stepStates, whatComesFirst, type StepId } from './recipe';
+import { RecipeChoice } from './RecipeChoice';
+import { RECIPE, RECIPES, stepStates, type RecipeId, whatComesFirst, type StepId } from './recipe';
 import { RunsTable } from './RunsTable';
 import { TrainSettings } from './TrainSettings';
 import { useCheckpoints } from './useCheckpoints';
@@ -54,7 +56,23 @@ export function TrainTab() {
   const [lr1, setLr1] = useState<string>(RECIPE.frozenLr);
   const [epochs2, setEpochs2] = useState(String(RECIPE.unfrozenEpochs));
   const [lr2, setLr2] = useState<string>(RECIPE.unfrozenLr);
+  const [recipeId, setRecipeId] = useState<RecipeId>('fastai');
+  const chooseRecipe = (id: RecipeId) => {
+    const r = RECIPES[id];
+    setRecipeId(id);
+    setEpochs1(String(r.frozenEpochs));
+    setLr1(r.frozenLr);
+    setEpochs2(String(r.unfrozenEpochs));
+    setLr2(r.unfrozenLr);
+    if (config.size !== r.size || labelSmoothing(config) !== r.labelSmoothing)
+      changeConfig({ size: r.size, labelSmoothing: r.labelSmoothing });
+  };
   const { busy, message, setMessage, run } = useAction<StepId | 'load' | 'new'>();
+  // A step's outcome comes into view when it arrives (a long job may have scrolled the page away).
+  const messageLine = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    messageLine.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }, [message]);
   const checkpoints = useCheckpoints();
   const counts = useClassCounts();
 
@@ -135,7 +153,12 @@ export function TrainTab() {
       await ensureModel();
       await bridge.request('lrFind', {});
     },
-    fit2: () => fit(epochs2, lr2),
+    fit2: async () => {
+      await fit(epochs2, lr2);
+      if (!RECIPES[recipeId].tta) return;
+      const { errorRate } = await bridge.request('ttaErrorRate', {});
+      return `Validation error with test-time augmentation: ${(errorRate * 100).toFixed(1)} %.`;
+    },
     save2: async () => `Saved "${(await bridge.request('saveCheckpoint', { name: RECIPE.stage2 })).name}".`,
   };
   const runStep = (id: StepId) => {
@@ -342,6 +365,7 @@ export function TrainTab() {
           New settings apply from the next step; the trained model is kept.
         </p>
       )}
+      <RecipeChoice value={recipeId} disabled={busy !== null} onChange={chooseRecipe} />
       <Recipe steps={steps} states={states} disabled={busy !== null} onRun={runStep} />
       {notice && (
         <p className="notice" role="status" data-testid="train-notice">
@@ -350,7 +374,8 @@ export function TrainTab() {
       )}
       {message && (
         <p
-          className={message.error ? 'error' : 'notice'}
+          ref={messageLine}
+          className={`${message.error ? 'error' : 'notice'} outcome`}
           role={message.error ? 'alert' : 'status'}
           data-testid="train-message"
         >

@@ -1,14 +1,33 @@
 // fast.ai's lesson-1 recipe as data: its steps, their defaults, what each needs first, and each
 // step's state for the current model. Shared by the Train tab (the steps) and Interpret (retrain).
 import type { ModelSummary } from '../../protocol';
+import recipes from '../../ml/recipes.json';
 
+/** A recipe the Train tab offers (src/ml/recipes.json, which bench:train --recipe reads too). */
+export interface RecipePreset {
+  label: string;
+  description: string;
+  size: number;
+  frozenEpochs: number;
+  frozenLr: string;
+  unfrozenEpochs: number;
+  unfrozenLr: string;
+  labelSmoothing: number;
+  /** After the last fit, the validation error with test-time augmentation too. */
+  tta: boolean;
+}
+export type RecipeId = keyof typeof recipes;
+export const RECIPES: Record<RecipeId, RecipePreset> = recipes;
+export const RECIPE_IDS = Object.keys(recipes) as RecipeId[];
+
+/** fast.ai's lesson 1, the default, and the names its checkpoints are saved under. */
 export const RECIPE = {
   stage1: 'stage-1',
   stage2: 'stage-2',
-  frozenEpochs: 4,
-  frozenLr: '3e-3',
-  unfrozenEpochs: 2,
-  unfrozenLr: 'slice(1e-5,1e-3)',
+  frozenEpochs: recipes.fastai.frozenEpochs,
+  frozenLr: recipes.fastai.frozenLr,
+  unfrozenEpochs: recipes.fastai.unfrozenEpochs,
+  unfrozenLr: recipes.fastai.unfrozenLr,
 } as const;
 
 export const STEPS = ['fit1', 'save1', 'unfreeze', 'lrfind', 'fit2', 'save2'] as const;

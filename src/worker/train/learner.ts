@@ -4,11 +4,13 @@ import * as tf from '@tensorflow/tfjs';
 import { AdamW } from '../../ml/adamw';
 import { LR_FIND, lrFindRate, shouldStop, suggestLr } from '../../ml/lr-find';
 import { confusionMatrix, errorRate } from '../../ml/metrics';
+import { crossEntropy } from '../../ml/loss';
 import { caffePreprocess } from '../../ml/preprocess';
 import { seededRandom, shuffle } from '../../ml/random';
 import { groupRates, oneCycleAt, parseLearningRate, SmoothLoss } from '../../ml/schedule';
 import {
   bodyStatistics,
+  labelSmoothing,
   passBatchNorm,
   StudioError,
   type EpochRow,
@@ -285,11 +287,11 @@ export class Learner {
         head: this.head,
         input: input as tf.Tensor4D,
         labels,
-        classes: this.data.classes.length,
         imagesPerPass: perPass,
         bodyVars: vars.filter((v) => !headVars.includes(v)),
         headVars,
         dropoutSeed: Math.floor(this.dropoutRandom() * 2 ** 31),
+        labelSmoothing: labelSmoothing(this.config),
       });
       try {
         this.optimizer.apply(groups, lrs, beta1, grads);
@@ -338,11 +340,7 @@ export class Learner {
       } else pooled = part as tf.Tensor2D;
       const h = this.head.forward(pooled, true, Math.floor(this.dropoutRandom() * 2 ** 31));
       headStats = h.stats;
-      const target = tf.oneHot(
-        tf.tensor1d(labels.slice(start, start + size), 'int32'),
-        this.data.classes.length,
-      );
-      return tf.losses.softmaxCrossEntropy(target, h.logits) as tf.Scalar;
+      return crossEntropy(labels.slice(start, start + size), h.logits, labelSmoothing(this.config));
     }, vars);
     const momentum = passMomentum(size / labels.length);
     for (const stats of [bodyStats, headStats]) {

@@ -10,6 +10,7 @@
 // batches (the fast frozen mode) would meet BatchNorm over 8 images when the body is unfrozen.
 import * as tf from '@tensorflow/tfjs';
 import { splitIntoPasses } from '../../ml/batching';
+import { crossEntropy } from '../../ml/loss';
 import { caffePreprocess } from '../../ml/preprocess';
 import { disposeStats, updateRunningStats, type LayerStats } from '../ml/batchnorm';
 import type { ResNetGraph } from '../ml/resnet-graph';
@@ -21,12 +22,13 @@ export interface WholeBatchStep {
   /** RGB pixels, 0–255, [n, size, size, 3]. */
   input: tf.Tensor4D;
   labels: number[];
-  classes: number;
   imagesPerPass: number;
   /** Trainable body variables (convs when unfrozen, BatchNorm γ/β) and head variables. */
   bodyVars: tf.Variable[];
   headVars: tf.Variable[];
   dropoutSeed: number;
+  /** Label smoothing ε of the loss (0: plain cross-entropy). */
+  labelSmoothing?: number;
 }
 
 /** Gradients by variable name (summed over passes) and the batch's mean loss; the caller frees them. */
@@ -46,8 +48,7 @@ export function wholeBatchStep(s: WholeBatchStep): { grads: tf.NamedTensorMap; l
     const head = tf.engine().gradients(() => {
       const h = s.head.forward(pooled, true, s.dropoutSeed);
       headStats = h.stats;
-      const target = tf.oneHot(tf.tensor1d(s.labels, 'int32'), s.classes);
-      return tf.losses.softmaxCrossEntropy(target, h.logits) as tf.Scalar;
+      return crossEntropy(s.labels, h.logits, s.labelSmoothing);
     }, [pooled, ...s.headVars]);
     pooled.dispose();
     loss = head.value as tf.Scalar;
