@@ -1,9 +1,13 @@
 // npm run bench:speed [-- --backends wasm,webgl --sizes 128,224 --modes inference,train --batch 16 --steps 3
 //                        --images-per-pass N --profile true]
 // Inference and full fine-tuning images/s per available backend, and PyTorch's on the same CPU
-// and the same generated inputs, measured in the same run so the ratios are comparable.
+// and the same generated inputs, measured in the same run so the ratios are comparable. PyTorch runs
+// with the app's thread count (its own default can be 1 here); the CPU's model and SIMD level are
+// printed, and every result as GFLOP/s (convolutions + dense, counted from the graph) beside the
+// measured wasm SIMD peak (a register-resident multiply-add loop on all our engine's threads).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { launchBrowser, openApp, parseArgs, printTable, request, saveJson, startApp } from './lib.mjs';
 
 const options = parseArgs(process.argv.slice(2), {
@@ -34,7 +38,29 @@ function torchPython() {
   return null;
 }
 
-async function measureBackend(browser, url, backend, rows) {
+/** CPU model and its widest SIMD (what bounds PyTorch; wasm SIMD is 128 bits everywhere). */
+function cpuInfo() {
+  let text = '';
+  try {
+    text = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    /* not Linux */
+  }
+  const field = (name) => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(text)?.[1] ?? '';
+  const flags = new Set(`${field('flags')} ${field('Features')}`.split(/\s+/));
+  const simd = flags.has('avx512f')
+    ? 'AVX-512 (512-bit)'
+    : flags.has('avx2')
+      ? 'AVX2 (256-bit)'
+      : flags.has('asimd')
+        ? 'NEON (128-bit)'
+        : flags.has('sse4_2')
+          ? 'SSE4.2 (128-bit)'
+          : 'unknown';
+  return { model: field('model name') || cpus()[0]?.model || 'unknown', simd, fma: flags.has('fma') };
+}
+
+async function measureBackend(browser, url, backend, rows, context) {
   const { page, device } = await openApp(browser, url, backend);
   if (device.backend !== backend) {
     console.log(`- ${backend}: not available here (fell back to ${device.backend})`);
@@ -42,6 +68,15 @@ async function measureBackend(browser, url, backend, rows) {
     return;
   }
   console.log(`- ${backend}: ${device.adapter}${backend === 'wasm' ? `, ${device.threads} threads` : ''}`);
+  if (backend === 'wasm') {
+    context.wasmThreads = device.threads;
+    context.peak = await request(page, 'simdPeak', {});
+    if (context.peak)
+      console.log(
+        `  wasm SIMD peak: ${context.peak.gflops.toFixed(1)} GFLOP/s on ${context.peak.threads} threads ` +
+          `(${context.peak.fused ? 'relaxed-SIMD FMA' : 'mul + add'}, 128-bit)`,
+      );
+  }
   for (const size of sizes) {
     const inference = await request(page, 'benchmark', {
       mode: 'inference',
@@ -57,8 +92,10 @@ async function measureBackend(browser, url, backend, rows) {
       size,
       batch,
       imgPerSec: inference.imagesPerSecond,
+      flopsPerImage: inference.flopsPerImage,
       steps: inference.stepSeconds.length,
     });
+    context.flops[`inference-${size}`] = inference.flopsPerImage;
     console.log(`  inference ${size}px: ${inference.imagesPerSecond.toFixed(2)} img/s`);
     if (!modes.includes('train')) continue;
     // Training costs about 3× inference; skip what would take hours.
@@ -95,12 +132,14 @@ async function measureBackend(browser, url, backend, rows) {
         batch,
         microBatch: train.microBatch,
         imgPerSec: train.imagesPerSecond,
+        flopsPerImage: train.flopsPerImage,
         steps: train.stepSeconds.length,
         tensorsLeaked: train.tensorsLeaked,
       });
       console.log(
         `  train ${size}px: ${train.imagesPerSecond.toFixed(2)} img/s (${train.microBatch} images per pass)`,
       );
+      context.flops[`train-${size}`] = train.flopsPerImage;
     } catch (error) {
       rows.push({
         engine: `tfjs-${backend}`,
@@ -117,21 +156,43 @@ async function measureBackend(browser, url, backend, rows) {
 }
 
 const rows = [];
+const cpu = cpuInfo();
+console.log(`CPU: ${cpu.model}, ${cpus().length} logical cores, SIMD ${cpu.simd}${cpu.fma ? ' + FMA' : ''}`);
+const context = { wasmThreads: null, peak: null, flops: {} };
+const app = await startApp();
+const browser = await launchBrowser();
+try {
+  for (const backend of options.backends.split(','))
+    await measureBackend(browser, app.url, backend, rows, context);
+} finally {
+  await browser.close();
+  await app.close();
+}
+
 const python = torchPython();
+let torchThreads = null;
 if (python) {
-  console.log(`PyTorch (${python}), same generated inputs…`);
+  // The app's thread count (wasm's), else every core: a thread-matched comparison.
+  torchThreads = context.wasmThreads ?? cpus().length;
+  console.log(`PyTorch (${python}), same generated inputs, ${torchThreads} threads…`);
   const out = JSON.parse(
-    execFileSync(python, ['bench/torch_speed.py', sizes.join(','), String(batch), String(steps)], {
-      encoding: 'utf8',
-    }),
+    execFileSync(
+      python,
+      ['bench/torch_speed.py', sizes.join(','), String(batch), String(steps), String(torchThreads)],
+      { encoding: 'utf8' },
+    ),
   );
+  console.log(`  torch ${out.torch}: ${out.threads} threads (its default here: ${out.defaultThreads})`);
   for (const r of out.results)
     rows.push({
       engine: `pytorch-${out.torch}`,
       mode: r.mode,
       size: r.size,
       batch: r.batch,
+      threads: out.threads,
       imgPerSec: r.imagesPerSecond,
+      // The same FLOP count as the app's Keras ResNet50 (torchvision's v1.5 has ~5 % more).
+      flopsPerImage: context.flops[`${r.mode}-${r.size}`],
       steps,
     });
 } else {
@@ -140,27 +201,44 @@ if (python) {
   );
 }
 
-const app = await startApp();
-const browser = await launchBrowser();
-try {
-  for (const backend of options.backends.split(',')) await measureBackend(browser, app.url, backend, rows);
-} finally {
-  await browser.close();
-  await app.close();
-}
-
 for (const row of rows) {
   const torch = rows.find(
     (r) => r.engine.startsWith('pytorch') && r.mode === row.mode && r.size === row.size,
   );
   row.vsPyTorch = torch && row.imgPerSec ? `${(row.imgPerSec / torch.imgPerSec).toFixed(2)}×` : '';
+  const gflops = row.imgPerSec && row.flopsPerImage ? (row.imgPerSec * row.flopsPerImage) / 1e9 : null;
+  row.gflops = gflops === null ? '' : gflops.toFixed(1);
+  row.ofPeak =
+    gflops !== null && context.peak && row.engine === 'tfjs-wasm'
+      ? `${((100 * gflops) / context.peak.gflops).toFixed(0)} %`
+      : '';
+  row.threads ??= row.engine === 'tfjs-wasm' ? context.wasmThreads : '';
   row.imgPerSec = row.imgPerSec == null ? '—' : Number(row.imgPerSec.toFixed(2));
 }
-console.log(`\nResNet50, batch ${batch}, median of up to ${steps} steps after 1 warm-up step\n`);
-printTable(rows, ['engine', 'mode', 'size', 'batch', 'microBatch', 'imgPerSec', 'vsPyTorch', 'note']);
+console.log(`\nResNet50, batch ${batch}, median of up to ${steps} steps after 1 warm-up step`);
+console.log(
+  `CPU ${cpu.model} (${cpu.simd}); wasm SIMD peak ${context.peak ? `${context.peak.gflops.toFixed(1)} GFLOP/s on ${context.peak.threads} threads` : 'not measured'}; ` +
+    `GFLOP/s counts convolutions + dense (2 per multiply-add; a training step ≈ 3× forward)\n`,
+);
+printTable(rows, [
+  'engine',
+  'threads',
+  'mode',
+  'size',
+  'batch',
+  'microBatch',
+  'imgPerSec',
+  'gflops',
+  'ofPeak',
+  'vsPyTorch',
+  'note',
+]);
 saveJson('speed', {
   date: new Date().toISOString(),
-  cores: (await import('node:os')).cpus().length,
+  cores: cpus().length,
+  cpu,
+  simdPeak: context.peak,
+  torchThreads,
   rows,
   existsTorch: Boolean(python) && existsSync('bench/torch_speed.py'),
 });

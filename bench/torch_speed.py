@@ -1,6 +1,8 @@
 """PyTorch reference throughput for bench:speed: the same ResNet50 shape, the same generated inputs.
 
-Prints one JSON object: {"torch": version, "threads": n, "results": [{mode, size, batch, imagesPerSecond}]}.
+Usage: torch_speed.py SIZES BATCH STEPS [THREADS]. THREADS sets torch's intra-op threads (bench:speed
+passes the app's thread count: PyTorch's own default can be 1 on these machines).
+Prints one JSON object: {"torch": version, "threads": n, "defaultThreads": n, "results": [...]}.
 """
 import json
 import statistics
@@ -35,6 +37,9 @@ def timed(step, warmup, steps):
 def main():
     sizes = [int(s) for s in sys.argv[1].split(",")]
     batch, steps = int(sys.argv[2]), int(sys.argv[3])
+    default_threads = torch.get_num_threads()
+    if len(sys.argv) > 4:
+        torch.set_num_threads(int(sys.argv[4]))
     torch.manual_seed(0)
     model = torchvision.models.resnet50(weights=None)
     results = []
@@ -56,7 +61,16 @@ def main():
 
         seconds = timed(train_step, 1, steps)
         results.append({"mode": "train", "size": size, "batch": batch, "imagesPerSecond": batch / seconds})
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "results": results}))
+    print(
+        json.dumps(
+            {
+                "torch": torch.__version__,
+                "threads": torch.get_num_threads(),
+                "defaultThreads": default_threads,
+                "results": results,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

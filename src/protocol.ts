@@ -72,6 +72,8 @@ export interface KernelTime {
 export interface BenchResult {
   stepSeconds: number[];
   imagesPerSecond: number;
+  /** Floating-point operations per image of the measured step (convolutions and dense, ×2 per MAC). */
+  flopsPerImage: number;
   microBatch: number;
   tensorsLeaked: number;
   topKernels?: KernelTime[];
@@ -465,6 +467,11 @@ export interface RequestMap {
   importModel: { args: { file: Blob; name: string }; result: CheckpointInfo };
   /** Throughput of the active backend on generated inputs (bench:speed). */
   benchmark: { args: BenchArgs; result: BenchResult };
+  /** GFLOP/s of a register-resident SIMD multiply-add loop on all our engine's threads (null: no engine). */
+  simdPeak: {
+    args: { iterations?: number };
+    result: { gflops: number; threads: number; fused: boolean } | null;
+  };
 }
 export type RequestName = keyof RequestMap;
 
@@ -512,6 +519,7 @@ export const REQUESTS = {
   trainBundle: { model: true, job: 'step', label: 'Writing the PyTorch bundle' },
   importModel: { model: true, job: 'step', label: 'Importing a classifier' },
   benchmark: { model: true, backward: true },
+  simdPeak: { model: true },
 } as const satisfies { readonly [K in RequestName]: RequestTraits };
 
 /** Requests that run without the model (data, checkpoints as records, cancelling). */

@@ -6,6 +6,7 @@ import { caffePreprocess } from '../ml/preprocess';
 import type { BenchArgs, BenchResult, KernelTime } from '../protocol';
 import type { ResNetGraph } from './ml/resnet-graph';
 import { releaseKernelCaches } from './kernels/register';
+import { countFlops } from './ml/flops';
 import { disposeStats, passMomentum, updateRunningStats } from './ml/batchnorm';
 import { sumPasses } from './train/passes';
 
@@ -112,7 +113,9 @@ export async function runBenchmark(model: ResNetGraph, args: BenchArgs): Promise
     releaseKernelCaches();
   }
   const seconds = median(stepSeconds);
+  const flops = countFlops(model, size);
   return {
+    flopsPerImage: mode === 'inference' ? flops.forward : flops.trainStep,
     stepSeconds,
     imagesPerSecond: batch / seconds,
     microBatch,

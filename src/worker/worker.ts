@@ -18,7 +18,7 @@ import { cancelIngest, importImages, requestIngest } from './ingest/ingest';
 import { importDataset } from './ingest/import-dataset';
 import { onnxModelFile, tfjsModelZip } from './export/model-zip';
 import { runBenchmark } from './bench';
-import { convolutionEngineThreads, releaseKernelCaches } from './kernels/register';
+import { convolutionEngineThreads, releaseKernelCaches, simdPeak } from './kernels/register';
 import { getMeta, openStudioDb } from '../data/db';
 import { datasetImages } from '../data/exports';
 import { trainBundleZip } from './export/train-bundle';
@@ -245,6 +245,9 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
     await (await openStudioDb()).put(STORES.checkpoints, record);
     announce(STORES.checkpoints);
     return { result: await trainingSession(ctx).load(record.name, 'import') };
+  },
+  async simdPeak({ iterations = 200_000_000 }) {
+    return { result: simdPeak(iterations) };
   },
   async simulateDeviceLoss() {
     return { result: loseDevice() };

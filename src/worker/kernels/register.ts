@@ -97,6 +97,18 @@ export function convolutionEngineThreads(): number {
   return context?.threads ?? 0;
 }
 
+/**
+ * The measured SIMD peak of our engine on all its threads (bench:speed's ceiling); null where the
+ * engine is not in use (another backend, no WebAssembly SIMD).
+ */
+export function simdPeak(iterations: number): { gflops: number; threads: number; fused: boolean } | null {
+  const engine = context?.simd();
+  if (!engine) return null;
+  engine.peak(Math.max(1, iterations >> 4)); // warm-up: compiled code, helpers awake
+  const { gflops, threads } = engine.peak(iterations);
+  return { gflops, threads, fused: engine.fused };
+}
+
 /** Frees the flipped-filter cache (after each training job; the next step rebuilds it). */
 export function releaseKernelCaches(): void {
   context?.releaseCaches();

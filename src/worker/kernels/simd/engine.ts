@@ -4,7 +4,13 @@
 // SharedArrayBuffer) or without Worker (Node tests) the same code runs on the calling thread alone.
 import { convolutionLayout, packFilter, packFlippedFilter, planConvolution } from './convolution-plan';
 import { planFilterGradient, splitCall, type ConvShape, type KernelCall } from './filter-gradient-plan';
-import { KERNEL_PARAMS, kernelFunctions, outerProductModule } from './outer-product-kernel';
+import {
+  KERNEL_PARAMS,
+  PEAK_ACCUMULATORS,
+  PEAK_FLOPS_PER_ITERATION,
+  kernelFunctions,
+  outerProductModule,
+} from './outer-product-kernel';
 import {
   CONTROL,
   MAX_CALLS,
@@ -64,7 +70,13 @@ export class OuterProductEngine {
   private readonly control: Int32Array | null;
   private readonly helpers: Helper[] = [];
 
-  private constructor(memory: WebAssembly.Memory, module: WebAssembly.Module, control: Int32Array | null) {
+  private constructor(
+    memory: WebAssembly.Memory,
+    module: WebAssembly.Module,
+    control: Int32Array | null,
+    /** Whether the module multiplies-adds with relaxed SIMD's fused instruction. */
+    readonly fused: boolean,
+  ) {
     this.memory = memory;
     this.control = control;
     const instance = new WebAssembly.Instance(module, { env: { memory } });
@@ -78,12 +90,13 @@ export class OuterProductEngine {
     if (!WebAssembly.validate(plain)) return null;
     // Relaxed-SIMD fused multiply-add where the browser has it (Chromium ≥ 114), else mul + add.
     const fused = outerProductModule(MAX_PAGES, shared, true);
-    const module = new WebAssembly.Module(WebAssembly.validate(fused) ? fused : plain);
+    const hasFma = WebAssembly.validate(fused);
+    const module = new WebAssembly.Module(hasFma ? fused : plain);
     const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared });
     const helperCount = shared && spawnHelper ? Math.min(MAX_HELPERS, Math.max(0, threads - 1)) : 0;
     const control =
       helperCount > 0 ? new Int32Array(new SharedArrayBuffer(controlInts(helperCount) * 4)) : null;
-    const engine = new OuterProductEngine(memory, module, control);
+    const engine = new OuterProductEngine(memory, module, control, hasFma);
     for (let i = 0; i < helperCount; i++) engine.startHelper(spawnHelper!, module, i);
     return engine;
   }
@@ -207,6 +220,29 @@ export class OuterProductEngine {
       const from = outAt + row * rowPixels * co;
       out.set(heap.subarray(from, from + rowLength), row * rowLength);
     }
+  }
+
+  /**
+   * The measured SIMD peak: the register-resident multiply-add loop on every thread at once for
+   * `iterations` iterations each. Returns GFLOP/s over all threads.
+   */
+  peak(iterations: number): { gflops: number; threads: number; seconds: number } {
+    const threads = this.threads;
+    const region = (PEAK_ACCUMULATORS + 2) * 16;
+    const heap = this.ensureBytes(threads * region);
+    for (let t = 0; t < threads; t++) {
+      const at = (t * region) / 4;
+      heap.fill(0, at, at + PEAK_ACCUMULATORS * 4); // accumulators 0
+      heap.fill(1, at + PEAK_ACCUMULATORS * 4, at + (PEAK_ACCUMULATORS + 1) * 4); // v0 = 1
+      heap.fill(0.5, at + (PEAK_ACCUMULATORS + 1) * 4, at + (PEAK_ACCUMULATORS + 2) * 4); // v1
+    }
+    const call = Object.fromEntries(KERNEL_PARAMS.map((name) => [name, 1])) as KernelCall;
+    // One column tile per thread: splitCall gives each its own `b` region.
+    Object.assign(call, { fn: 3, b: 0, bTile: region, colTiles: threads, outerCount: iterations });
+    const t0 = performance.now();
+    this.run([call]);
+    const seconds = (performance.now() - t0) / 1000;
+    return { gflops: (threads * iterations * PEAK_FLOPS_PER_ITERATION) / seconds / 1e9, threads, seconds };
   }
 
   private run(calls: KernelCall[]): void {

@@ -24,8 +24,8 @@ export interface ConvShape {
 
 /** One kernel call: which function, and its arguments (byte offsets relative to the regions). */
 export type KernelCall = Record<KernelParam, number> & {
-  /** Index into KERNEL_FUNCTIONS: 0 `channels`, 1 `pixels`, 2 `pixelsPacked`. */
-  fn: 0 | 1 | 2;
+  /** Index into KERNEL_FUNCTIONS: 0 `channels`, 1 `pixels`, 2 `pixelsPacked`, 3 `peak`. */
+  fn: 0 | 1 | 2 | 3;
 };
 
 /** Whether the kernel's tiles cover the channels exactly (else callers use another method). */

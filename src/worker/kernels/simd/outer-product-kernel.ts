@@ -221,8 +221,64 @@ function body(v: Variant): Code {
   return code;
 }
 
+/** Independent accumulators of the peak loop: enough to hide the multiply-add latency. */
+export const PEAK_ACCUMULATORS = 12;
+/** Floating-point operations of one `peak` iteration (each accumulator: 4 lanes × multiply + add). */
+export const PEAK_FLOPS_PER_ITERATION = PEAK_ACCUMULATORS * 8;
+
+/**
+ * The SIMD peak: `outerCount` iterations of acc ← acc·v0 + v1 on PEAK_ACCUMULATORS f32x4 registers
+ * (fused where relaxed SIMD has it), read from and written back to `b` (PEAK_ACCUMULATORS + 2
+ * vectors), nothing else touching memory: the arithmetic ceiling our kernels run under.
+ */
+function peakBody(fma: boolean): Code {
+  const code = new Code();
+  const counter = KERNEL_PARAMS.length;
+  const acc = counter + 1;
+  const v0 = acc + PEAK_ACCUMULATORS;
+  const v1 = v0 + 1;
+  for (let r = 0; r < PEAK_ACCUMULATORS; r++)
+    code
+      .get(P.b)
+      .v128Load(16 * r)
+      .set(acc + r);
+  code
+    .get(P.b)
+    .v128Load(16 * PEAK_ACCUMULATORS)
+    .set(v0);
+  code
+    .get(P.b)
+    .v128Load(16 * (PEAK_ACCUMULATORS + 1))
+    .set(v1);
+  code.get(P.outerCount).set(counter);
+  code.countdown(counter, (k) => {
+    for (let r = 0; r < PEAK_ACCUMULATORS; r++) {
+      // acc·v0 depends on acc, so the engine cannot hoist the product out of the loop.
+      if (fma)
+        k.get(acc + r)
+          .get(v0)
+          .get(v1)
+          .f32x4RelaxedMadd()
+          .set(acc + r);
+      else
+        k.get(acc + r)
+          .get(v0)
+          .f32x4Mul()
+          .get(v1)
+          .f32x4Add()
+          .set(acc + r);
+    }
+  });
+  for (let r = 0; r < PEAK_ACCUMULATORS; r++)
+    code
+      .get(P.b)
+      .get(acc + r)
+      .v128Store(16 * r);
+  return code;
+}
+
 /** The exported functions, in the order KernelCall.fn indexes them. */
-export const KERNEL_FUNCTIONS = ['channels', 'pixels', 'pixelsPacked'] as const;
+export const KERNEL_FUNCTIONS = ['channels', 'pixels', 'pixelsPacked', 'peak'] as const;
 
 export function kernelFunctions(instance: WebAssembly.Instance): ((...args: number[]) => void)[] {
   return KERNEL_FUNCTIONS.map((name) => instance.exports[name] as (...args: number[]) => void);
@@ -251,6 +307,15 @@ export function outerProductModule(maxPages: number, shared: boolean, fma = fals
           ['pixelsPacked', { contiguousRows: false, fma, unroll: PACKED_UNROLL }],
         ] as const
       ).map(([name, variant]) => ({ name, params: KERNEL_PARAMS.length, locals, code: body(variant) })),
+      {
+        name: 'peak',
+        params: KERNEL_PARAMS.length,
+        locals: [
+          { type: I32, count: 1 },
+          { type: V128, count: PEAK_ACCUMULATORS + 2 },
+        ],
+        code: peakBody(fma),
+      },
     ],
     maxPages,
     shared,
