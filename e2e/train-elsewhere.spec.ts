@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
 import { strFromU8, unzipSync } from 'fflate';
 import { openApp, request } from './support/app';
-import { importGeneratedDataset } from './support/generated';
+import { generatedImage, importGeneratedDataset } from './support/generated';
 
 test.use({ viewport: { width: 1280, height: 720 } });
 
@@ -179,6 +179,12 @@ test('a PyTorch bundle trains under torchrun (2 processes) and its model comes b
     await expect(interpret.getByTestId('confusion')).toBeVisible({ timeout: 60_000 });
     await expect(interpret.getByTestId('analysed-model')).toContainText('trained-with-pytorch');
     await expect(interpret.getByTestId('class-metrics')).toBeVisible();
+    // And Predict answers with it.
+    await page.getByRole('tab', { name: 'Predict' }).click();
+    await page
+      .getByTestId('predict-drop-input')
+      .setInputFiles({ name: 'red.png', mimeType: 'image/png', buffer: await generatedImage(page, 0, 32) });
+    await expect(page.getByTestId('class-probabilities').locator('li')).toHaveCount(3);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
