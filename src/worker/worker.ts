@@ -229,13 +229,14 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
     const file = await trainBundleZip({
       graph: ctx.model,
       record: await checkpointRecord(learner, summary.savedAs ?? 'start'),
-      config: learner.config,
+      // The Train tab's settings as they are now (size, batch…), on this model's split.
+      config: { ...config, seed: learner.config.seed },
       stages,
       images,
       splitSeed: await getMeta<number>(db, 'split-seed'),
       source,
     });
-    const fileName = `train-elsewhere-${learner.data.classes.length}-classes-${learner.config.size}px.zip`;
+    const fileName = `train-elsewhere-${learner.data.classes.length}-classes-${config.size}px.zip`;
     return {
       result: { file, fileName, source, images: learner.data.train.length + learner.data.valid.length },
     };
