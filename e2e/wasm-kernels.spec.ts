@@ -1,7 +1,7 @@
 // Our wasm convolution-gradient kernels, run in Chromium by the app's worker, against tfjs CPU in Node.
 import { test, expect } from '@playwright/test';
 import * as tf from '@tensorflow/tfjs';
-import { device, openApp } from './support/app';
+import { device, openApp, request } from './support/app';
 
 const CASES = [
   // 8 → 32 channels: our SIMD kernel's tiles fit, and its work is split between threads.
@@ -108,4 +108,10 @@ test('wasm Conv2DBackpropFilter/Input in the browser equal tfjs CPU', async ({ p
       expect(diff / scale).toBeLessThan(1e-4);
     }
   }
+  // bench:speed's ceiling: the SIMD peak loop runs on every engine thread (helpers included).
+  const peak = await request(page, 'simdPeak', { iterations: 20_000_000 });
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  console.log(`[wasm kernels] SIMD peak ${peak?.gflops.toFixed(1)} GFLOP/s on ${peak?.threads} threads`);
+  expect(peak?.threads).toBe(Math.min(cores, 16));
+  expect(peak!.gflops).toBeGreaterThan(1);
 });
