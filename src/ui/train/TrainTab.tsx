@@ -141,8 +141,19 @@ export function TrainTab() {
     await bridge.request('fit', { epochs: n, maxLr: lrText });
   };
 
+  /** The recipe's last fit done: its validation error with test-time augmentation, if it asks. */
+  const ttaOutcome = async () => {
+    if (!RECIPES[recipeId].tta) return;
+    const { errorRate } = await bridge.request('ttaErrorRate', {});
+    return `Validation error with test-time augmentation: ${(errorRate * 100).toFixed(1)} %.`;
+  };
+
   const actions: Record<StepId, () => Promise<string | void>> = {
-    fit1: () => fit(epochs1, lr1),
+    fit1: async () => {
+      await fit(epochs1, lr1);
+      // A recipe without an unfrozen stage ends here.
+      if (RECIPES[recipeId].unfrozenEpochs === 0) return ttaOutcome();
+    },
     save1: async () => `Saved "${(await bridge.request('saveCheckpoint', { name: RECIPE.stage1 })).name}".`,
     unfreeze: async () => {
       await ensureModel();
@@ -155,9 +166,7 @@ export function TrainTab() {
     },
     fit2: async () => {
       await fit(epochs2, lr2);
-      if (!RECIPES[recipeId].tta) return;
-      const { errorRate } = await bridge.request('ttaErrorRate', {});
-      return `Validation error with test-time augmentation: ${(errorRate * 100).toFixed(1)} %.`;
+      return ttaOutcome();
     },
     save2: async () => `Saved "${(await bridge.request('saveCheckpoint', { name: RECIPE.stage2 })).name}".`,
   };
