@@ -334,12 +334,15 @@ class StudioNet(torch.nn.Module):
                 inp = values[node["input"]]
                 w = self.p(f"body/{node['name']}/kernel")
                 sh, sw = node["strides"]
+                padding = (0, 0)
                 if node["padding"] == "same":
                     top, bottom = same_padding(inp.shape[2], w.shape[2], sh)
                     left, right = same_padding(inp.shape[3], w.shape[3], sw)
-                    if top or bottom or left or right:
+                    if top == bottom and left == right:
+                        padding = (top, left)  # symmetric: inside the convolution, no padded copy
+                    else:
                         inp = F.pad(inp, (left, right, top, bottom))
-                out = F.conv2d(inp, w, stride=(sh, sw))
+                out = F.conv2d(inp, w, stride=(sh, sw), padding=padding)
             elif op == "bn":
                 out = self.bn(values[node["input"]], node["name"], node["epsilon"])
                 if node["relu"]:
@@ -461,14 +464,33 @@ class Trainer:
         self.net = StudioNet(bundle.graph, bundle.start["tensors"], len(bundle.classes), r["batchNorm"]["momentum"])
         self.net.to(DIST.device)
         self.pool = ThreadPoolExecutor(max_workers=args.loaders)
+        self.prefetch = ThreadPoolExecutor(max_workers=1)  # the next batch, decoded during this step
         self.history = list(bundle.start["header"].get("history", []))
         self.stage = bundle.start["header"].get("stage", "frozen")
 
-    def load(self, items, crops):
-        images = list(self.pool.map(lambda ic: decode(self.bundle.image(ic[0][0]), self.size, ic[1]), zip(items, crops)))
-        x = torch.from_numpy(np.stack(images)).to(DIST.device).permute(0, 3, 1, 2).float()
+    def pixels(self, items, crops):
+        """Decoded images as one uint8 array [n, S, S, 3] (decoding threads: Pillow releases the GIL)."""
+        work = zip(items, crops)
+        return np.stack(list(self.pool.map(lambda ic: decode(self.bundle.image(ic[0][0]), self.size, ic[1]), work)))
+
+    def tensors(self, pixels, items):
+        x = torch.from_numpy(pixels).to(DIST.device).permute(0, 3, 1, 2).float()
         y = torch.tensor([label for _, label in items], device=DIST.device)
         return x, y
+
+    def load(self, items, crops):
+        return self.tensors(self.pixels(items, crops), items)
+
+    def plan_batch(self, train, order, b):
+        """Batch b's share for this process: its decoding starts now (overlapping the step in flight).
+        Every process draws the whole batch's randomness, in batch order, then takes its share."""
+        batch = [train[k] for k in order[b * self.batch : (b + 1) * self.batch]]
+        crops = [(self.rng.random(), self.rng.random()) for _ in batch]
+        draws = [draw_augment(self.rng, self.recipe["augmentation"]) for _ in batch]
+        share = np.array_split(np.arange(len(batch)), DIST.world)[DIST.rank]
+        items = [batch[k] for k in share]
+        future = self.prefetch.submit(self.pixels, items, [crops[k] for k in share])
+        return future, items, [draws[k] for k in share], len(batch)
 
     def model(self):
         if DIST.world == 1:
@@ -510,17 +532,16 @@ class Trainer:
             self.net.train()
             smooth = SmoothLoss()
             order = self.rng.permutation(len(train))
+            pending = self.plan_batch(train, order, 0)
             for b in range(per_epoch):
-                batch = [train[k] for k in order[b * self.batch : (b + 1) * self.batch]]
-                # Every process draws the whole batch's randomness, then takes its share.
-                crops = [(self.rng.random(), self.rng.random()) for _ in batch]
-                draws = [draw_augment(self.rng, self.recipe["augmentation"]) for _ in batch]
-                share = np.array_split(np.arange(len(batch)), DIST.world)[DIST.rank]
-                x, y = self.load([batch[k] for k in share], [crops[k] for k in share])
-                x = augment(x, [draws[k] for k in share])
+                future, items, draws, batch_size = pending
+                if b + 1 < per_epoch:
+                    pending = self.plan_batch(train, order, b + 1)
+                x, y = self.tensors(future.result(), items)
+                x = augment(x, draws)
                 logits = model(x)
                 # Sum over this share / whole batch; DDP averages over processes, hence x world.
-                loss = F.cross_entropy(logits, y, reduction="sum") * DIST.world / len(batch)
+                loss = F.cross_entropy(logits, y, reduction="sum") * DIST.world / batch_size
                 loss.backward()
                 schedule = [one_cycle(iteration, total, peak, self.recipe["oneCycle"]) for peak in stage["groupLrs"]]
                 optimizer.step([lr for lr, _ in schedule], schedule[0][1])
