@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { readFileSync } from 'node:fs';
-import { beforeAll } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from '../../src/worker/kernels/register';
 import { resnetConvShapes, type ConvCase } from './resnet-shapes';
 
@@ -83,3 +83,27 @@ export async function compare(c: ConvCase, seed: number): Promise<{ filter: numb
 }
 
 export { resnetConvShapes, type ConvCase };
+
+/**
+ * One file's parity suite: every ResNet50 convolution shape at `size` px (or, with `share`, every
+ * `share.of`-th one starting at `share.part`, so a slow size spreads over files that run in parallel),
+ * both gradients against the cpu backend within 1e-4.
+ */
+export function resnetConvParity(size: number, share = { part: 0, of: 1 }): void {
+  withWasmKernels();
+  const label = share.of > 1 ? ` (shapes ${share.part} mod ${share.of})` : '';
+  describe(`ResNet50 convolutions at ${size} px${label}`, () => {
+    const all = resnetConvShapes(MODEL, size, 1);
+    const cases = all.filter((_, i) => i % share.of === share.part);
+    it(`covers ${all.length} distinct shapes, ${cases.length} of them here`, () => {
+      expect(all.length).toBeGreaterThan(10);
+    });
+    for (const c of cases) {
+      it(`${c.name}: x ${c.xShape.join('×')} w ${c.filterShape.join('×')} s${c.strides[0]} ${c.pad}`, async () => {
+        const { filter, input } = await compare(c, 7);
+        expect(filter).toBeLessThan(1e-4);
+        expect(input).toBeLessThan(1e-4);
+      });
+    }
+  });
+}
