@@ -1,6 +1,6 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
-import { RELAY_PATH } from './src/protocol.ts';
+import { RELAY_PATH } from './src/protocol/ingest.ts';
 import { createRelay, relayOptionsFromEnv } from './src/server/relay.ts';
 import { serviceWorker } from './src/server/service-worker-build.ts';
 

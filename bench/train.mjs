@@ -1,7 +1,7 @@
 // npm run bench:train -- <folder with class subfolders> [--size 128] [--epochs1 4] [--epochs2 2]
 //   [--backend wasm] [--frozen fast|faithful] [--batch 16] [--lr-find true|false]
 //   [--seeds 42,43,44] [--bn batch|whole-batch|running] [--body-stats data|imagenet]
-//   [--label-smoothing 0] [--tta false] [--recipe fastai|best]
+//   [--label-smoothing 0] [--mixup 0] [--tta false] [--recipe fastai|best]
 // --recipe takes a Train tab recipe's size, epochs, rates, label smoothing and TTA from
 // src/ml/recipes.json (the file the Train tab reads); flags given explicitly still win.
 // The whole lesson-1 recipe on the real app in headless Chromium: ingest the folder through the Data
@@ -35,7 +35,10 @@ const fromPreset = preset
       lr1: preset.frozenLr,
       lr2: preset.unfrozenLr,
       'label-smoothing': String(preset.labelSmoothing),
+      mixup: String(preset.mixup),
       tta: String(preset.tta),
+      // A recipe without an unfrozen stage never unfreezes, so it has no learning rate to find.
+      'lr-find': String(preset.unfrozenEpochs > 0),
     }
   : {};
 const options = parseArgs(process.argv.slice(2), {
@@ -56,6 +59,7 @@ const options = parseArgs(process.argv.slice(2), {
   bn: 'whole-batch',
   'body-stats': 'data',
   'label-smoothing': '0',
+  mixup: '0',
   tta: 'false',
   recipe: '',
   ...fromPreset,
@@ -87,6 +91,7 @@ const baseConfig = {
   unfrozenBatchNorm: options.bn,
   bodyStatistics: options['body-stats'],
   labelSmoothing: Number(options['label-smoothing']),
+  mixup: Number(options.mixup),
 };
 
 const epochLine = (label, row) =>
@@ -176,8 +181,8 @@ try {
     const frozen = await fit(`fit frozen (${options.frozen})`, Number(options.epochs1), options.lr1);
     const save = await timed(page, 'save', 'saveCheckpoint', { name: 'stage-1' });
     phases.push({ phase: 'save stage-1', seconds: save.seconds });
-    await request(page, 'setFrozen', { frozen: false });
-    if (options['lr-find'] === 'true') {
+    if (Number(options.epochs2) > 0) await request(page, 'setFrozen', { frozen: false });
+    if (options['lr-find'] === 'true' && Number(options.epochs2) > 0) {
       const find = await timed(page, 'lr_find', 'lrFind', {});
       const iterations = find.result.lrs.length;
       const s = find.result.suggestion;
@@ -211,6 +216,8 @@ try {
       errorRate: final.errorRate,
       ttaError,
       fitSeconds: phases.filter((p) => p.phase.startsWith('fit')).reduce((n, p) => n + p.seconds, 0),
+      // The whole recipe as the Train tab runs it: fits, save, lr_find, TTA.
+      recipeSeconds: phases.reduce((n, p) => n + p.seconds, 0),
       phases,
     });
     printPhases(runs[runs.length - 1]);
@@ -242,7 +249,7 @@ function printPhases(run) {
   });
   console.log(
     `\nseed ${run.seed}: ResNet50, size ${size}, batch ${baseConfig.batchSize}, ${device.backend}, frozen mode ` +
-      `${options.frozen}, unfrozen BatchNorm ${options.bn}, label smoothing ${options['label-smoothing']}, body statistics ${options['body-stats']}, ${run.train} train / ${run.valid} valid\n`,
+      `${options.frozen}, unfrozen BatchNorm ${options.bn}, label smoothing ${options['label-smoothing']}, mixup ${options.mixup}, body statistics ${options['body-stats']}, ${run.train} train / ${run.valid} valid\n`,
   );
   printTable(rows, ['phase', 'seconds', 'img/s', 'error_rate', 'pytorch_s', 'app/pytorch', 'note']);
 }
@@ -260,8 +267,9 @@ printTable(
     final: r.errorRate.toFixed(4),
     'with TTA': r.ttaError?.toFixed(4) ?? '',
     'fit s': r.fitSeconds.toFixed(0),
+    'recipe s': r.recipeSeconds.toFixed(0),
   })),
-  ['seed', 'frozen', 'unfrozen', 'final', 'with TTA', 'fit s'],
+  ['seed', 'frozen', 'unfrozen', 'final', 'with TTA', 'fit s', 'recipe s'],
 );
 const finals = runs.map((r) => r.errorRate);
 const frozenErrors = runs.map((r) => r.frozenError).filter((e) => e !== null);
@@ -270,6 +278,7 @@ console.log(
     (frozenErrors.length ? `, end of frozen stage ${pm(frozenErrors)}` : '') +
     (runs.every((r) => r.ttaError !== null) ? `, with TTA ${pm(runs.map((r) => r.ttaError))}` : '') +
     `; fit time ${pm(runs.map((r) => r.fitSeconds)).replace(/\.\d+/g, '')} s` +
+    `; whole recipe ${pm(runs.map((r) => r.recipeSeconds)).replace(/\.\d+/g, '')} s` +
     `\nPyTorch 1.13 reference (same recipe and weights, one seed): ${PYTORCH_REFERENCE.errorRate} after ${PYTORCH_REFERENCE.totalSeconds} s`,
 );
 saveJson('train', {

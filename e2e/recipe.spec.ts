@@ -41,7 +41,19 @@ test('same seed → same epoch table; unfreezing does not make the validation lo
   console.log(`[recipe] ${await page.getByTestId('error-rates').textContent()}`);
 });
 
-test('the "best" recipe from the Train tab: its settings filled in, label smoothing, the TTA error at the end', async ({
+type Model = {
+  config: { labelSmoothing?: number; mixup?: number };
+  history: EpochRow[];
+  savedAs: string | null;
+};
+const currentModel = (page: Page) =>
+  page.evaluate(
+    () =>
+      (window as unknown as { __studio: { getSnapshot(): { learner: Model } } }).__studio.getSnapshot()
+        .learner,
+  );
+
+test('the "best" recipe from the Train tab: its settings filled in, label smoothing, the TTA error at the end; the head started over with mixup', async ({
   page,
 }, testInfo) => {
   test.setTimeout(300_000);
@@ -69,17 +81,30 @@ test('the "best" recipe from the Train tab: its settings filled in, label smooth
   });
   await expect(message).toBeInViewport();
   await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(2);
-  const model = await page.evaluate(
-    () =>
-      (
-        window as unknown as {
-          __studio: {
-            getSnapshot(): { learner: { config: { labelSmoothing?: number }; history: EpochRow[] } };
-          };
-        }
-      ).__studio.getSnapshot().learner,
-  );
+  const model = await currentModel(page);
   expect(model.config.labelSmoothing).toBe(0.1);
   for (const row of model.history) expect(Number.isFinite(row.trainLoss)).toBe(true);
   await page.screenshot({ path: testInfo.outputPath('best-recipe.png') });
+
+  // Another head recipe on the same cached features: mixup on, the head started over, fit again.
+  await panel.getByLabel('Mixup α').fill('0.4');
+  const restart = panel.getByTestId('restart-head');
+  await restart.scrollIntoViewIfNeeded();
+  await expect(restart).toBeInViewport();
+  await restart.click();
+  await expect(message).toContainText('Saved the previous model as "before-head-restart"');
+  await expect(message).toContainText('The head starts over');
+  await expect(message).toBeInViewport();
+  await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(0);
+  await expect(page.getByTestId('checkpoints').getByText('before-head-restart')).toBeVisible();
+  await page.getByTestId('step-fit1').click();
+  await expect(message).toContainText(/Validation error with test-time augmentation: \d+\.\d %/, {
+    timeout: 120_000,
+  });
+  await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(2);
+  const again = await currentModel(page);
+  expect(again.config.mixup).toBe(0.4);
+  expect(again.history).toHaveLength(2);
+  expect(again.history.map((r) => r.trainLoss)).not.toEqual(model.history.map((r) => r.trainLoss));
+  await page.screenshot({ path: testInfo.outputPath('head-restarted.png') });
 });

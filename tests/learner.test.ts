@@ -6,43 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../src/protocol';
 import { ResNetGraph } from '../src/worker/ml/resnet-graph';
-import type { Dataset, Pixels } from '../src/worker/train/data';
 import { Learner, type LearnerState } from '../src/worker/train/learner';
+import { colourDataset as dataset, decodeColour as decode } from './support/colour-dataset';
 import { tinyKeras } from './support/tiny-resnet';
-
-const COLOURS: [number, number, number][] = [
-  [220, 40, 40],
-  [40, 200, 60],
-  [50, 60, 230],
-];
-
-/** Each "file" holds its class and index; decoding draws that class's colour with some texture. */
-async function decode(blob: Blob, size: number, crop: [number, number]): Promise<Pixels> {
-  const [label, index] = new Uint8Array(await blob.arrayBuffer());
-  const data = new Uint8Array(size * size * 4);
-  for (let p = 0; p < size * size; p++) {
-    const stripe = ((p % size) + index + Math.round(crop[0] * 3)) % 4 === 0 ? 60 : 0;
-    for (let c = 0; c < 3; c++) data[p * 4 + c] = Math.min(255, COLOURS[label][c] + stripe);
-    data[p * 4 + 3] = 255;
-  }
-  return { width: size, height: size, data };
-}
-
-function dataset(perClass: number): Dataset {
-  const examples = (offset: number) =>
-    COLOURS.flatMap((_, label) =>
-      Array.from({ length: perClass }, (__, i) => ({
-        id: label * 100 + i + offset,
-        label,
-        blob: new Blob([Uint8Array.of(label, i + offset)]),
-      })),
-    );
-  return {
-    classes: ['reds', 'greens', 'blues'],
-    train: examples(0),
-    valid: examples(50).filter((e) => e.id % 100 < 52),
-  };
-}
 
 const CONFIG: TrainConfig = { size: 16, batchSize: 6, seed: 42, frozenMode: 'faithful', variants: 1 };
 

@@ -13,6 +13,8 @@ import { seededRandom } from '../src/ml/random';
 import { oneCycleAt } from '../src/ml/schedule';
 import { BUNDLE_FORMAT, bundleGraph, bundleRecipe } from '../src/worker/export/train-bundle';
 import { concatPool } from '../src/worker/train/head';
+import { crossEntropy } from '../src/ml/loss';
+import { drawTargets, mixInputs } from '../src/ml/mixup';
 import { DEFAULT_TRAIN_CONFIG } from '../src/protocol';
 import { tinyClassifier } from './support/tiny-resnet';
 
@@ -130,6 +132,56 @@ if __name__ == "__main__":
     expect(got.dx).toBeLessThan(1e-5);
     expect(got.dparams).toBeLessThan(1e-4);
     expect(got.running).toBeLessThan(1e-5);
+  });
+
+  it('computes the app’s loss: label smoothing and mixup (inputs and targets) as the app does', () => {
+    const logits = tf.tensor2d([
+      [2, 0.5, -1],
+      [0.1, 0.2, 3],
+      [-2, 4, 1],
+      [0.3, -0.4, 0.9],
+    ]);
+    const features = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+    ]);
+    const targets = drawTargets([0, 2, 1, 1], 0.4, seededRandom(11));
+    const mix = targets.mix!;
+    const app = tf.tidy(() => ({
+      plain: crossEntropy(targets.labels, logits, 0.1).dataSync()[0],
+      mixed: crossEntropy(targets, logits, 0.1).dataSync()[0],
+      inputs: Array.from(mixInputs(features, mix).dataSync()),
+    }));
+    writeFileSync(
+      join(dir, 'loss.json'),
+      JSON.stringify({
+        logits: logits.arraySync(),
+        features: features.arraySync(),
+        labels: targets.labels,
+        mix,
+      }),
+    );
+    tf.dispose([logits, features]);
+    const got = python(
+      dir,
+      `
+import torch, train
+spec = json.load(open("loss.json"))
+logits = torch.tensor(spec["logits"])
+y = torch.tensor(spec["labels"])
+mix = (spec["mix"]["weights"], spec["mix"]["partners"])
+plain = train.per_image_loss(logits, y, None, 0.1).mean().item()
+mixed = train.per_image_loss(logits, y, mix, 0.1).mean().item()
+inputs = train.mix_inputs(torch.tensor(spec["features"], dtype=torch.float32), mix).flatten().tolist()
+print(json.dumps({"plain": plain, "mixed": mixed, "inputs": inputs}))
+`,
+    ) as { plain: number; mixed: number; inputs: number[] };
+    expect(got.plain).toBeCloseTo(app.plain, 5);
+    expect(got.mixed).toBeCloseTo(app.mixed, 5);
+    expect(got.mixed).not.toBeCloseTo(got.plain, 3);
+    got.inputs.forEach((v, i) => expect(v).toBeCloseTo(app.inputs[i], 5));
   });
 
   it('runs the app’s one-cycle schedule and augmentation warps', () => {

@@ -51,7 +51,7 @@ describe('whole-batch step in passes', () => {
       body,
       head,
       input: x,
-      labels,
+      targets: { labels },
       imagesPerPass: perPass,
       bodyVars,
       headVars,

@@ -10,7 +10,7 @@ import { request as httpsRequest } from 'node:https';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { readImageHeader, sniffFormat } from '../data/image/header.ts';
-import { RELAY_HEADER, type RelayFailure } from '../protocol.ts';
+import { RELAY_HEADER, type RelayFailure } from '../protocol/ingest.ts';
 import { addressKind } from './address-policy.ts';
 
 export interface RelayOptions {

@@ -1,4 +1,4 @@
-// The ML worker: owns TensorFlow.js, the model and (later) training. Talks only via src/protocol.ts.
+// The ML worker: owns TensorFlow.js, the model and (later) training. Talks only via src/protocol/.
 import * as tf from '@tensorflow/tfjs';
 import {
   isCommand,
@@ -173,6 +173,10 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
   async setFrozen({ frozen }, ctx) {
     trainingSession(ctx).freezeTo(frozen);
     return { result: frozen };
+  },
+  async restartHead(_args, ctx) {
+    trainingSession(ctx).restartHead();
+    return { result: true };
   },
   async pickLr({ lr }, ctx) {
     trainingSession(ctx).pickLr(lr);

@@ -1,6 +1,7 @@
 import {
   BACKENDS,
   labelSmoothing,
+  mixupAlpha,
   passBatchNorm,
   type DeviceInfo,
   type ModelSummary,
@@ -107,6 +108,17 @@ export function TrainSettings({
             onChange={(e) =>
               onChange({ labelSmoothing: Math.min(0.5, Math.max(0, Number(e.target.value) || 0)) })
             }
+          />
+        </label>
+        <label title="Mixup's α: each training image is blended with another of its batch (weight λ ~ Beta(α, α), at least 0.5) and its target alike — on the cached features in the fast frozen stage, on the pixels otherwise (fast.ai uses 0.4); 0 is off">
+          Mixup α
+          <input
+            type="number"
+            min={0}
+            max={1}
+            step={0.1}
+            value={mixupAlpha(config)}
+            onChange={(e) => onChange({ mixup: Math.min(1, Math.max(0, Number(e.target.value) || 0)) })}
           />
         </label>
         <label title="Which images are held out for validation (20 %)">

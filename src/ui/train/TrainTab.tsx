@@ -8,6 +8,7 @@ import {
   AUTOSAVE_CHECKPOINT,
   bodyStatistics,
   labelSmoothing,
+  mixupAlpha,
   DEFAULT_TRAIN_CONFIG,
   type ModelSummary,
   type TrainConfig,
@@ -26,6 +27,7 @@ import { Recipe, type StepView } from './Recipe';
 import { TrainElsewhere } from './TrainElsewhere';
 import { RecipeChoice } from './RecipeChoice';
 import { RECIPE, RECIPES, stepStates, type RecipeId, whatComesFirst, type StepId } from './recipe';
+import { canRestartHead, restartHead } from './restart-head';
 import { RunsTable } from './RunsTable';
 import { TrainSettings } from './TrainSettings';
 import { useCheckpoints } from './useCheckpoints';
@@ -64,8 +66,12 @@ export function TrainTab() {
     setLr1(r.frozenLr);
     setEpochs2(String(r.unfrozenEpochs));
     setLr2(r.unfrozenLr);
-    if (config.size !== r.size || labelSmoothing(config) !== r.labelSmoothing)
-      changeConfig({ size: r.size, labelSmoothing: r.labelSmoothing });
+    if (
+      config.size !== r.size ||
+      labelSmoothing(config) !== r.labelSmoothing ||
+      mixupAlpha(config) !== r.mixup
+    )
+      changeConfig({ size: r.size, labelSmoothing: r.labelSmoothing, mixup: r.mixup });
   };
   const { busy, message, setMessage, run } = useAction<StepId | 'load' | 'new'>();
   // A step's outcome comes into view when it arrives (a long job may have scrolled the page away).
@@ -225,7 +231,13 @@ export function TrainTab() {
       config,
       train,
       valid,
-      needsFeatures: !(usable && model.stage === 'frozen' && model.epochs > 0),
+      needsFeatures: !(
+        usable &&
+        model.stage === 'frozen' &&
+        (model.featuresCached ?? model.epochs > 0) &&
+        config.size === model.config.size &&
+        config.variants === model.config.variants
+      ),
       needsStatistics: !(usable && model.epochs > 0) && bodyStatistics(config) === 'data',
     });
     return seconds === null ? 'time: measured in the first steps' : `${roughDuration(seconds)} here`;
@@ -256,6 +268,17 @@ export function TrainTab() {
               size={16}
             />
           </label>
+          {usable && canRestartHead(model) && (
+            <button
+              type="button"
+              disabled={busy !== null}
+              data-testid="restart-head"
+              title="The head goes back to its initial weights; the frozen body's cached features are kept, so fitting again with other settings takes seconds (an unsaved model is saved first)"
+              onClick={() => void run('new', () => restartHead(bridge, model, ensureModel))}
+            >
+              Start the head over
+            </button>
+          )}
         </>
       ),
       estimate: plan(epochs1, 'frozen'),

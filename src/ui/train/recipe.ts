@@ -13,6 +13,8 @@ export interface RecipePreset {
   unfrozenEpochs: number;
   unfrozenLr: string;
   labelSmoothing: number;
+  /** Mixup's α (0: off). */
+  mixup: number;
   /** After the last fit, the validation error with test-time augmentation too. */
   tta: boolean;
 }

@@ -12,7 +12,7 @@ import { ADAMW_DEFAULTS } from '../../ml/adamw';
 import { AUGMENT } from '../../ml/augment';
 import { CAFFE_MEAN_BGR } from '../../ml/preprocess';
 import { groupRates, ONE_CYCLE_DEFAULTS, parseLearningRate } from '../../ml/schedule';
-import type { RecipeStages, TrainConfig } from '../../protocol';
+import { labelSmoothing, mixupAlpha, type RecipeStages, type TrainConfig } from '../../protocol';
 import { BN_MOMENTUM } from '../ml/batchnorm';
 import { ResNetGraph } from '../ml/resnet-graph';
 import { HEAD_DROPOUT, HEAD_EPSILON, HEAD_HIDDEN } from '../train/head';
@@ -39,6 +39,8 @@ export interface BundleRecipe {
     /** Peak rates of the layer groups [stem–res3, res4–res5, head], as fast.ai's slice(). */
     groupLrs: number[];
   }[];
+  /** The training loss: label smoothing ε and mixup's α (0: off). */
+  loss: { labelSmoothing: number; mixup: number };
   oneCycle: typeof ONE_CYCLE_DEFAULTS;
   adamw: typeof ADAMW_DEFAULTS;
   /** train.py always normalises over the whole batch (synced across processes), as fast.ai does. */
@@ -86,6 +88,7 @@ export function bundleRecipe(
       stage('frozen', stages.frozenEpochs, stages.frozenLr),
       stage('unfrozen', stages.unfrozenEpochs, stages.unfrozenLr),
     ],
+    loss: { labelSmoothing: labelSmoothing(config), mixup: mixupAlpha(config) },
     oneCycle: ONE_CYCLE_DEFAULTS,
     adamw: ADAMW_DEFAULTS,
     batchNorm: { momentum: BN_MOMENTUM, statistics: 'whole-batch' },

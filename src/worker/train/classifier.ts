@@ -13,7 +13,7 @@ export class Classifier {
     private readonly body: ResNetGraph,
     private readonly head: FastaiHead,
     private readonly config: () => TrainConfig,
-    private readonly decode: DecodeImage,
+    readonly decode: DecodeImage,
   ) {}
 
   /** The body in inference mode, pooled as fast.ai's head takes it. */
@@ -32,6 +32,14 @@ export class Classifier {
    * the average over the centre crop, its mirror and the four corner crops of a 10% larger resize.
    */
   async classify(blob: Blob, tta = false): Promise<number[]> {
+    const pooled = await this.pooledViews(blob, tta);
+    const values = await this.averaged(pooled);
+    pooled.dispose();
+    return values;
+  }
+
+  /** One image's pooled body features: [1, 4096], or [6, 4096] for its TTA views. */
+  async pooledViews(blob: Blob, tta: boolean): Promise<tf.Tensor2D> {
     const size = this.config().size;
     const raw = await decodeBatch([{ id: 0, label: 0, blob }], tta ? ttaSize(size) : size, null, this.decode);
     const x = tf.tidy(() => {
@@ -40,8 +48,12 @@ export class Classifier {
     });
     const pooled = this.pooledEval(x);
     x.dispose();
+    return pooled;
+  }
+
+  /** The head's class probabilities averaged over one image's views (pooled features kept). */
+  async averaged(pooled: tf.Tensor2D): Promise<number[]> {
     const p = tf.tidy(() => averageProbabilities(this.head.forward(pooled, false).logits));
-    pooled.dispose();
     const values = Array.from(await p.data());
     p.dispose();
     return values;

@@ -9,7 +9,15 @@ export interface Features {
   /** One [train, 4096] tensor per augmented variant. */
   train: tf.Tensor2D[];
   valid: tf.Tensor2D;
+  /**
+   * The validation images' TTA views ([valid × TTA_VIEWS, 4096], image by image), kept after the
+   * first TTA on this body when the set is small (TTA_CACHE_IMAGES): TTA again costs no body pass.
+   */
+  validViews?: tf.Tensor2D;
 }
+
+/** Validation images up to which the TTA views' features are kept (6 × 4096 floats each, ~100 KB). */
+export const TTA_CACHE_IMAGES = 1000;
 
 export interface FeatureSources {
   data: Dataset;
@@ -54,5 +62,6 @@ export async function computeFeatures(s: FeatureSources): Promise<Features> {
 }
 
 export function disposeFeatures(features: Features | null): void {
-  if (features) tf.dispose([...features.train, features.valid]);
+  if (features)
+    tf.dispose([...features.train, features.valid, ...(features.validViews ? [features.validViews] : [])]);
 }

@@ -52,7 +52,7 @@ export class FastaiHead {
   constructor(
     readonly inFeatures: number,
     readonly classes: number,
-    seed = 42,
+    private readonly seed = 42,
   ) {
     const p = `head${++headCount}`;
     this.bn1 = bn(inFeatures, `${p}/bn1`);
@@ -65,6 +65,14 @@ export class FastaiHead {
       kernel: kaiming(HEAD_HIDDEN, classes, `${p}/dense2/kernel`, seed + 1),
       bias: variable(() => tf.zeros([classes]), true, `${p}/dense2/bias`),
     };
+  }
+
+  /** Back to the initial weights (the same seed's Kaiming draws) and fresh running statistics. */
+  reset(): void {
+    const fresh = new FastaiHead(this.inFeatures, this.classes, this.seed);
+    const from = fresh.namedVariables();
+    for (const [name, v] of this.namedVariables()) v.assign(from.get(name)!);
+    fresh.dispose();
   }
 
   /** Pooled features [B, 4096] → logits. In training, also the BN batch statistics. */

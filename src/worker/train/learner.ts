@@ -3,15 +3,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { AdamW } from '../../ml/adamw';
 import { LR_FIND, lrFindRate, shouldStop, suggestLr } from '../../ml/lr-find';
-import { confusionMatrix, errorRate } from '../../ml/metrics';
-import { crossEntropy } from '../../ml/loss';
-import { caffePreprocess } from '../../ml/preprocess';
+import { errorRate } from '../../ml/metrics';
+import { drawTargets, mixInputs, type Targets } from '../../ml/mixup';
 import { seededRandom, shuffle } from '../../ml/random';
 import { groupRates, oneCycleAt, parseLearningRate, SmoothLoss } from '../../ml/schedule';
 import {
   bodyStatistics,
-  labelSmoothing,
-  passBatchNorm,
+  mixupAlpha,
   StudioError,
   type EpochRow,
   type RunInfo,
@@ -23,7 +21,6 @@ import {
 } from '../../protocol';
 import { rememberOutOfMemory } from '../../policy/memory-limits';
 import { EngineFailure, isEngineFailure, isOutOfMemory } from '../errors';
-import { disposeStats, passMomentum, updateRunningStats, type LayerStats } from '../ml/batchnorm';
 import type { ResNetGraph } from '../ml/resnet-graph';
 import {
   batches,
@@ -37,19 +34,17 @@ import {
 } from './data';
 import { Classifier } from './classifier';
 import { adaptBatchNorm } from './bn-adapt';
+import {
+  evaluateValidation,
+  interpretation,
+  ttaErrorRate,
+  type Evaluation,
+  type EvaluationSources,
+} from './evaluation';
 import { computeFeatures, disposeFeatures, type Features } from './features';
-import { concatPool, FastaiHead } from './head';
-import { sumPasses } from './passes';
-import { wholeBatchStep } from './whole-batch';
+import { optimiseBatch } from './batch-step';
+import { FastaiHead } from './head';
 import { Cancelled } from '../../ml/cancel';
-
-interface Evaluation {
-  loss: number;
-  losses: number[];
-  predicted: number[];
-  actualProbability: number[];
-  probabilities: number[][];
-}
 
 /** Everything a checkpoint keeps of a learner, as values (see exportState / restore). */
 export interface LearnerState {
@@ -81,9 +76,11 @@ export class Learner {
   private cache: Features | null = null;
   /** The inference side (features, classify with TTA, Grad-CAM). */
   private readonly classifier: Classifier;
-  private readonly random: () => number;
+  private random!: () => number;
   /** Dropout masks: a stream of its own, so prefetching batches cannot reorder its draws. */
-  private readonly dropoutRandom: () => number;
+  private dropoutRandom!: () => number;
+  /** Mixup's draws: a stream of its own, so turning mixup on changes nothing else of a run. */
+  private mixRandom!: () => number;
   private readonly decode: DecodeImage;
 
   constructor(
@@ -97,8 +94,28 @@ export class Learner {
     this.passImages = options.imagesPerPass ?? settings.batchSize;
     this.decode = options.decode ?? decodeCropped;
     this.classifier = new Classifier(body, this.head, () => this.settings, this.decode);
-    this.random = seededRandom(settings.seed + 1);
-    this.dropoutRandom = seededRandom(settings.seed + 2);
+    this.seedStreams();
+  }
+
+  /** Shuffling and augmentation, dropout, mixup: each its own stream from the split seed. */
+  private seedStreams(): void {
+    this.random = seededRandom(this.settings.seed + 1);
+    this.dropoutRandom = seededRandom(this.settings.seed + 2);
+    this.mixRandom = seededRandom(this.settings.seed + 3);
+  }
+
+  /**
+   * The head from scratch, as a new model would start it (the seed's initial weights, a new
+   * optimizer, the random streams from the start, an empty history, the frozen stage), on the body
+   * as it is — and its cached features, so trying the head's settings costs no feature pass.
+   */
+  restartHead(): void {
+    this.head.reset();
+    this.optimizer.dispose();
+    this.optimizer = new AdamW();
+    this.frozen = true;
+    this.rows = [];
+    this.seedStreams();
   }
 
   get config(): TrainConfig {
@@ -197,6 +214,11 @@ export class Learner {
     return this.fastMode ? undefined : { size: this.config.size, imagesPerPass: this.imagesPerPass };
   }
 
+  /** Whether the fast frozen mode's body features are cached (for time estimates). */
+  get featuresCached(): boolean {
+    return this.cache !== null;
+  }
+
   invalidateCache(): void {
     disposeFeatures(this.cache);
     this.cache = null;
@@ -244,13 +266,25 @@ export class Learner {
    */
   private async step(
     input: tf.Tensor4D | tf.Tensor2D,
-    labels: number[],
+    targets: Targets,
     lrs: number[],
     beta1: number,
   ): Promise<number> {
     for (;;) {
       try {
-        return await this.stepInPasses(input, labels, lrs, beta1);
+        return await optimiseBatch(
+          {
+            body: this.body,
+            head: this.head,
+            config: this.config,
+            frozen: this.frozen,
+            groups: this.groups(),
+            optimizer: this.optimizer,
+            imagesPerPass: this.imagesPerPass,
+            dropoutSeed: () => Math.floor(this.dropoutRandom() * 2 ** 31),
+          },
+          { input, targets, lrs, beta1 },
+        );
       } catch (error) {
         if (!isOutOfMemory(error) || input.rank !== 4) throw error;
         const failedAt = this.imagesPerPass;
@@ -267,87 +301,6 @@ export class Learner {
         this.notice = `${advice}: continuing with ${lowered} (same batch size, gradients summed).`;
       }
     }
-  }
-
-  private async stepInPasses(
-    input: tf.Tensor4D | tf.Tensor2D,
-    labels: number[],
-    lrs: number[],
-    beta1: number,
-  ): Promise<number> {
-    const groups = this.groups();
-    const vars = groups.flat();
-    const n = labels.length;
-    // Cached features are small: only body passes need splitting.
-    const perPass = input.rank === 4 ? this.imagesPerPass : n;
-    if (perPass < n && passBatchNorm(this.config) === 'whole-batch') {
-      const headVars = this.head.trainableVariables();
-      const { grads, loss } = wholeBatchStep({
-        body: this.body,
-        head: this.head,
-        input: input as tf.Tensor4D,
-        labels,
-        imagesPerPass: perPass,
-        bodyVars: vars.filter((v) => !headVars.includes(v)),
-        headVars,
-        dropoutSeed: Math.floor(this.dropoutRandom() * 2 ** 31),
-        labelSmoothing: labelSmoothing(this.config),
-      });
-      try {
-        this.optimizer.apply(groups, lrs, beta1, grads);
-        return (await loss.data())[0];
-      } finally {
-        tf.dispose(grads);
-        loss.dispose();
-      }
-    }
-    const { grads, losses } = sumPasses(n, perPass, (start, size) =>
-      this.gradients(input, labels, start, size, vars),
-    );
-    try {
-      this.optimizer.apply(groups, lrs, beta1, grads);
-      // Read back after the update is queued, so a GPU never idles waiting for the loss.
-      let loss = 0;
-      for (const { value, weight } of losses) loss += (await value.data())[0] * weight;
-      return loss;
-    } finally {
-      tf.dispose(grads);
-      tf.dispose(losses.map((l) => l.value));
-    }
-  }
-
-  /** Loss and gradients of one pass over input[start, start + size); BatchNorm statistics updated. */
-  private gradients(
-    input: tf.Tensor4D | tf.Tensor2D,
-    labels: number[],
-    start: number,
-    size: number,
-    vars: tf.Variable[],
-  ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
-    let bodyStats: LayerStats = new Map();
-    let headStats: LayerStats = new Map();
-    const { value, grads } = tf.variableGrads(() => {
-      const part = size === labels.length ? input : tf.slice(input, start, size);
-      let pooled: tf.Tensor2D;
-      if (part.rank === 4) {
-        const f = this.body.forward(caffePreprocess(part as tf.Tensor4D), {
-          training: true,
-          until: this.body.bodyOutput,
-          bnStats: !this.frozen && passBatchNorm(this.config) === 'running' ? 'running' : 'batch',
-        });
-        bodyStats = f.batchStats;
-        pooled = concatPool(f.output as tf.Tensor4D);
-      } else pooled = part as tf.Tensor2D;
-      const h = this.head.forward(pooled, true, Math.floor(this.dropoutRandom() * 2 ** 31));
-      headStats = h.stats;
-      return crossEntropy(labels.slice(start, start + size), h.logits, labelSmoothing(this.config));
-    }, vars);
-    const momentum = passMomentum(size / labels.length);
-    for (const stats of [bodyStats, headStats]) {
-      updateRunningStats(stats, momentum);
-      disposeStats(stats);
-    }
-    return { value, grads };
   }
 
   /** Batches per epoch: fast.ai drops the last partial training batch (and never trains on 1 image). */
@@ -382,24 +335,31 @@ export class Learner {
     if (this.fastMode) {
       const cache = await this.ensureCache();
       const variant = cache.train[epoch % cache.train.length];
-      const x = tf.gather(variant, batch.rows);
-      const loss = await this.step(
-        x,
+      const { x, targets } = this.mixed(
+        tf.gather(variant, batch.rows),
         batch.examples.map((e) => e.label),
-        lrs,
-        beta1,
       );
+      const loss = await this.step(x, targets, lrs, beta1);
       x.dispose();
       return loss;
     }
     const raw = await (prefetched ?? decodeBatch(batch.examples, this.config.size, this.random, this.decode));
-    const x = batchTensor(raw, this.config.size);
+    const { x, targets } = this.mixed(batchTensor(raw, this.config.size), raw.labels);
     try {
-      return await this.step(x, raw.labels, lrs, beta1);
+      return await this.step(x, targets, lrs, beta1);
     } finally {
       x.dispose();
       this.invalidateCache();
     }
+  }
+
+  /** The batch's targets, and its input mixed with mixup's partners when mixup is on (input freed). */
+  private mixed<T extends tf.Tensor4D | tf.Tensor2D>(input: T, labels: number[]): { x: T; targets: Targets } {
+    const targets = drawTargets(labels, mixupAlpha(this.config), this.mixRandom);
+    if (!targets.mix) return { x: input, targets };
+    const x = mixInputs(input, targets.mix);
+    input.dispose();
+    return { x, targets };
   }
 
   async fitOneCycle(
@@ -487,52 +447,29 @@ export class Learner {
     return rows;
   }
 
-  /** Validation set in eval mode: per-image losses, predictions and probabilities. */
+  /** Validation set in eval mode (on the cached features in the fast frozen mode). */
   async evaluate(): Promise<Evaluation> {
-    const valid = this.data.valid;
-    const out: Evaluation = { loss: 0, losses: [], predicted: [], actualProbability: [], probabilities: [] };
-    const cache = this.fastMode ? await this.ensureCache() : null;
-    const startedAt = Date.now();
-    let offset = 0;
-    for (const chunk of batches(valid, this.config.batchSize)) {
-      let pooled: tf.Tensor2D;
-      if (cache) pooled = tf.slice(cache.valid, offset, chunk.length);
-      else {
-        const raw = await decodeBatch(chunk, this.config.size, null, this.decode);
-        const x = batchTensor(raw, this.config.size);
-        pooled = this.classifier.pooledEval(x);
-        x.dispose();
-      }
-      const p = tf.tidy(() => tf.softmax(this.head.forward(pooled, false).logits));
-      pooled.dispose();
-      const rows = (await p.array()) as number[][];
-      p.dispose();
-      chunk.forEach((e, i) => {
-        const row = rows[i];
-        const actual = Math.max(row[e.label], 1e-12);
-        out.losses.push(-Math.log(actual));
-        out.actualProbability.push(row[e.label]);
-        out.predicted.push(row.indexOf(Math.max(...row)));
-        out.probabilities.push(row);
-      });
-      offset += chunk.length;
-      this.report({ phase: 'validate', done: offset, total: valid.length, startedAt, images: offset });
-    }
-    out.loss = out.losses.reduce((a, b) => a + b, 0) / Math.max(1, out.losses.length);
-    return out;
+    return evaluateValidation(this.evaluationSources(), this.fastMode ? await this.ensureCache() : null);
   }
 
   async interpret(): Promise<Interpretation> {
-    const e = await this.evaluate();
-    const actual = this.data.valid.map((x) => x.label);
+    return interpretation(this.data, await this.evaluate());
+  }
+
+  /** Validation error with test-time augmentation (see evaluation.ts; views cached with the features). */
+  async ttaErrorRate(): Promise<{ errorRate: number; valid: number }> {
+    this.cancelRequested = false;
+    return ttaErrorRate(this.evaluationSources(), this.cache);
+  }
+
+  private evaluationSources(): EvaluationSources {
     return {
-      classes: this.data.classes,
-      ids: this.data.valid.map((x) => x.id),
-      actual,
-      predicted: e.predicted,
-      losses: e.losses,
-      actualProbability: e.actualProbability,
-      confusion: confusionMatrix(actual, e.predicted, this.data.classes.length),
+      data: this.data,
+      config: this.config,
+      head: this.head,
+      classifier: this.classifier,
+      report: this.report,
+      stopIfCancelled: (toDispose) => this.stopIfCancelled(toDispose),
     };
   }
 
@@ -584,7 +521,6 @@ export class Learner {
       tf.dispose([...snapshot.values()]);
       this.optimizer.dispose();
       this.optimizer = savedOptimizer;
-      this.invalidateCache();
     }
     return { lrs, losses, suggestion: suggestLr(lrs, losses), stage: this.stage };
   }
@@ -599,21 +535,6 @@ export class Learner {
     const wanted = new Set(ids);
     const examples = [...this.data.valid, ...this.data.train].filter((e) => wanted.has(e.id));
     return this.classifier.gradCam(examples, this.data.classes.length);
-  }
-
-  /** Validation error with test-time augmentation (fast.ai's learn.TTA()), image by image. */
-  async ttaErrorRate(): Promise<{ errorRate: number; valid: number }> {
-    this.cancelRequested = false;
-    const valid = this.data.valid;
-    const startedAt = Date.now();
-    let wrong = 0;
-    for (const [i, example] of valid.entries()) {
-      await this.stopIfCancelled();
-      const p = await this.classify(example.blob, true);
-      if (p.indexOf(Math.max(...p)) !== example.label) wrong++;
-      this.report({ phase: 'validate', done: i + 1, total: valid.length, startedAt, images: (i + 1) * 6 });
-    }
-    return { errorRate: valid.length ? wrong / valid.length : 0, valid: valid.length };
   }
 
   dispose(): void {

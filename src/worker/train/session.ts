@@ -61,6 +61,7 @@ export class TrainingSession {
       config: learner.config,
       imagesPerPass: learner.imagesPerPass,
       history: [...learner.history],
+      featuresCached: learner.featuresCached,
     };
   }
 
@@ -75,6 +76,12 @@ export class TrainingSession {
     const change = learner.stage !== (frozen ? 'frozen' : 'unfrozen');
     learner.freezeTo(frozen);
     if (change) this.changed({ savedAs: null, autosaved: false });
+  }
+
+  /** The head from scratch on the current body (its cached features kept): a new, unsaved model. */
+  restartHead(): void {
+    this.require().restartHead();
+    this.changed({ savedAs: null, autosaved: false, lrFind: null });
   }
 
   async lrFind(): Promise<LrFindResult> {

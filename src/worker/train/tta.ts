@@ -3,6 +3,9 @@
 // class probabilities (of the probabilities, not of the logits, as learn.TTA does).
 import * as tf from '@tensorflow/tfjs';
 
+/** Views per image: centre, mirror, four corners. */
+export const TTA_VIEWS = 6;
+
 /** The size one image is decoded at for TTA. */
 export const ttaSize = (size: number): number => Math.round(size * 1.1);
 

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { splitIntoPasses } from '../../ml/batching';
 import { crossEntropy } from '../../ml/loss';
+import type { Targets } from '../../ml/mixup';
 import { caffePreprocess } from '../../ml/preprocess';
 import { disposeStats, updateRunningStats, type LayerStats } from '../ml/batchnorm';
 import type { ResNetGraph } from '../ml/resnet-graph';
@@ -21,7 +22,8 @@ export interface WholeBatchStep {
   head: FastaiHead;
   /** RGB pixels, 0–255, [n, size, size, 3]. */
   input: tf.Tensor4D;
-  labels: number[];
+  /** Each image's class (and mixup's partner classes and weights: the input is already mixed). */
+  targets: Targets;
   imagesPerPass: number;
   /** Trainable body variables (convs when unfrozen, BatchNorm γ/β) and head variables. */
   bodyVars: tf.Variable[];
@@ -48,19 +50,19 @@ export function wholeBatchStep(s: WholeBatchStep): { grads: tf.NamedTensorMap; l
     const head = tf.engine().gradients(() => {
       const h = s.head.forward(pooled, true, s.dropoutSeed);
       headStats = h.stats;
-      return crossEntropy(s.labels, h.logits, s.labelSmoothing);
+      return crossEntropy(s.targets, h.logits, s.labelSmoothing);
     }, [pooled, ...s.headVars]);
     pooled.dispose();
     loss = head.value as tf.Scalar;
     pooledGrad = head.grads[0] as tf.Tensor2D;
     s.headVars.forEach((v, i) => (grads[v.name] = head.grads[i + 1]));
     let start = 0;
-    for (const size of splitIntoPasses(s.labels.length, s.imagesPerPass)) {
+    for (const size of splitIntoPasses(s.targets.labels.length, s.imagesPerPass)) {
       const upstream = pooledGrad;
       let passStats: LayerStats = new Map();
       const pass = tf.engine().gradients(
         () => {
-          const part = size === s.labels.length ? x : tf.slice(x, start, size);
+          const part = size === s.targets.labels.length ? x : tf.slice(x, start, size);
           const f = s.body.forward(part, { training: true, until: s.body.bodyOutput, bnStats: bodyStats });
           passStats = f.batchStats; // copies of the whole batch's, for the backward pass
           // Σ pooled · upstream: its gradient with respect to the body is the vector-Jacobian product.

@@ -451,6 +451,24 @@ class SmoothLoss:
 # ----------------------------------------------------------------------------- training
 
 
+def mix_inputs(x, mix):
+    """fast.ai's mixup: each image blended with its partner, lambda >= 0.5 its own weight."""
+    if mix is None:
+        return x
+    lam = torch.as_tensor(mix[0], dtype=x.dtype, device=x.device).view(-1, *([1] * (x.dim() - 1)))
+    return lam * x + (1 - lam) * x[torch.as_tensor(mix[1], device=x.device)]
+
+
+def per_image_loss(logits, y, mix, smoothing):
+    """Cross-entropy per image with label smoothing; with mixup, lambda*CE(y) + (1-lambda)*CE(y_partner)."""
+    ce = F.cross_entropy(logits, y, reduction="none", label_smoothing=smoothing)
+    if mix is None:
+        return ce
+    lam = torch.as_tensor(mix[0], dtype=logits.dtype, device=logits.device)
+    partner = y[torch.as_tensor(mix[1], device=logits.device)]
+    return lam * ce + (1 - lam) * F.cross_entropy(logits, partner, reduction="none", label_smoothing=smoothing)
+
+
 class Trainer:
     def __init__(self, bundle, args):
         self.bundle = bundle
@@ -458,6 +476,9 @@ class Trainer:
         self.recipe = r
         self.size = r["size"]
         self.batch = r["batchSize"]
+        loss = r.get("loss", {})
+        self.smoothing = float(loss.get("labelSmoothing", 0))  # fast.ai's LabelSmoothingCrossEntropy
+        self.mixup = float(loss.get("mixup", 0))  # mixup's alpha; 0: off
         self.seed = args.seed if args.seed is not None else r["seed"]
         torch.manual_seed(self.seed * 1000 + DIST.rank)  # dropout masks differ per process
         self.rng = np.random.default_rng(self.seed)  # the same on every process: same batches
@@ -487,10 +508,17 @@ class Trainer:
         batch = [train[k] for k in order[b * self.batch : (b + 1) * self.batch]]
         crops = [(self.rng.random(), self.rng.random()) for _ in batch]
         draws = [draw_augment(self.rng, self.recipe["augmentation"]) for _ in batch]
-        share = np.array_split(np.arange(len(batch)), DIST.world)[DIST.rank]
+        shares = np.array_split(np.arange(len(batch)), DIST.world)
+        share = shares[DIST.rank]
+        mix = None
+        if self.mixup > 0 and len(batch) > 1:
+            # fast.ai's mixup, λ ~ Beta(α, α) kept >= 0.5; partners within this process's share.
+            lams = np.maximum(*(lambda l: (l, 1 - l))(self.rng.beta(self.mixup, self.mixup, len(batch))))
+            perms = [self.rng.permutation(len(s)) for s in shares]
+            mix = (lams[share], perms[DIST.rank])
         items = [batch[k] for k in share]
         future = self.prefetch.submit(self.pixels, items, [crops[k] for k in share])
-        return future, items, [draws[k] for k in share], len(batch)
+        return future, items, [draws[k] for k in share], len(batch), mix
 
     def model(self):
         if DIST.world == 1:
@@ -534,14 +562,13 @@ class Trainer:
             order = self.rng.permutation(len(train))
             pending = self.plan_batch(train, order, 0)
             for b in range(per_epoch):
-                future, items, draws, batch_size = pending
+                future, items, draws, batch_size, mix = pending
                 if b + 1 < per_epoch:
                     pending = self.plan_batch(train, order, b + 1)
                 x, y = self.tensors(future.result(), items)
-                x = augment(x, draws)
-                logits = model(x)
+                x = mix_inputs(augment(x, draws), mix)
                 # Sum over this share / whole batch; DDP averages over processes, hence x world.
-                loss = F.cross_entropy(logits, y, reduction="sum") * DIST.world / batch_size
+                loss = per_image_loss(model(x), y, mix, self.smoothing).sum() * DIST.world / batch_size
                 loss.backward()
                 schedule = [one_cycle(iteration, total, peak, self.recipe["oneCycle"]) for peak in stage["groupLrs"]]
                 optimizer.step([lr for lr, _ in schedule], schedule[0][1])

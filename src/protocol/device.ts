@@ -1,0 +1,77 @@
+// The compute device as the worker reports it: backends, the race between them, memory, benchmarks.
+
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export function isBackendName(value: unknown): value is BackendName {
+  return typeof value === 'string' && (BACKENDS as readonly string[]).includes(value);
+}
+
+export interface DeviceInfo {
+  backend: BackendName;
+  /** Human name of the adapter/renderer, e.g. "NVIDIA GeForce …" or "SwiftShader". */
+  adapter: string;
+  /** wasm threads in use (1 when not cross-origin isolated). */
+  threads: number;
+  /** Why the preferred backend was not used, when the worker fell back. */
+  fallbackReason?: string;
+  /** How webgpu and wasm compared in a timed training step on this device, when they were raced. */
+  race?: BackendRace;
+}
+
+export interface BackendRace {
+  winner: 'webgpu' | 'wasm';
+  webgpuMs: number;
+  wasmMs: number;
+  measuredAt: number;
+  /** True when this is a stored result from an earlier visit (measured once per adapter). */
+  cached: boolean;
+}
+
+export type ModelState =
+  | { kind: 'idle' }
+  | { kind: 'loading'; fraction: number }
+  | { kind: 'warming' }
+  | { kind: 'ready' }
+  | { kind: 'error'; message: string };
+
+export interface Prediction {
+  index: number;
+  label: string;
+  probability: number;
+}
+
+export interface MemoryInfo {
+  numTensors: number;
+  numBytes: number;
+}
+
+export interface BenchArgs {
+  mode: 'inference' | 'train';
+  size: number;
+  batch: number;
+  /** Training accumulates gradients over passes of this many images (default: the app's own). */
+  microBatch?: number;
+  steps: number;
+  warmup: number;
+  /** Stop after one measured step slower than this. */
+  budgetSeconds?: number;
+  /** Also return the kernels that took the most time in one extra step. */
+  profile?: boolean;
+}
+
+export interface KernelTime {
+  name: string;
+  ms: number;
+  calls: number;
+}
+
+export interface BenchResult {
+  stepSeconds: number[];
+  imagesPerSecond: number;
+  /** Floating-point operations per image of the measured step (convolutions and dense, ×2 per MAC). */
+  flopsPerImage: number;
+  microBatch: number;
+  tensorsLeaked: number;
+  topKernels?: KernelTime[];
+}
