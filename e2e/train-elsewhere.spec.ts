@@ -160,7 +160,7 @@ test('a PyTorch bundle trains under torchrun (2 processes) and its model comes b
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), importButton.click()]);
     await chooser.setFiles(join(dir, 'trained-with-pytorch.artmodel'));
     await expect(status).toContainText(
-      'Loaded "trained-with-pytorch" as the current model (unfrozen, 2 epochs',
+      /Loaded "trained-with-pytorch" as the current model \(\d+ classes, unfrozen, 2 epochs/,
     );
     await expect(status).toBeInViewport();
     await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(2);

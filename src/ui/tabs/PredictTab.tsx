@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { failureCode, MODEL_EXPORT_FORMATS, type ModelExportFormat, type Prediction } from '../../protocol';
 import { ModelPanel, modelName } from '../ModelPanel';
 import { useAction } from '../shared/useAction';
+import { ImportModelButton, importClassifier } from '../shared/ImportModel';
 import { useCheckpoints } from '../train/useCheckpoints';
 import { humanLabel } from '../../ml/topk';
 import { useBridge, useStudioState } from '../studio';
@@ -51,7 +52,6 @@ export function PredictTab() {
   const [exportFrom, setExportFrom] = useState('');
   const [exportFormat, setExportFormat] = useState<ModelExportFormat>('artmodel');
   const checkpoints = useCheckpoints();
-  const importInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => () => outcomes.forEach((o) => URL.revokeObjectURL(o.previewUrl)), [outcomes]);
 
@@ -88,11 +88,7 @@ export function PredictTab() {
       return `Exported ${which} as ${fileName} (${(file.size / 1e6).toFixed(0)} MB).`;
     });
 
-  const importModel = (file: File) =>
-    run('import', async () => {
-      const info = await bridge.request('importModel', { file, name: file.name.replace(/\.[^.]+$/, '') });
-      return `Loaded ${file.name}: ${info.classes.length} classes (${info.classes.join(', ')}).`;
-    });
+  const importModel = (file: File) => run('import', () => importClassifier(bridge, file));
 
   return (
     <div className="predict">
@@ -130,20 +126,10 @@ export function PredictTab() {
         <button type="button" onClick={() => void exportModel()} data-testid="export-model">
           Export classifier
         </button>
-        <button type="button" onClick={() => importInput.current?.click()}>
-          Import classifier…
-        </button>
-        <input
-          ref={importInput}
-          type="file"
-          accept=".artmodel"
-          hidden
-          data-testid="import-model"
-          onChange={(e) => {
-            const file = e.target.files?.[0];
-            e.target.value = '';
-            if (file) void importModel(file);
-          }}
+        <ImportModelButton
+          label="Import classifier…"
+          testId="import-model"
+          onFile={(file) => void importModel(file)}
         />
         <label>
           <input type="checkbox" checked={tta} onChange={(e) => setTta(e.target.checked)} /> Test-time

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { RecipeStages, TrainConfig } from '../../protocol';
 import { downloadBlob } from '../data/files';
 import { useBridge } from '../studio';
+import { ImportModelButton, importClassifier } from '../shared/ImportModel';
 
 export function TrainElsewhere({
   config,
@@ -19,7 +20,6 @@ export function TrainElsewhere({
   const [status, setStatus] = useState<{ text: string; error?: boolean } | null>(null);
   const [fileName, setFileName] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const input = useRef<HTMLInputElement>(null);
   const statusLine = useRef<HTMLParagraphElement>(null);
   // Loading a model fills the epoch table above: keep the outcome where the user is looking.
   useEffect(() => {
@@ -46,17 +46,7 @@ export function TrainElsewhere({
       return `Saved ${fileName} (${(file.size / 1e6).toFixed(0)} MB): ${images} images, starting from ${source}.`;
     });
 
-  const importModel = (file: File) =>
-    run(`Importing ${file.name}`, async () => {
-      const name = file.name.replace(/\.[^.]+$/, '');
-      const info = await bridge.request('importModel', { file, name });
-      const last = info.history[info.history.length - 1];
-      return (
-        `Loaded "${info.name}" as the current model (${info.stage}, ${info.history.length} epochs` +
-        (last ? `, error rate ${(last.errorRate * 100).toFixed(1)} %` : '') +
-        '): Interpret and Predict use it now; it is also in the checkpoints below.'
-      );
-    });
+  const importModel = (file: File) => run(`Importing ${file.name}`, () => importClassifier(bridge, file));
 
   const bundle = fileName ?? 'train-elsewhere.zip';
   return (
@@ -76,20 +66,11 @@ export function TrainElsewhere({
         <button type="button" onClick={() => void download()} disabled={disabled || busy}>
           Download PyTorch bundle (.zip)
         </button>
-        <button type="button" onClick={() => input.current?.click()} disabled={disabled || busy}>
-          Import trained model (.artmodel)…
-        </button>
-        <input
-          ref={input}
-          type="file"
-          accept=".artmodel"
-          hidden
-          data-testid="import-trained"
-          onChange={(e) => {
-            const file = e.target.files?.[0];
-            e.target.value = '';
-            if (file) void importModel(file);
-          }}
+        <ImportModelButton
+          label="Import trained model (.artmodel)…"
+          testId="import-trained"
+          disabled={disabled || busy}
+          onFile={(file) => void importModel(file)}
         />
       </div>
       {status && (

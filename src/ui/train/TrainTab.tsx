@@ -1,22 +1,10 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { getMeta, openStudioDb } from '../../data/db';
-import { STORES } from '../../data/schema';
-import { useStoreVersion } from '../shared/useStoreVersion';
 import { LR_FIND } from '../../ml/lr-find';
 import { parseLearningRate } from '../../ml/schedule';
-import {
-  AUTOSAVE_CHECKPOINT,
-  bodyStatistics,
-  labelSmoothing,
-  mixupAlpha,
-  DEFAULT_TRAIN_CONFIG,
-  type ModelSummary,
-  type TrainConfig,
-} from '../../protocol';
+import { AUTOSAVE_CHECKPOINT, bodyStatistics, labelSmoothing, mixupAlpha } from '../../protocol';
 import { roughDuration } from '../jobs/rates';
 import { ModelPanel } from '../ModelPanel';
 import { useAction } from '../shared/useAction';
-import { useClassCounts } from '../shared/useClassCounts';
 import { useBridge, useStudioState } from '../studio';
 import { CheckpointsTable } from './CheckpointsTable';
 import { EpochTable } from './EpochTable';
@@ -30,30 +18,26 @@ import { RECIPE, RECIPES, stepStates, type RecipeId, whatComesFirst, type StepId
 import { canRestartHead, restartHead } from './restart-head';
 import { RunsTable } from './RunsTable';
 import { TrainSettings } from './TrainSettings';
+import { useTrainModel } from './useTrainModel';
 import { useCheckpoints } from './useCheckpoints';
-
-/** Why the next step needs a new model, waiting for the user's choice. */
-type NewModelQuestion =
-  { kind: 'seed'; seed: number } | { kind: 'classes'; added: string[]; removed: string[] };
-
-function sameClasses(model: ModelSummary, counts: Map<string, number>): boolean {
-  const stored = [...counts.entries()].filter(([, n]) => n > 0).map(([c]) => c);
-  return stored.length === 0 || [...stored].sort().join('\n') === [...model.classes].sort().join('\n');
-}
 
 export function TrainTab() {
   const bridge = useBridge();
   const { epochs, batchLosses, device, notice, learner: model, lrSweep, job } = useStudioState();
-  const [config, setConfig] = useState<TrainConfig>({
-    ...DEFAULT_TRAIN_CONFIG,
-    // Without a GPU the cached-feature frozen stage is the only practical one (see README).
-    frozenMode: 'fast',
-  });
-  /** Settings changed since the model was prepared: the next step hands them to it. */
-  const [stale, setStale] = useState(false);
-  /** The next step starts a new model (the user chose to, after a seed or class change). */
-  const [startFresh, setStartFresh] = useState(false);
-  const [question, setQuestion] = useState<NewModelQuestion | null>(null);
+  const { busy, message, setMessage, run } = useAction<StepId | 'load' | 'new'>();
+  const {
+    config,
+    changeConfig,
+    stale,
+    current,
+    counts,
+    classChange,
+    question,
+    setQuestion,
+    ensureModel,
+    startNewModel,
+    setStartFresh,
+  } = useTrainModel(model, device, run);
   const [epochs1, setEpochs1] = useState(String(RECIPE.frozenEpochs));
   const [lr1, setLr1] = useState<string>(RECIPE.frozenLr);
   const [epochs2, setEpochs2] = useState(String(RECIPE.unfrozenEpochs));
@@ -73,71 +57,12 @@ export function TrainTab() {
     )
       changeConfig({ size: r.size, labelSmoothing: r.labelSmoothing, mixup: r.mixup });
   };
-  const { busy, message, setMessage, run } = useAction<StepId | 'load' | 'new'>();
   // A step's outcome comes into view when it arrives (a long job may have scrolled the page away).
   const messageLine = useRef<HTMLParagraphElement>(null);
   useEffect(() => {
     messageLine.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }, [message]);
   const checkpoints = useCheckpoints();
-  const counts = useClassCounts();
-
-  useEffect(() => {
-    if (device?.backend === 'webgpu') setConfig((c) => ({ ...c, frozenMode: 'faithful' }));
-  }, [device?.backend]);
-  // A model loaded elsewhere (Resume, a checkpoint, an import) brings its settings.
-  const modelConfig = model ? JSON.stringify(model.config) : null;
-  useEffect(() => {
-    if (modelConfig) setConfig(JSON.parse(modelConfig) as TrainConfig);
-    setStale(false);
-  }, [modelConfig]);
-  // With no model yet, a new one uses the split the dataset already has (an imported dataset brings
-  // its split seed), so its validation images stay the same ones. Re-read when the stored seed
-  // changes (an import in this or another tab); a seed the user typed stays until then.
-  const hasModel = useRef(false);
-  hasModel.current = modelConfig !== null;
-  const storedSeed = useRef<number | undefined>(undefined);
-  const metaVersion = useStoreVersion(STORES.meta);
-  useEffect(() => {
-    void openStudioDb()
-      .then((db) => getMeta<number>(db, 'split-seed'))
-      .then((seed) => {
-        if (seed === undefined || seed === storedSeed.current) return;
-        storedSeed.current = seed;
-        if (!hasModel.current) setConfig((c) => ({ ...c, seed }));
-      });
-  }, [metaVersion]);
-
-  const usable = model !== null && model.train > 0 && !startFresh;
-  const classesChanged = usable && counts !== null && !sameClasses(model, counts);
-
-  const changeConfig = (patch: Partial<TrainConfig>) => {
-    if (patch.seed !== undefined && patch.seed !== config.seed && usable && model.epochs > 0)
-      return setQuestion({ kind: 'seed', seed: patch.seed });
-    if (patch.seed !== undefined && patch.seed !== config.seed) setStartFresh(usable || startFresh);
-    else if (usable) setStale(true);
-    setConfig((c) => ({ ...c, ...patch }));
-  };
-
-  /** The model the next step trains: the current one (with new settings), or a new one. */
-  const ensureModel = async () => {
-    if (usable && !stale) return;
-    if (usable) await bridge.request('trainReconfigure', { config });
-    else await bridge.request('trainPrepare', { config });
-    setStale(false);
-    setStartFresh(false);
-  };
-
-  /** A model is never discarded silently: it is saved under a name before a new one starts. */
-  const startNewModel = (name: string, patch: Partial<TrainConfig>) =>
-    run('new', async () => {
-      setQuestion(null);
-      await bridge.request('saveCheckpoint', { name });
-      setConfig((c) => ({ ...c, ...patch }));
-      setStartFresh(true);
-      setStale(false);
-      return `Saved the previous model as "${name}" (Checkpoints). The next step starts a new model.`;
-    });
 
   const fit = async (epochsText: string, lrText: string) => {
     const n = Number(epochsText);
@@ -177,16 +102,10 @@ export function TrainTab() {
     save2: async () => `Saved "${(await bridge.request('saveCheckpoint', { name: RECIPE.stage2 })).name}".`,
   };
   const runStep = (id: StepId) => {
-    const first = whatComesFirst(id, usable ? model : null);
+    const first = whatComesFirst(id, current);
     if (first) return setMessage({ text: first, error: true, code: 'invalid-input' });
-    if (classesChanged && (id === 'fit1' || id === 'fit2' || id === 'lrfind')) {
-      const stored = [...counts.keys()];
-      return setQuestion({
-        kind: 'classes',
-        added: stored.filter((c) => !model.classes.includes(c)),
-        removed: model.classes.filter((c) => !stored.includes(c)),
-      });
-    }
+    if (classChange && (id === 'fit1' || id === 'fit2' || id === 'lrfind'))
+      return setQuestion({ kind: 'classes', ...classChange });
     void run(id, actions[id]);
   };
 
@@ -218,13 +137,13 @@ export function TrainTab() {
       ?.focus({ preventScroll: true });
   };
 
-  const states = stepStates(usable ? model : null, busy && busy in actions ? (busy as StepId) : null);
+  const states = stepStates(current, busy && busy in actions ? (busy as StepId) : null);
   const total = counts ? [...counts.values()].reduce((a, b) => a + b, 0) : 0;
   const plan = (epochsText: string, stage: 'frozen' | 'unfrozen') => {
     const n = Number(epochsText);
     if (!Number.isInteger(n) || n < 1) return undefined;
-    const train = usable ? model.train : Math.round(total * 0.8);
-    const valid = usable ? model.valid : total - train;
+    const train = current ? current.train : Math.round(total * 0.8);
+    const valid = current ? current.valid : total - train;
     const seconds = bridge.rates.estimateFit(device?.backend, {
       epochs: n,
       stage,
@@ -232,17 +151,19 @@ export function TrainTab() {
       train,
       valid,
       needsFeatures: !(
-        usable &&
-        model.stage === 'frozen' &&
-        (model.featuresCached ?? model.epochs > 0) &&
-        config.size === model.config.size &&
-        config.variants === model.config.variants
+        current &&
+        current.stage === 'frozen' &&
+        (current.featuresCached ?? current.epochs > 0) &&
+        config.size === current.config.size &&
+        config.variants === current.config.variants
       ),
-      needsStatistics: !(usable && model.epochs > 0) && bodyStatistics(config) === 'data',
+      needsStatistics: !(current && current.epochs > 0) && bodyStatistics(config) === 'data',
     });
     return seconds === null ? 'time: measured in the first steps' : `${roughDuration(seconds)} here`;
   };
-  const lrEstimate = usable ? bridge.rates.estimateLrFind(device?.backend, model, LR_FIND.iterations) : null;
+  const lrEstimate = current
+    ? bridge.rates.estimateLrFind(device?.backend, current, LR_FIND.iterations)
+    : null;
 
   const steps: StepView[] = [
     {
@@ -268,13 +189,13 @@ export function TrainTab() {
               size={16}
             />
           </label>
-          {usable && canRestartHead(model) && (
+          {canRestartHead(current) && (
             <button
               type="button"
               disabled={busy !== null}
               data-testid="restart-head"
               title="The head goes back to its initial weights; the frozen body's cached features are kept, so fitting again with other settings takes seconds (an unsaved model is saved first)"
-              onClick={() => void run('new', () => restartHead(bridge, model, ensureModel))}
+              onClick={() => void run('new', () => restartHead(bridge, current, ensureModel))}
             >
               Start the head over
             </button>
@@ -359,7 +280,7 @@ export function TrainTab() {
       <TrainSettings
         config={config}
         device={device}
-        model={usable ? model : null}
+        model={current}
         seedValue={question?.kind === 'seed' ? question.seed : config.seed}
         onChange={changeConfig}
         onBackend={(backend) => void switchBackend(backend)}
