@@ -6,17 +6,7 @@
 // (more epochs, label smoothing, mixup, …) restarts the head (restartHead: the seed's initial
 // weights) and fits on the same cached features, so each row differs from the base by one choice
 // and costs seconds. Prints each seed's table and mean ± sd per ingredient; writes JSON.
-import {
-  ingestFolder,
-  launchBrowser,
-  openApp,
-  parseArgs,
-  printTable,
-  request,
-  saveJson,
-  serveFolder,
-  startApp,
-} from './lib.mjs';
+import { mean, openIngested, parseArgs, pm, printTable, request, saveJson, sd } from './lib.mjs';
 
 const options = parseArgs(process.argv.slice(2), {
   size: '224',
@@ -58,19 +48,10 @@ const timed = async (page, name, args) => {
   return { result, seconds: (Date.now() - t0) / 1000 };
 };
 
-const served = await serveFolder(folder);
-console.log(`${served.classes.length} classes, ${served.total} images, served at ${served.origin}`);
-const app = await startApp(Number(options.port));
-const browser = await launchBrowser();
+const session = await openIngested(folder, options, 'wasm');
+const { page, device } = session;
 const runs = [];
-let device;
 try {
-  const opened = await openApp(browser, app.url, 'wasm');
-  const page = opened.page;
-  device = opened.device;
-  console.log(`backend ${device.backend}: ${device.adapter}`);
-  const ingest = await ingestFolder(page, served, options);
-  console.log(`ingest: ${ingest.stored} images in ${ingest.seconds.toFixed(1)} s`);
   for (const seed of seeds) {
     const config = {
       size: Number(options.size),
@@ -105,15 +86,9 @@ try {
     runs.push({ seed, train: info.train, valid: info.valid, rows });
   }
 } finally {
-  await browser.close();
-  await app.close();
-  served.close();
+  await session.close();
 }
 
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sd = (xs) =>
-  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
-const pm = (xs) => `${mean(xs).toFixed(4)} ± ${sd(xs).toFixed(4)}`;
 const column = (i, key) => runs.map((r) => r.rows[i][key]);
 const baseTta = column(0, 'ttaError');
 const summary = INGREDIENTS.map((ingredient, i) => {
@@ -136,7 +111,7 @@ console.log(
 printTable(summary, ['ingredient', 'error', 'with TTA', 'gain vs base (pts, TTA)', 'seconds']);
 saveJson('ablate', {
   date: new Date().toISOString(),
-  folder: served.root,
+  folder: session.root,
   options,
   device,
   base: BASE,

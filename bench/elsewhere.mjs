@@ -10,17 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
-import {
-  ingestFolder,
-  launchBrowser,
-  openApp,
-  parseArgs,
-  printTable,
-  request,
-  saveJson,
-  serveFolder,
-  startApp,
-} from './lib.mjs';
+import { openIngested, parseArgs, pm, printTable, request, saveJson } from './lib.mjs';
 
 const options = parseArgs(process.argv.slice(2), {
   size: '128',
@@ -85,15 +75,10 @@ function run(command, args, cwd) {
   });
 }
 
-const served = await serveFolder(folder);
-console.log(`${served.classes.length} classes, ${served.total} images, served at ${served.origin}`);
-const app = await startApp(Number(options.port));
-const browser = await launchBrowser();
+const session = await openIngested(folder, options, options.backend);
+const { page } = session;
 const runs = [];
 try {
-  const { page } = await openApp(browser, app.url, options.backend);
-  const ingest = await ingestFolder(page, served, options);
-  console.log(`ingest: ${ingest.stored} images in ${ingest.seconds.toFixed(1)} s`);
   const stages = {
     frozenEpochs: Number(options.epochs1),
     frozenLr: options.lr1,
@@ -158,15 +143,9 @@ try {
     }
   }
 } finally {
-  await browser.close();
-  await app.close();
-  served.close();
+  await session.close();
 }
 
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sd = (xs) =>
-  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
-const pm = (xs) => `${mean(xs).toFixed(4)} ± ${sd(xs).toFixed(4)}`;
 console.log(
   `\ntrain.py (PyTorch, ${processes} process(es), CPU), size ${options.size}, batch ${options.batch}\n`,
 );
@@ -185,4 +164,4 @@ console.log(
   `\nmean ± sd over ${runs.length} seed(s): final error_rate ${pm(runs.map((r) => r.errorRate))}; ` +
     `fit time ${pm(runs.map((r) => r.fitSeconds)).replace(/\.\d+/g, '')} s`,
 );
-saveJson('elsewhere', { date: new Date().toISOString(), folder: served.root, options, runs });
+saveJson('elsewhere', { date: new Date().toISOString(), folder: session.root, options, runs });

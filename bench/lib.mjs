@@ -156,3 +156,38 @@ export async function ingestFolder(page, served, options) {
   });
   return { seconds, stored };
 }
+
+/**
+ * The app built, served and opened on `backend` in headless Chromium, with the folder's images
+ * ingested through the Data tab (its URL lists served locally); close() ends all of it.
+ */
+export async function openIngested(folder, options, backend) {
+  const served = await serveFolder(folder);
+  console.log(`${served.classes.length} classes, ${served.total} images, served at ${served.origin}`);
+  const app = await startApp(Number(options.port));
+  const browser = await launchBrowser();
+  const close = async () => {
+    await browser.close();
+    await app.close();
+    served.close();
+  };
+  try {
+    const { page, device } = await openApp(browser, app.url, backend);
+    if (device.backend !== backend)
+      throw new Error(`backend ${backend} is not available here (got ${device.backend})`);
+    console.log(`backend ${device.backend}: ${device.adapter}`);
+    const ingest = await ingestFolder(page, served, options);
+    console.log(`ingest: ${ingest.stored} images in ${ingest.seconds.toFixed(1)} s`);
+    return { page, device, ingest, root: served.root, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Sample standard deviation (n − 1). */
+export const sd = (xs) =>
+  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+/** "mean ± sd" to 4 decimals. */
+export const pm = (xs) => `${mean(xs).toFixed(4)} ± ${sd(xs).toFixed(4)}`;

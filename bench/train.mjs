@@ -8,17 +8,7 @@
 // tab, then fit frozen → save → unfreeze → lr_find → fit(slice) in the worker; per-phase wall time,
 // images/s and error rate, next to the PyTorch 1.13 reference measured on this machine.
 import { readFileSync } from 'node:fs';
-import {
-  ingestFolder,
-  launchBrowser,
-  openApp,
-  parseArgs,
-  printTable,
-  request,
-  saveJson,
-  serveFolder,
-  startApp,
-} from './lib.mjs';
+import { mean, openIngested, parseArgs, pm, printTable, request, saveJson, sd } from './lib.mjs';
 
 const recipes = JSON.parse(readFileSync(new URL('../src/ml/recipes.json', import.meta.url), 'utf8'));
 const given = parseArgs(process.argv.slice(2), {});
@@ -139,23 +129,10 @@ async function timed(page, label, name, args) {
   }
 }
 
-const served = await serveFolder(folder);
-console.log(`${served.classes.length} classes, ${served.total} images, served at ${served.origin}`);
-const app = await startApp(Number(options.port));
-const browser = await launchBrowser();
+const session = await openIngested(folder, options, options.backend);
+const { page, device, ingest } = session;
 const runs = [];
-let device;
-let ingest;
 try {
-  const opened = await openApp(browser, app.url, options.backend);
-  const page = opened.page;
-  device = opened.device;
-  if (device.backend !== options.backend)
-    throw new Error(`backend ${options.backend} is not available here (got ${device.backend})`);
-  console.log(`backend ${device.backend}: ${device.adapter}`);
-  ingest = await ingestFolder(page, served, options);
-  console.log(`ingest: ${ingest.stored} images in ${ingest.seconds.toFixed(1)} s`);
-
   // One run of the recipe per seed: the seed decides the split, the head's initialisation, dropout,
   // augmentation and shuffling, so a gain can be told from noise.
   for (const seed of seeds) {
@@ -223,9 +200,7 @@ try {
     printPhases(runs[runs.length - 1]);
   }
 } finally {
-  await browser.close();
-  await app.close();
-  served.close();
+  await session.close();
 }
 
 function reference(phase) {
@@ -254,10 +229,6 @@ function printPhases(run) {
   printTable(rows, ['phase', 'seconds', 'img/s', 'error_rate', 'pytorch_s', 'app/pytorch', 'note']);
 }
 
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sd = (xs) =>
-  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
-const pm = (xs) => `${mean(xs).toFixed(4)} ± ${sd(xs).toFixed(4)}`;
 console.log(`\nper seed (frozen: end of the frozen stage; unfrozen: after each unfrozen epoch)\n`);
 printTable(
   runs.map((r) => ({
@@ -283,7 +254,7 @@ console.log(
 );
 saveJson('train', {
   date: new Date().toISOString(),
-  folder: served.root,
+  folder: session.root,
   options,
   config: baseConfig,
   device,
