@@ -1,5 +1,5 @@
 // npm run bench:ablate -- <folder with class subfolders> [--size 224] [--seeds 42,43,44]
-//   [--variants 4] [--batch 16] [--port 5293]
+//   [--variants 4] [--batch 16] [--port 5293] [--ingredients 1,2,6 (indices into the list below)]
 // The "best" recipe's ingredients, one at a time, on the real app in headless Chromium: per seed the
 // frozen body's features (× augmented variants) and the validation images' TTA views are computed
 // once — the recipe itself, timed as a user runs it (fit + TTA) — then every head ingredient
@@ -17,6 +17,7 @@ const options = parseArgs(process.argv.slice(2), {
   parallel: '8',
   'max-size': '500',
   'max-per-class': '300',
+  ingredients: '',
 });
 const folder = options._[0];
 if (!folder) {
@@ -26,7 +27,7 @@ if (!folder) {
 
 /** Each ingredient as the settings it changes from the base (the "best" recipe's frozen stage). */
 const BASE = { epochs: 4, maxLr: '3e-3', labelSmoothing: 0, mixup: 0 };
-const INGREDIENTS = [
+const ALL_INGREDIENTS = [
   { name: 'base: 4 epochs at 3e-3', change: {} },
   { name: '8 epochs', change: { epochs: 8 } },
   { name: '16 epochs', change: { epochs: 16 } },
@@ -41,6 +42,9 @@ const INGREDIENTS = [
   },
 ];
 
+// --ingredients 0,1,2: a subset by index (the base, 0, always runs first: the others are paired with it).
+const chosen = options.ingredients ? options.ingredients.split(',').map(Number) : null;
+const INGREDIENTS = ALL_INGREDIENTS.filter((_, i) => i === 0 || !chosen || chosen.includes(i));
 const seeds = options.seeds.split(',').map(Number);
 const timed = async (page, name, args) => {
   const t0 = Date.now();

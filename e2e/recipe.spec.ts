@@ -96,6 +96,8 @@ test('the "best" recipe from the Train tab: its settings filled in, label smooth
   await expect(message).toContainText('The head starts over');
   await expect(message).toBeInViewport();
   await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(0);
+  // The restarted head is the current model: no offer to resume the autosave instead.
+  await expect(page.getByTestId('resume')).toHaveCount(0);
   await expect(page.getByTestId('checkpoints').getByText('before-head-restart')).toBeVisible();
   await page.getByTestId('step-fit1').click();
   await expect(message).toContainText(/Validation error with test-time augmentation: \d+\.\d %/, {

@@ -269,7 +269,7 @@ export function TrainTab() {
     <div className="train">
       <h2>Train</h2>
       <ModelPanel />
-      {autosave && (!model || model.epochs === 0) && (
+      {autosave && (!model || (model.epochs === 0 && model.saves.length === 0)) && (
         <p className="notice" data-testid="resume">
           A training run was saved after its last epoch ({autosave.stage}, {autosave.history.length} epochs).{' '}
           <button type="button" onClick={() => loadCheckpoint(AUTOSAVE_CHECKPOINT)}>
