@@ -481,6 +481,10 @@ export class Learner {
   /** fast.ai's lr_find: exponential sweep, smoothed loss, then weights and optimizer restored exactly. */
   async lrFind(): Promise<LrFindResult> {
     this.cancelRequested = false;
+    // The fast frozen mode's features (and a new model's re-measured body statistics) first, so the
+    // snapshot restored below holds the body they were computed with: lr_find trains only the head
+    // there, and the fit after it reuses them.
+    if (this.fastMode) await this.ensureCache();
     const snapshot = new Map([...this.namedVariables()].map(([k, v]) => [k, tf.clone(v)]));
     const savedOptimizer = this.optimizer;
     this.optimizer = new AdamW();
