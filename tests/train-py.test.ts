@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drawAugment, normalisedWarp } from '../src/ml/augment';
+import { AUGMENT, drawAugment, normalisedWarp } from '../src/ml/augment';
 import { seededRandom } from '../src/ml/random';
 import { oneCycleAt } from '../src/ml/schedule';
 import { BUNDLE_FORMAT, bundleGraph, bundleRecipe } from '../src/worker/export/train-bundle';
@@ -161,6 +161,7 @@ if __name__ == "__main__":
         features: features.arraySync(),
         labels: targets.labels,
         mix,
+        augmentation: AUGMENT,
       }),
     );
     tf.dispose([logits, features]);
@@ -175,13 +176,33 @@ mix = (spec["mix"]["weights"], spec["mix"]["partners"])
 plain = train.per_image_loss(logits, y, None, 0.1).mean().item()
 mixed = train.per_image_loss(logits, y, mix, 0.1).mean().item()
 inputs = train.mix_inputs(torch.tensor(spec["features"], dtype=torch.float32), mix).flatten().tolist()
-print(json.dumps({"plain": plain, "mixed": mixed, "inputs": inputs}))
+# The training loop's draw (plan_batch) for a batch of 8 over 2 processes: each takes its share.
+from types import SimpleNamespace as NS
+import numpy as np
+def share_mix(rank):
+    train.DIST = NS(world=2, rank=rank)
+    t = NS(batch=8, rng=np.random.default_rng(5), recipe={"augmentation": spec["augmentation"]}, mixup=0.4,
+           prefetch=NS(submit=lambda *a: None), pixels=None)
+    lams, perm = train.Trainer.plan_batch(t, [(i, i % 2) for i in range(8)], list(range(8)), 0)[4]
+    return {"weights": lams.tolist(), "perm": perm.tolist()}
+print(json.dumps({"plain": plain, "mixed": mixed, "inputs": inputs, "shares": [share_mix(0), share_mix(1)]}))
 `,
-    ) as { plain: number; mixed: number; inputs: number[] };
+    ) as {
+      plain: number;
+      mixed: number;
+      inputs: number[];
+      shares: { weights: number[]; perm: number[] }[];
+    };
     expect(got.plain).toBeCloseTo(app.plain, 5);
     expect(got.mixed).toBeCloseTo(app.mixed, 5);
     expect(got.mixed).not.toBeCloseTo(got.plain, 3);
     got.inputs.forEach((v, i) => expect(v).toBeCloseTo(app.inputs[i], 5));
+    for (const share of got.shares) {
+      expect(share.weights).toHaveLength(4);
+      for (const w of share.weights) expect(w >= 0.5 && w <= 1).toBe(true);
+      expect([...share.perm].sort()).toEqual([0, 1, 2, 3]); // partners within the process's share
+    }
+    expect(got.shares[1].weights).not.toEqual(got.shares[0].weights); // the whole batch's draws, split
   });
 
   it('runs the app’s one-cycle schedule and augmentation warps', () => {

@@ -513,7 +513,8 @@ class Trainer:
         mix = None
         if self.mixup > 0 and len(batch) > 1:
             # fast.ai's mixup, λ ~ Beta(α, α) kept >= 0.5; partners within this process's share.
-            lams = np.maximum(*(lambda l: (l, 1 - l))(self.rng.beta(self.mixup, self.mixup, len(batch))))
+            lam = self.rng.beta(self.mixup, self.mixup, len(batch))
+            lams = np.maximum(lam, 1 - lam)
             perms = [self.rng.permutation(len(s)) for s in shares]
             mix = (lams[share], perms[DIST.rank])
         items = [batch[k] for k in share]
