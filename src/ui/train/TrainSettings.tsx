@@ -97,30 +97,22 @@ export function TrainSettings({
             onChange={(e) => onChange({ imagesPerPass: Number(e.target.value) || 0 })}
           />
         </label>
-        <label title="Label smoothing ε of the training loss: the target keeps 1 − ε on the true class and spreads ε over all classes (fast.ai uses 0.1); 0 is plain cross-entropy">
-          Label smoothing
-          <input
-            type="number"
-            min={0}
-            max={0.5}
-            step={0.05}
-            value={labelSmoothing(config)}
-            onChange={(e) =>
-              onChange({ labelSmoothing: Math.min(0.5, Math.max(0, Number(e.target.value) || 0)) })
-            }
-          />
-        </label>
-        <label title="Mixup's α: each training image is blended with another of its batch (weight λ ~ Beta(α, α), at least 0.5) and its target alike — on the cached features in the fast frozen stage, on the pixels otherwise (fast.ai uses 0.4); 0 is off">
-          Mixup α
-          <input
-            type="number"
-            min={0}
-            max={1}
-            step={0.1}
-            value={mixupAlpha(config)}
-            onChange={(e) => onChange({ mixup: Math.min(1, Math.max(0, Number(e.target.value) || 0)) })}
-          />
-        </label>
+        <FractionField
+          label="Label smoothing"
+          title="Label smoothing ε of the training loss: the target keeps 1 − ε on the true class and spreads ε over all classes (fast.ai uses 0.1); 0 is plain cross-entropy"
+          max={0.5}
+          step={0.05}
+          value={labelSmoothing(config)}
+          onValue={(labelSmoothing) => onChange({ labelSmoothing })}
+        />
+        <FractionField
+          label="Mixup α"
+          title="Mixup's α: each training image is blended with another of its batch (weight λ ~ Beta(α, α), at least 0.5) and its target alike — on the cached features in the fast frozen stage, on the pixels otherwise (fast.ai uses 0.4); 0 is off"
+          max={1}
+          step={0.1}
+          value={mixupAlpha(config)}
+          onValue={(mixup) => onChange({ mixup })}
+        />
         <label title="Which images are held out for validation (20 %)">
           Split seed
           <input
@@ -146,5 +138,29 @@ export function TrainSettings({
         )}
       </p>
     </details>
+  );
+}
+
+/** A number setting from 0 to `max`; what is typed is clamped there (empty or not a number: 0). */
+function FractionField(p: {
+  label: string;
+  title: string;
+  max: number;
+  step: number;
+  value: number;
+  onValue(value: number): void;
+}) {
+  return (
+    <label title={p.title}>
+      {p.label}
+      <input
+        type="number"
+        min={0}
+        max={p.max}
+        step={p.step}
+        value={p.value}
+        onChange={(e) => p.onValue(Math.min(p.max, Math.max(0, Number(e.target.value) || 0)))}
+      />
+    </label>
   );
 }
