@@ -1,13 +1,15 @@
 // npm run bench:speed [-- --backends wasm,webgl --sizes 128,224 --modes inference,train --batch 16 --steps 3
-//                        --images-per-pass N --profile true]
+//                        --images-per-pass N --profile true --kernels [--kernel-repeats 3]]
 // Inference and full fine-tuning images/s per available backend, and PyTorch's on the same CPU
 // and the same generated inputs, measured in the same run so the ratios are comparable. PyTorch runs
 // with the app's thread count (its own default can be 1 here); the CPU's model and SIMD level are
 // printed, and every result as GFLOP/s (convolutions + dense, counted from the graph) beside the
 // measured wasm SIMD peak (a register-resident multiply-add loop on all our engine's threads).
+// --kernels (webgpu): ResNet50's filter gradients per shape — tfjs-webgpu's kernel, ours, a matMul.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { kernelTable } from './kernels.mjs';
 import { launchBrowser, openApp, parseArgs, printTable, request, saveJson, startApp } from './lib.mjs';
 
 const options = parseArgs(process.argv.slice(2), {
@@ -20,6 +22,8 @@ const options = parseArgs(process.argv.slice(2), {
   'max-train-step': '240',
   // 0: the app's own default for the backend and size (what the Train tab's "auto" uses).
   'images-per-pass': '0',
+  kernels: 'false',
+  'kernel-repeats': '3',
 });
 const sizes = options.sizes.split(',').map(Number);
 const modes = options.modes.split(',');
@@ -77,6 +81,12 @@ async function measureBackend(browser, url, backend, rows, context) {
           `(${context.peak.fused ? 'relaxed-SIMD FMA' : 'mul + add'}, 128-bit)`,
       );
   }
+  if (backend === 'webgpu' && options.kernels === 'true')
+    context.kernels = await kernelTable(page, {
+      sizes,
+      batch,
+      repeats: Number(options['kernel-repeats']),
+    });
   for (const size of sizes) {
     const inference = await request(page, 'benchmark', {
       mode: 'inference',
@@ -158,7 +168,7 @@ async function measureBackend(browser, url, backend, rows, context) {
 const rows = [];
 const cpu = cpuInfo();
 console.log(`CPU: ${cpu.model}, ${cpus().length} logical cores, SIMD ${cpu.simd}${cpu.fma ? ' + FMA' : ''}`);
-const context = { wasmThreads: null, peak: null, flops: {} };
+const context = { wasmThreads: null, peak: null, flops: {}, kernels: null };
 const app = await startApp();
 const browser = await launchBrowser();
 try {
@@ -240,5 +250,6 @@ saveJson('speed', {
   simdPeak: context.peak,
   torchThreads,
   rows,
+  webgpuFilterGradients: context.kernels,
   existsTorch: Boolean(python) && existsSync('bench/torch_speed.py'),
 });

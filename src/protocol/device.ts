@@ -60,6 +60,44 @@ export interface BenchArgs {
   profile?: boolean;
 }
 
+/** bench:speed --kernels and the WebGPU kernel parity test: ResNet50's filter gradients, one row per shape. */
+export interface KernelReportArgs {
+  /** Input size of ResNet50 whose convolution shapes are taken. */
+  size: number;
+  batch: number;
+  /** Compare ours with the cpu backend (max |Δ| / max |cpu|). */
+  check: boolean;
+  /** Time tfjs-webgpu's kernel, ours and tfjs's matMul of the same size (ms per call). */
+  time: boolean;
+  /** Timed calls after one warm-up (fewer where one call exceeds the budget). */
+  repeats?: number;
+}
+
+export interface FilterGradientRow {
+  /** e.g. "3×3 s1 64→64 at 32×32". */
+  shape: string;
+  /** Layers of ResNet50 with this shape. */
+  layers: number;
+  xShape: [number, number, number, number];
+  filterShape: [number, number, number, number];
+  strides: [number, number];
+  pad: 'same' | 'valid';
+  flops: number;
+  /** Partial sums our kernel adds (split-K). */
+  splits: number;
+  /** Our tiled kernel takes this shape (false: K is shorter than one step, tfjs's kernel runs). */
+  ours: boolean;
+  relativeError?: number;
+  tfjsMs?: number;
+  oursMs?: number;
+  matmulMs?: number;
+}
+
+export interface KernelReport {
+  rows: FilterGradientRow[];
+  tensorsLeaked: number;
+}
+
 export interface KernelTime {
   name: string;
   ms: number;

@@ -1,5 +1,12 @@
 // Every request the UI makes of the worker: arguments, result and traits, declared once; typed failures.
-import type { BenchArgs, BenchResult, MemoryInfo, Prediction } from './device';
+import type {
+  BenchArgs,
+  BenchResult,
+  KernelReport,
+  KernelReportArgs,
+  MemoryInfo,
+  Prediction,
+} from './device';
 import type {
   DatasetImportResult,
   IngestProgress,
@@ -101,6 +108,8 @@ export interface RequestMap {
   importModel: { args: { file: Blob; name: string }; result: CheckpointInfo };
   /** Throughput of the active backend on generated inputs (bench:speed). */
   benchmark: { args: BenchArgs; result: BenchResult };
+  /** Our WebGPU filter-gradient kernel on every ResNet50 shape: parity with cpu and/or timings. */
+  gpuKernels: { args: KernelReportArgs; result: KernelReport };
   /** GFLOP/s of a register-resident SIMD multiply-add loop on all our engine's threads (null: no engine). */
   simdPeak: {
     args: { iterations?: number };
@@ -155,6 +164,7 @@ export const REQUESTS = {
   importModel: { model: true, job: 'step', label: 'Importing a classifier' },
   benchmark: { model: true, backward: true },
   simdPeak: { model: true },
+  gpuKernels: { model: true, backward: true },
 } as const satisfies { readonly [K in RequestName]: RequestTraits };
 
 /** Requests that run without the model (data, checkpoints as records, cancelling). */

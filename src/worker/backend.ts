@@ -8,6 +8,7 @@ import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend
 import type { BackendName, BackendRace, DeviceInfo } from '../protocol';
 import { raceBackends } from './backend-race';
 import { registerWasmTrainingKernels } from './kernels/register';
+import { registerWebGpuTrainingKernels } from './kernels/webgpu/register';
 
 /** Minimal slice of the WebGPU API we read (kept local so the worker needs no extra type package). */
 interface GpuAdapterLike {
@@ -98,7 +99,10 @@ function configureWasm(): void {
 
 async function trySetBackend(name: BackendName): Promise<boolean> {
   if (name === 'wasm') configureWasm();
-  if (name === 'webgpu' && !(await webgpuAdapter())) return false;
+  if (name === 'webgpu') {
+    if (!(await webgpuAdapter())) return false;
+    registerWebGpuTrainingKernels();
+  }
   try {
     const ok = await tf.setBackend(name);
     if (ok) await tf.ready();

@@ -19,6 +19,7 @@ import { importDataset } from './ingest/import-dataset';
 import { onnxModelFile, tfjsModelZip } from './export/model-zip';
 import { runBenchmark } from './bench';
 import { convolutionEngineThreads, releaseKernelCaches, simdPeak } from './kernels/register';
+import { filterGradientReport } from './kernels/webgpu/kernel-report';
 import { getMeta, openStudioDb } from '../data/db';
 import { datasetImages } from '../data/exports';
 import { trainBundleZip } from './export/train-bundle';
@@ -154,6 +155,9 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
     };
     tf.dispose([dFilter, dInput]);
     return { result, transfer: [result.dFilter.buffer, result.dInput.buffer] };
+  },
+  async gpuKernels(args, { model }) {
+    return { result: await filterGradientReport(model, args) };
   },
   async benchmark(args, { model }) {
     return { result: await runBenchmark(model, args) };

@@ -13,6 +13,7 @@ import {
 } from './conv-backprop';
 import { convShape, inputGradientShape } from './conv-shapes';
 import { maxPoolGrad } from './max-pool-grad';
+import { withTensors } from './tensor-info';
 import { OuterProductEngine } from './simd/engine';
 import { convolutionFits } from './simd/convolution-plan';
 import { tilesFit } from './simd/filter-gradient-plan';
@@ -112,26 +113,6 @@ export function simdPeak(iterations: number): { gflops: number; threads: number;
 /** Frees the flipped-filter cache (after each training job; the next step rebuilds it). */
 export function releaseKernelCaches(): void {
   context?.releaseCaches();
-}
-
-/**
- * Wraps a TensorInfo handed to a kernel as a Tensor we may use with ops. The engine does not count a
- * reference for such a wrapper, so we add one: disposing the wrapper must not free the caller's data.
- */
-function asTensor<T extends tf.Tensor>(info: tf.TensorInfo): T {
-  const engine = tf.engine();
-  engine.backend.incRef(info.dataId);
-  return engine.makeTensorFromTensorInfo(info) as T;
-}
-
-/** Runs `f` on tensors wrapping the kernel's inputs, freeing the wrappers after. */
-function withTensors<R>(infos: tf.TensorInfo[], f: (...tensors: tf.Tensor4D[]) => R): R {
-  const tensors = infos.map((info) => asTensor<tf.Tensor4D>(info));
-  try {
-    return f(...tensors);
-  } finally {
-    tf.dispose(tensors);
-  }
 }
 
 const float32 = (...infos: tf.TensorInfo[]) => infos.every((i) => i.dtype === 'float32');

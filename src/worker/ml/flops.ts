@@ -17,10 +17,25 @@ interface Shape {
   c: number;
 }
 
-export function countFlops(graph: Pick<ResNetGraph, 'nodes' | 'convs' | 'dense'>, size: number): FlopCount {
+/** One convolution of the graph at a given input size. */
+export interface ConvLayer {
+  name: string;
+  /** [batch 1, height, width, channels] of its input (after any explicit padding node). */
+  inShape: [number, number, number, number];
+  filterShape: [number, number, number, number];
+  strides: [number, number];
+  padding: 'same' | 'valid';
+  outHeight: number;
+  outWidth: number;
+}
+
+type Graph = Pick<ResNetGraph, 'nodes' | 'convs' | 'dense'>;
+
+/** Every convolution (in graph order) and the dense layers' FLOPs, by propagating shapes. */
+export function convLayers(graph: Graph, size: number): { convs: ConvLayer[]; denseFlops: number } {
   const shapes = new Map<string, Shape>();
-  let forward = 0;
-  let firstLayer = 0;
+  const convs: ConvLayer[] = [];
+  let denseFlops = 0;
   for (const node of graph.nodes) {
     const input = 'input' in node ? shapes.get(node.input)! : null;
     let out: Shape;
@@ -34,7 +49,8 @@ export function countFlops(graph: Pick<ResNetGraph, 'nodes' | 'convs' | 'dense'>
         break;
       }
       case 'conv': {
-        const [kh, kw, ci, co] = graph.convs.get(node.name)!.shape;
+        const filterShape = graph.convs.get(node.name)!.shape as [number, number, number, number];
+        const [kh, kw, , co] = filterShape;
         const [sh, sw] = node.strides;
         const same = node.padding === 'same';
         out = {
@@ -42,9 +58,15 @@ export function countFlops(graph: Pick<ResNetGraph, 'nodes' | 'convs' | 'dense'>
           w: same ? Math.ceil(input!.w / sw) : Math.floor((input!.w - kw) / sw) + 1,
           c: co,
         };
-        const flops = 2 * out.h * out.w * kh * kw * ci * co;
-        if (forward === 0) firstLayer = flops;
-        forward += flops;
+        convs.push({
+          name: node.name,
+          inShape: [1, input!.h, input!.w, input!.c],
+          filterShape,
+          strides: [sh, sw],
+          padding: same ? 'same' : 'valid',
+          outHeight: out.h,
+          outWidth: out.w,
+        });
         break;
       }
       case 'maxpool':
@@ -59,7 +81,7 @@ export function countFlops(graph: Pick<ResNetGraph, 'nodes' | 'convs' | 'dense'>
         break;
       case 'dense': {
         const [fanIn, fanOut] = graph.dense.get(node.name)!.kernel.shape;
-        forward += 2 * fanIn * fanOut;
+        denseFlops += 2 * fanIn * fanOut;
         out = { h: 1, w: 1, c: fanOut };
         break;
       }
@@ -71,5 +93,19 @@ export function countFlops(graph: Pick<ResNetGraph, 'nodes' | 'convs' | 'dense'>
     }
     shapes.set(node.name, out);
   }
-  return { forward, trainStep: 3 * forward - firstLayer };
+  return { convs, denseFlops };
+}
+
+/** Multiply-adds × 2 of one image through a convolution. */
+export function convFlops(conv: ConvLayer): number {
+  const [kh, kw, ci, co] = conv.filterShape;
+  return 2 * conv.outHeight * conv.outWidth * kh * kw * ci * co;
+}
+
+export function countFlops(graph: Graph, size: number): FlopCount {
+  const { convs, denseFlops } = convLayers(graph, size);
+  const perConv = convs.map(convFlops);
+  const forward = perConv.reduce((a, b) => a + b, 0) + denseFlops;
+  // The first layer's input is the image: it has no input gradient.
+  return { forward, trainStep: 3 * forward - (perConv[0] ?? 0) };
 }
