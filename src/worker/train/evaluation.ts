@@ -6,6 +6,7 @@ import { confusionMatrix } from '../../ml/metrics';
 import type { Interpretation, TrainConfig, TrainProgress } from '../../protocol';
 import type { Classifier } from './classifier';
 import { batches, batchTensor, decodeBatch, type Dataset } from './data';
+import { FeatureMatrix } from './feature-matrix';
 import { TTA_CACHE_IMAGES, type Features } from './features';
 import type { FastaiHead } from './head';
 import { TTA_VIEWS } from './tta';
@@ -37,7 +38,7 @@ export async function evaluateValidation(s: EvaluationSources, cache: Features |
   let offset = 0;
   for (const chunk of batches(valid, batchSize)) {
     let pooled: tf.Tensor2D;
-    if (cache) pooled = tf.slice(cache.valid, offset, chunk.length);
+    if (cache) pooled = cache.valid.slice(offset, chunk.length);
     else {
       const raw = await decodeBatch(chunk, size, null, s.classifier.decode);
       const x = batchTensor(raw, size);
@@ -89,30 +90,31 @@ export async function ttaErrorRate(
   const valid = s.data.valid;
   const startedAt = Date.now();
   const cached = cache?.validViews;
-  const keep = !cached && cache !== null && valid.length > 0 && valid.length <= TTA_CACHE_IMAGES;
-  const kept: tf.Tensor2D[] = [];
+  const keep =
+    !cached && cache !== null && valid.length > 0 && valid.length <= TTA_CACHE_IMAGES
+      ? new FeatureMatrix(valid.length * TTA_VIEWS)
+      : null;
   let wrong = 0;
-  try {
-    for (const [i, example] of valid.entries()) {
-      await s.stopIfCancelled();
-      const views = cached
-        ? (tf.slice(cached, i * TTA_VIEWS, TTA_VIEWS) as tf.Tensor2D)
-        : await s.classifier.pooledViews(example.blob, true);
+  for (const [i, example] of valid.entries()) {
+    await s.stopIfCancelled();
+    const views = cached
+      ? cached.slice(i * TTA_VIEWS, TTA_VIEWS)
+      : await s.classifier.pooledViews(example.blob, true);
+    try {
       const p = await s.classifier.averaged(views);
-      if (keep) kept.push(views);
-      else views.dispose();
+      if (keep) await keep.append(views);
       if (p.indexOf(Math.max(...p)) !== example.label) wrong++;
-      s.report({
-        phase: 'validate',
-        done: i + 1,
-        total: valid.length,
-        startedAt,
-        images: (i + 1) * TTA_VIEWS,
-      });
+    } finally {
+      views.dispose();
     }
-    if (keep && cache) cache.validViews = tf.concat(kept) as tf.Tensor2D;
-  } finally {
-    tf.dispose(kept);
+    s.report({
+      phase: 'validate',
+      done: i + 1,
+      total: valid.length,
+      startedAt,
+      images: (i + 1) * TTA_VIEWS,
+    });
   }
+  if (keep && cache) cache.validViews = keep;
   return { errorRate: valid.length ? wrong / valid.length : 0, valid: valid.length };
 }

@@ -41,7 +41,7 @@ import {
   type Evaluation,
   type EvaluationSources,
 } from './evaluation';
-import { computeFeatures, disposeFeatures, type Features } from './features';
+import { computeFeatures, type Features } from './features';
 import { optimiseBatch } from './batch-step';
 import { FastaiHead } from './head';
 import { Cancelled } from '../../ml/cancel';
@@ -220,7 +220,6 @@ export class Learner {
   }
 
   invalidateCache(): void {
-    disposeFeatures(this.cache);
     this.cache = null;
   }
 
@@ -242,7 +241,7 @@ export class Learner {
       decode: this.decode,
       pooled: (x) => this.classifier.pooledEval(x),
       report: this.report,
-      stopIfCancelled: (toDispose) => this.stopIfCancelled(toDispose),
+      stopIfCancelled: () => this.stopIfCancelled(),
     });
     return this.cache;
   }
@@ -336,7 +335,7 @@ export class Learner {
       const cache = await this.ensureCache();
       const variant = cache.train[epoch % cache.train.length];
       const { x, targets } = this.mixed(
-        tf.gather(variant, batch.rows),
+        variant.gather(batch.rows),
         batch.examples.map((e) => e.label),
       );
       const loss = await this.step(x, targets, lrs, beta1);
