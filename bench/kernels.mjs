@@ -34,10 +34,11 @@ export async function kernelTable(page, { sizes, batch, repeats }) {
     // Whole backward pass of the filter gradients (every layer, weighted by how often its shape occurs).
     const total = (key) => report.rows.reduce((sum, r) => sum + r.layers * (r[key] ?? NaN), 0);
     const flops = report.rows.reduce((sum, r) => sum + r.layers * r.flops, 0);
+    const layers = report.rows.reduce((sum, r) => sum + r.layers, 0);
     rows.push({
       size,
-      shape: 'all 53 layers',
-      layers: 53,
+      shape: `all ${layers} layers`,
+      layers,
       splits: '',
       gflop: fixed(flops / 1e9, 3),
       tfjsMs: fixed(total('tfjsMs')),

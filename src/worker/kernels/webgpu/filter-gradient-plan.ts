@@ -68,10 +68,3 @@ export function filterGradientPlan(g: FilterGradientGeometry): FilterGradientPla
 export function tiledKernelApplies(plan: FilterGradientPlan): boolean {
   return plan.k >= TILE_K;
 }
-
-/** Multiply-adds × 2 of one filter gradient. */
-export function filterGradientFlops(g: FilterGradientGeometry): number {
-  return (
-    2 * g.batchSize * g.outHeight * g.outWidth * g.filterHeight * g.filterWidth * g.inChannels * g.outChannels
-  );
-}

@@ -3,9 +3,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FilterGradientRow, KernelReport, KernelReportArgs } from '../../../protocol';
 import { StudioError } from '../../../protocol';
-import { convLayers } from '../../ml/flops';
+import { convFlops, convLayers } from '../../ml/flops';
 import type { ResNetGraph } from '../../ml/resnet-graph';
-import { filterGradientFlops, filterGradientPlan, tiledKernelApplies } from './filter-gradient-plan';
+import { filterGradientPlan, tiledKernelApplies } from './filter-gradient-plan';
 import { stockFilterGradient } from './register';
 
 const KERNEL = 'Conv2DBackpropFilter';
@@ -50,7 +50,8 @@ export function filterGradientCases(
       filterShape: conv.filterShape,
       strides: conv.strides,
       pad: conv.padding,
-      flops: filterGradientFlops(geometry),
+      // A weight gradient costs what the forward convolution costs, per image.
+      flops: batch * convFlops(conv),
       splits: plan.splits,
       ours: tiledKernelApplies(plan),
     });

@@ -2,6 +2,7 @@
 // bench:speed's comparison): the tiled program, then a pass that adds the split-K partial sums.
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { convInfo, type ConvGeometry } from '../conv-backprop';
 import { filterGradientPlan, tiledKernelApplies } from './filter-gradient-plan';
 import { FilterGradientProgram, SplitSumProgram } from './filter-gradient-program';
 
@@ -9,14 +10,6 @@ type KernelFunc = tf.KernelConfig['kernelFunc'];
 type KernelArgs = Parameters<KernelFunc>[0];
 const BACKEND = 'webgpu';
 const KERNEL = 'Conv2DBackpropFilter';
-
-interface FilterGradientAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
-}
 
 let stock: KernelFunc | null | undefined;
 
@@ -28,18 +21,12 @@ export function stockFilterGradient(): KernelFunc | null {
 /** dW on our tiled WebGPU program; null where it does not apply (NCHW, not float32, K < TILE_K). */
 export function ourFilterGradient({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo | null {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const a = attrs as unknown as FilterGradientAttrs;
-  if ((a.dataFormat ?? 'NHWC') !== 'NHWC' || x.dtype !== 'float32' || dy.dtype !== 'float32') return null;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    a.filterShape,
-    a.strides,
-    1,
-    a.pad,
-    a.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const { filterShape, ...geometry } = attrs as unknown as ConvGeometry & {
+    filterShape: [number, number, number, number];
+  };
+  if ((geometry.dataFormat ?? 'NHWC') !== 'NHWC' || x.dtype !== 'float32' || dy.dtype !== 'float32')
+    return null;
+  const info = convInfo(x.shape, filterShape, geometry);
   const plan = filterGradientPlan(info);
   if (!tiledKernelApplies(plan)) return null;
   const program = new FilterGradientProgram(info, plan);
@@ -52,7 +39,7 @@ export function ourFilterGradient({ inputs, attrs, backend }: KernelArgs): tf.Te
   const gpu = backend as unknown as WebGPUBackend;
   const partials = gpu.runWebGPUProgram(program, [x, dy], 'float32', uniforms);
   if (plan.splits === 1) return partials;
-  const sum = gpu.runWebGPUProgram(new SplitSumProgram(a.filterShape), [partials], 'float32', [
+  const sum = gpu.runWebGPUProgram(new SplitSumProgram(filterShape), [partials], 'float32', [
     { type: 'int32', data: [plan.splits] },
   ]);
   gpu.disposeData(partials.dataId);
