@@ -1,6 +1,6 @@
 // npm run bench:train -- <folder with class subfolders> [--size 128] [--epochs1 4] [--epochs2 2]
 //   [--backend wasm] [--frozen fast|faithful] [--batch 16] [--lr-find true|false]
-//   [--seeds 42,43,44] [--bn batch|whole-batch|running] [--body-stats data|imagenet]
+//   [--seeds 42,43,44] [--bn batch|whole-batch|running] [--body-stats data|imagenet] [--feature-stats running|batch]
 //   [--label-smoothing 0] [--mixup 0] [--tta false] [--recipe fastai|best]
 // --recipe takes a Train tab recipe's size, epochs, rates, label smoothing and TTA from
 // src/ml/recipes.json (the file the Train tab reads); flags given explicitly still win.
@@ -48,6 +48,7 @@ const options = parseArgs(process.argv.slice(2), {
   seeds: '42',
   bn: 'whole-batch',
   'body-stats': 'data',
+  'feature-stats': 'running',
   'label-smoothing': '0',
   mixup: '0',
   tta: 'false',
@@ -80,6 +81,7 @@ const baseConfig = {
   variants: 4,
   unfrozenBatchNorm: options.bn,
   bodyStatistics: options['body-stats'],
+  featureStatistics: options['feature-stats'],
   labelSmoothing: Number(options['label-smoothing']),
   mixup: Number(options.mixup),
 };
@@ -224,7 +226,7 @@ function printPhases(run) {
   });
   console.log(
     `\nseed ${run.seed}: ResNet50, size ${size}, batch ${baseConfig.batchSize}, ${device.backend}, frozen mode ` +
-      `${options.frozen}, unfrozen BatchNorm ${options.bn}, label smoothing ${options['label-smoothing']}, mixup ${options.mixup}, body statistics ${options['body-stats']}, ${run.train} train / ${run.valid} valid\n`,
+      `${options.frozen}, unfrozen BatchNorm ${options.bn}, label smoothing ${options['label-smoothing']}, mixup ${options.mixup}, body statistics ${options['body-stats']}, feature statistics ${options['feature-stats']}, ${run.train} train / ${run.valid} valid\n`,
   );
   printTable(rows, ['phase', 'seconds', 'img/s', 'error_rate', 'pytorch_s', 'app/pytorch', 'note']);
 }

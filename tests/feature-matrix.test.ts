@@ -36,4 +36,27 @@ describe('FeatureMatrix', () => {
     expect(() => matrix.slice(1, 2)).toThrow(RangeError);
     batch.dispose();
   });
+
+  it('puts rows where they belong, in any order, each once', async () => {
+    const matrix = new FeatureMatrix(5);
+    const a = tf.tensor2d([
+      [3, 3],
+      [0, 0],
+    ]);
+    const b = tf.tensor2d([
+      [4, 4],
+      [1, 1],
+      [2, 2],
+    ]);
+    await matrix.put([3, 0], a);
+    expect(() => matrix.gather([1])).toThrow(RangeError);
+    expect(() => matrix.slice(0, 2)).toThrow(RangeError);
+    await matrix.put([4, 1, 2], b);
+    expect(matrix.length).toBe(5);
+    const all = matrix.slice(0, 5);
+    expect(Array.from(await all.data())).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+    const again = tf.ones([1, 2]) as tf.Tensor2D;
+    await expect(matrix.put([2], again)).rejects.toThrow(/twice/);
+    tf.dispose([a, b, all, again]);
+  });
 });

@@ -105,4 +105,22 @@ describe('Learner (training core, in Node)', () => {
     passes.dispose();
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
   });
+
+  it('fast frozen mode on batch-statistics features: trains, leaks nothing, re-caches on change', async () => {
+    const config: TrainConfig = { ...CONFIG, frozenMode: 'fast', variants: 2, featureStatistics: 'batch' };
+    const fast = new Learner(body, dataset(6), config, () => undefined, { decode });
+    const start = (await fast.evaluate()).loss;
+    const [first, second] = await fast.fitOneCycle(2, '1e-2', noop);
+    expect(second.validLoss).toBeLessThan(start);
+    expect(second.tensors).toBe(first.tensors);
+    expect(fast.featuresCached).toBe(true);
+    fast.reconfigure({ ...config, imagesPerPass: 3 }, 3);
+    expect(fast.featuresCached).toBe(true); // images per pass: the same features
+    fast.reconfigure({ ...config, batchSize: 4 }, 4);
+    expect(fast.featuresCached).toBe(false); // batch statistics over 4, not 6
+    await fast.fitOneCycle(1, '1e-2', noop);
+    fast.reconfigure({ ...config, batchSize: 4, featureStatistics: 'running' }, 4);
+    expect(fast.featuresCached).toBe(false);
+    fast.dispose();
+  });
 });

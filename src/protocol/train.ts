@@ -24,6 +24,14 @@ export interface TrainConfig {
    * 'imagenet' keeps the pretrained ones. Absent: 'data'.
    */
   bodyStatistics?: 'data' | 'imagenet';
+  /**
+   * BatchNorm in the frozen body while the fast frozen mode caches the training images' features:
+   * 'running' normalises with the running statistics (inference mode); 'batch' with each batch's
+   * own statistics over a shuffled batch of the batch size — what the unfrozen body (and fast.ai's
+   * frozen body, BatchNorm in training mode) feeds the head. Validation features always use the
+   * running statistics. Absent: featureStatistics().
+   */
+  featureStatistics?: 'running' | 'batch';
   /** Label smoothing ε of the training loss (0: plain cross-entropy; fast.ai uses 0.1). Absent: 0. */
   labelSmoothing?: number;
   /**
@@ -60,6 +68,20 @@ export function passBatchNorm(config: TrainConfig): NonNullable<TrainConfig['unf
 /** Body BatchNorm statistics a new fast-mode model starts from, when the config does not say. */
 export function bodyStatistics(config: TrainConfig): NonNullable<TrainConfig['bodyStatistics']> {
   return config.bodyStatistics ?? 'data';
+}
+
+/** BatchNorm of the fast frozen mode's cached training features when the config does not say. */
+export function featureStatistics(config: TrainConfig): NonNullable<TrainConfig['featureStatistics']> {
+  return config.featureStatistics ?? 'running';
+}
+
+/**
+ * What the fast frozen mode's cached features depend on beyond the weights: two configs with the same
+ * key share them (the worker keeps the cache, the Train tab's estimate leaves out the feature pass).
+ */
+export function featureCacheKey(config: TrainConfig): string {
+  const stats = featureStatistics(config);
+  return [config.size, config.variants, stats, stats === 'batch' ? config.batchSize : ''].join('/');
 }
 
 /** Training images the fast frozen mode's BatchNorm statistics are re-estimated on (a new model). */

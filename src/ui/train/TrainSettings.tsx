@@ -3,6 +3,7 @@ import {
   labelSmoothing,
   mixupAlpha,
   passBatchNorm,
+  featureStatistics,
   type DeviceInfo,
   type ModelSummary,
   type TrainConfig,
@@ -64,6 +65,19 @@ export function TrainSettings({
           >
             <option value="fast">fast (cached body features)</option>
             <option value="faithful">faithful (BatchNorm trains)</option>
+          </select>
+        </label>
+        <label title="The fast frozen stage's cached training features: BatchNorm on running statistics (inference mode) or on each shuffled batch's own statistics, as the unfrozen body (and fast.ai's frozen body) computes them">
+          Cached features' BatchNorm
+          <select
+            value={featureStatistics(config)}
+            disabled={config.frozenMode !== 'fast'}
+            onChange={(e) =>
+              onChange({ featureStatistics: e.target.value as TrainConfig['featureStatistics'] })
+            }
+          >
+            <option value="running">running statistics</option>
+            <option value="batch">each batch's statistics</option>
           </select>
         </label>
         <label title="When a batch only fits the device in passes (the unfrozen stage on a CPU): 'whole batch' computes what the batch in one pass computes, as fast.ai and PyTorch do (a statistics pass first, ~20% more time); 'each pass' normalises every pass with its own statistics (noisier: it measured worse); 'running' keeps the body's running statistics">

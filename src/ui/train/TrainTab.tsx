@@ -1,7 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { LR_FIND } from '../../ml/lr-find';
 import { parseLearningRate } from '../../ml/schedule';
-import { AUTOSAVE_CHECKPOINT, bodyStatistics, labelSmoothing, mixupAlpha } from '../../protocol';
+import {
+  AUTOSAVE_CHECKPOINT,
+  bodyStatistics,
+  featureCacheKey,
+  labelSmoothing,
+  mixupAlpha,
+} from '../../protocol';
 import { roughDuration } from '../jobs/rates';
 import { ModelPanel } from '../ModelPanel';
 import { useAction } from '../shared/useAction';
@@ -154,8 +160,7 @@ export function TrainTab() {
         current &&
         current.stage === 'frozen' &&
         (current.featuresCached ?? current.epochs > 0) &&
-        config.size === current.config.size &&
-        config.variants === current.config.variants
+        featureCacheKey(config) === featureCacheKey(current.config)
       ),
       needsStatistics: !(current && current.epochs > 0) && bodyStatistics(config) === 'data',
     });

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { caffePreprocess } from '../../ml/preprocess';
 import type { GradCamMap, TrainConfig } from '../../protocol';
+import { disposeStats } from '../ml/batchnorm';
 import type { ResNetGraph } from '../ml/resnet-graph';
 import { batchTensor, decodeBatch, type DecodeImage, type Example } from './data';
 import { concatPool, type FastaiHead } from './head';
@@ -23,6 +24,18 @@ export class Classifier {
         training: false,
         until: this.body.bodyOutput,
       });
+      return concatPool(output as tf.Tensor4D);
+    });
+  }
+
+  /**
+   * The body with BatchNorm on this batch's own statistics, pooled: what the unfrozen body feeds the
+   * head. No tape, activations freed as in inference; the running averages are left as they are.
+   */
+  pooledBatchStats(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { stats, output } = this.body.batchStatisticsAndOutput(caffePreprocess(x));
+      disposeStats(stats);
       return concatPool(output as tf.Tensor4D);
     });
   }

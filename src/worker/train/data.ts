@@ -131,8 +131,21 @@ export function batchTensor(batch: RawBatch, size: number): tf.Tensor4D {
       .stack(batch.pixels.map((p) => tf.browser.fromPixels(p as tf.PixelData | ImageData, 3)))
       .toFloat() as tf.Tensor4D;
     if (!batch.draws) return x;
-    const transforms = tf.tensor2d(batch.draws.map((d) => pixelTransform(d, size)));
-    const warped = tf.image.transform(x, transforms, 'bilinear', 'reflect', 0, [size, size]);
+    // One transform per image: tfjs-cpu's Transform (4.22) returns after the first image of a batch
+    // and leaves the others black — measured; one image per call is right on every backend.
+    const images = tf.split(x, x.shape[0]) as tf.Tensor4D[];
+    const warped = tf.concat(
+      images.map((image, i) =>
+        tf.image.transform(
+          image,
+          tf.tensor2d([pixelTransform(batch.draws![i], size)]),
+          'bilinear',
+          'reflect',
+          0,
+          [size, size],
+        ),
+      ),
+    );
     // Lighting in logit space, as fast.ai: brightness shifts, contrast scales.
     const p = tf.clipByValue(tf.div(warped, 255), 1e-4, 1 - 1e-4);
     const logit = tf.log(tf.div(p, tf.sub(1, p)));

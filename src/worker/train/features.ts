@@ -1,8 +1,9 @@
 // The fast frozen mode's feature cache: the frozen body runs once per validation image and once
 // per augmented variant of each training image; the head then trains on the pooled features.
 import type * as tf from '@tensorflow/tfjs';
-import { seededRandom } from '../../ml/random';
-import type { TrainConfig, TrainProgress } from '../../protocol';
+import { splitIntoPasses } from '../../ml/batching';
+import { seededRandom, shuffle } from '../../ml/random';
+import { featureStatistics, type TrainConfig, type TrainProgress } from '../../protocol';
 import { batches, batchTensor, decodeBatch, type Dataset, type DecodeImage, type Example } from './data';
 import { FeatureMatrix } from './feature-matrix';
 
@@ -25,7 +26,10 @@ export interface FeatureSources {
   data: Dataset;
   config: TrainConfig;
   decode: DecodeImage;
+  /** The frozen body's pooled features in inference mode (running statistics). */
   pooled(x: tf.Tensor4D): tf.Tensor2D;
+  /** The same with BatchNorm on the batch's own statistics (running averages left alone). */
+  pooledBatchStats(x: tf.Tensor4D): tf.Tensor2D;
   report(progress: TrainProgress): void;
   /** Between batches: throws when the job was cancelled. */
   stopIfCancelled(): Promise<void>;
@@ -37,26 +41,50 @@ export async function computeFeatures(s: FeatureSources): Promise<Features> {
   const total = train.length * variants + valid.length;
   const startedAt = Date.now();
   let done = 0;
-  const run = async (examples: Example[], random: (() => number) | null): Promise<FeatureMatrix> => {
+  // Batch statistics (shuffleSeed given): rows computed in a seeded shuffled order, each stored at its row.
+  const run = async (
+    examples: Example[],
+    random: (() => number) | null,
+    shuffleSeed: number | null = null,
+  ): Promise<FeatureMatrix> => {
+    const batchStats = shuffleSeed !== null;
     const matrix = new FeatureMatrix(examples.length);
-    for (const chunk of batches(examples, batchSize)) {
+    const indices = examples.map((_, i) => i);
+    // Batch statistics over a chunk are only the unfrozen stage's when the chunk is a shuffled
+    // batch of the batch size (the stored order is by class); sizes are kept even (no chunk of 1).
+    const order = shuffleSeed !== null ? shuffle(indices, seededRandom(shuffleSeed)) : indices;
+    const sizes = batchStats
+      ? splitIntoPasses(order.length, batchSize)
+      : batches(order, batchSize).map((b) => b.length);
+    let start = 0;
+    for (const count of sizes) {
       await s.stopIfCancelled();
-      const raw = await decodeBatch(chunk, size, random, s.decode);
+      const rows = order.slice(start, start + count);
+      start += count;
+      const raw = await decodeBatch(
+        rows.map((i) => examples[i]),
+        size,
+        random,
+        s.decode,
+      );
       const x = batchTensor(raw, size);
-      const pooled = s.pooled(x);
+      const pooled = batchStats ? s.pooledBatchStats(x) : s.pooled(x);
       x.dispose();
       try {
-        await matrix.append(pooled);
+        await matrix.put(rows, pooled);
       } finally {
         pooled.dispose();
       }
-      done += chunk.length;
+      done += count;
       s.report({ phase: 'features', done, total, startedAt, images: done });
     }
     return matrix;
   };
+  const batchStats = featureStatistics(s.config) === 'batch';
   const trainMatrices: FeatureMatrix[] = [];
   for (let v = 0; v < variants; v++)
-    trainMatrices.push(await run(train, seededRandom(s.config.seed * 31 + v)));
+    trainMatrices.push(
+      await run(train, seededRandom(s.config.seed * 31 + v), batchStats ? s.config.seed * 53 + 7 + v : null),
+    );
   return { train: trainMatrices, valid: await run(valid, null) };
 }

@@ -9,6 +9,7 @@ import { seededRandom, shuffle } from '../../ml/random';
 import { groupRates, oneCycleAt, parseLearningRate, SmoothLoss } from '../../ml/schedule';
 import {
   bodyStatistics,
+  featureCacheKey,
   mixupAlpha,
   StudioError,
   type EpochRow,
@@ -170,12 +171,12 @@ export class Learner {
   /**
    * Settings that need no new model (batch size, images per pass, image size — the body is fully
    * convolutional, as in fast.ai's progressive resizing —, frozen mode, variants) apply from the next
-   * step; the weights, optimizer and history are kept. A new split seed needs a new model.
+   * step; the weights, optimizer and history are kept (the feature cache too while its key holds).
+   * A new split seed needs a new model.
    */
   reconfigure(config: TrainConfig, imagesPerPass: number): void {
     if (config.seed !== this.settings.seed) throw new Error('A new split seed needs a new model.');
-    if (config.size !== this.settings.size || config.variants !== this.settings.variants)
-      this.invalidateCache();
+    if (featureCacheKey(config) !== featureCacheKey(this.settings)) this.invalidateCache();
     this.settings = config;
     this.passImages = imagesPerPass;
   }
@@ -240,6 +241,7 @@ export class Learner {
       config: this.config,
       decode: this.decode,
       pooled: (x) => this.classifier.pooledEval(x),
+      pooledBatchStats: (x) => this.classifier.pooledBatchStats(x),
       report: this.report,
       stopIfCancelled: () => this.stopIfCancelled(),
     });
