@@ -5,7 +5,8 @@ import { AdamW } from '../../ml/adamw';
 import { LR_FIND, lrFindRate, shouldStop, suggestLr } from '../../ml/lr-find';
 import { errorRate } from '../../ml/metrics';
 import { drawTargets, mixInputs, type Targets } from '../../ml/mixup';
-import { seededRandom, shuffle } from '../../ml/random';
+import { batchesPerEpoch, epochPlan, type EpochBatch } from '../../ml/epochs';
+import { seededRandom } from '../../ml/random';
 import { groupRates, oneCycleAt, parseLearningRate, SmoothLoss } from '../../ml/schedule';
 import {
   bodyStatistics,
@@ -24,7 +25,6 @@ import { rememberOutOfMemory } from '../../policy/memory-limits';
 import { EngineFailure, isEngineFailure, isOutOfMemory } from '../errors';
 import type { ResNetGraph } from '../ml/resnet-graph';
 import {
-  batches,
   batchTensor,
   decodeBatch,
   decodeCropped,
@@ -45,16 +45,10 @@ import {
 import { computeFeatures, type Features } from './features';
 import { optimiseBatch } from './batch-step';
 import { FastaiHead } from './head';
+import { exportLearnerState, restoreLearnerState, type LearnerState } from './learner-state';
 import { Cancelled } from '../../ml/cancel';
 
-/** Everything a checkpoint keeps of a learner, as values (see exportState / restore). */
-export interface LearnerState {
-  stage: 'frozen' | 'unfrozen';
-  history: EpochRow[];
-  /** Every variable by its stable name (body, head, running statistics). */
-  weights: Map<string, Float32Array>;
-  optimizer: { step: number; moments: Map<string, { m: Float32Array; v: Float32Array }> };
-}
+export type { LearnerState } from './learner-state';
 
 export interface LearnerOptions {
   /** Images per forward/backward pass (the device's memory limit); default: the whole batch. */
@@ -133,36 +127,13 @@ export class Learner {
   }
 
   /** The learner's state as values: weights, optimizer moments by variable name, stage, history. */
-  async exportState(): Promise<LearnerState> {
-    const named = this.namedVariables();
-    const weights = new Map<string, Float32Array>();
-    for (const [name, v] of named) weights.set(name, (await v.data()) as Float32Array);
-    const optimizer = await this.optimizer.exportState();
-    const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
-    for (const [name, v] of named) {
-      const moment = optimizer.moments.get(v);
-      if (moment) moments.set(name, moment);
-    }
-    return {
-      stage: this.stage,
-      history: [...this.rows],
-      weights,
-      optimizer: { step: optimizer.step, moments },
-    };
+  exportState(): Promise<LearnerState> {
+    return exportLearnerState(this.namedVariables(), this.optimizer, this.stage, this.rows);
   }
 
   /** Restores a state exported from a learner of the same classes (a checkpoint). */
   restore(state: LearnerState): void {
-    const named = this.namedVariables();
-    for (const name of named.keys())
-      if (!state.weights.has(name)) throw new Error(`The checkpoint has no weights for ${name}.`);
-    for (const [name, v] of named) tf.tidy(() => v.assign(tf.tensor(state.weights.get(name)!, v.shape)));
-    const moments = new Map<tf.Variable, { m: Float32Array; v: Float32Array }>();
-    for (const [name, moment] of state.optimizer.moments) {
-      const v = named.get(name);
-      if (v) moments.set(v, moment);
-    }
-    this.optimizer.restore({ step: state.optimizer.step, moments });
+    restoreLearnerState(this.namedVariables(), this.optimizer, state);
     this.frozen = state.stage === 'frozen';
     this.rows = [...state.history];
     this.invalidateCache();
@@ -304,30 +275,18 @@ export class Learner {
     }
   }
 
-  /** Batches per epoch: fast.ai drops the last partial training batch (and never trains on 1 image). */
+  /** Batches per epoch (see epochPlan). */
   private batchesPerEpoch(): number {
-    const { batchSize } = this.config;
-    if (batchSize < 2) return 0;
-    const n = this.data.train.length;
-    const full = Math.floor(n / batchSize);
-    const rest = n % batchSize;
-    if (full === 0) return rest >= 2 ? 1 : 0;
-    return full;
+    return batchesPerEpoch(this.data.train.length, this.config.batchSize);
   }
 
-  /** The training set as batches for one epoch: shuffled, last partial batch dropped (fast.ai). */
-  private epochBatches(): { examples: Example[]; rows: number[] }[] {
-    const order = shuffle(
-      this.data.train.map((e, i) => ({ e, i })),
-      this.random,
-    );
-    return batches(order, this.config.batchSize)
-      .slice(0, this.batchesPerEpoch())
-      .map((b) => ({ examples: b.map((x) => x.e), rows: b.map((x) => x.i) }));
+  /** The training set as one epoch's batches (see epochPlan): examples and their rows. */
+  private epochBatches(): EpochBatch<Example>[] {
+    return epochPlan(this.data.train, this.config.batchSize, this.random);
   }
 
   private async trainBatch(
-    batch: { examples: Example[]; rows: number[] },
+    batch: EpochBatch<Example>,
     epoch: number,
     prefetched: Promise<RawBatch> | null,
     lrs: number[],
