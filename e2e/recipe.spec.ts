@@ -72,6 +72,10 @@ test('the "best" recipe from the Train tab: its settings filled in, label smooth
   await panel.getByLabel('Image size').fill('32');
   await panel.getByLabel('Batch size').fill('8');
   await panel.getByLabel('Label smoothing').fill('0.1');
+  // The cached features with BatchNorm on each shuffled batch's statistics (the unfrozen body's).
+  const featureStats = panel.getByLabel("Cached features' BatchNorm");
+  await expect(featureStats).toBeEnabled();
+  await featureStats.selectOption('batch');
   await panel.getByLabel('Frozen epochs', { exact: true }).fill('2');
   await page.getByTestId('step-fit1').click();
   // The recipe ends with the frozen stage: its TTA error follows the fit.
@@ -83,6 +87,7 @@ test('the "best" recipe from the Train tab: its settings filled in, label smooth
   await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(2);
   const model = await currentModel(page);
   expect(model.config.labelSmoothing).toBe(0.1);
+  expect(model.config.featureStatistics).toBe('batch');
   for (const row of model.history) expect(Number.isFinite(row.trainLoss)).toBe(true);
   await page.screenshot({ path: testInfo.outputPath('best-recipe.png') });
 

@@ -29,6 +29,8 @@ test('reload mid-epoch resumes from the last autosave; Cancel stops within one b
   await panel.getByLabel('Image size').fill('64');
   await panel.getByLabel('Batch size').fill('4');
   await panel.getByLabel('Frozen stage').selectOption('faithful');
+  // No cached features in the faithful frozen stage: their BatchNorm setting does not apply.
+  await expect(panel.getByLabel("Cached features' BatchNorm")).toBeDisabled();
   await panel.getByLabel('Frozen epochs', { exact: true }).fill('3');
   await page.getByTestId('step-fit1').click();
   await expect(rows).toHaveCount(1, { timeout: 180_000 });
