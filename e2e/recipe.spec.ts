@@ -2,7 +2,7 @@
 // table twice, and unfreezing does not make the validation loss jump above the frozen stage's.
 // Then Interpret measures the error with test-time augmentation, clicked as a user would.
 import { test, expect, type Page } from '@playwright/test';
-import { DEFAULT_TRAIN_CONFIG, type EpochRow } from '../src/protocol';
+import { DEFAULT_TRAIN_CONFIG, type EpochRow, type TrainConfig } from '../src/protocol';
 import { openApp, request } from './support/app';
 import { importGeneratedDataset } from './support/generated';
 
@@ -42,7 +42,7 @@ test('same seed → same epoch table; unfreezing does not make the validation lo
 });
 
 type Model = {
-  config: { labelSmoothing?: number; mixup?: number };
+  config: Pick<TrainConfig, 'labelSmoothing' | 'mixup' | 'featureStatistics'>;
   history: EpochRow[];
   savedAs: string | null;
 };
