@@ -1,6 +1,6 @@
 // The training batch as the body sees it: every image of an augmented batch is warped from its own
 // pixels (tfjs-cpu 4.22's Transform kernel warps only the first image of a batch and leaves the rest
-// black; batchTensor calls it once per image), on cpu and on wasm.
+// black; cpu-transform.ts registers a kernel that warps one image per call there), on cpu and on wasm.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';

@@ -24,7 +24,8 @@ export function epochPlan<T>(items: readonly T[], batchSize: number, random: () 
     random,
   );
   const out: EpochBatch<T>[] = [];
-  for (let b = 0; b < batchesPerEpoch(items.length, batchSize); b++) {
+  const count = batchesPerEpoch(items.length, batchSize);
+  for (let b = 0; b < count; b++) {
     const slice = order.slice(b * batchSize, (b + 1) * batchSize);
     out.push({ examples: slice.map((x) => x.e), rows: slice.map((x) => x.i) });
   }

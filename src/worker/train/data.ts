@@ -6,6 +6,8 @@ import { getMeta, imageBlob, listImages, setMeta, type StudioDb } from '../../da
 import { STORES, type ImageRecord, type Split } from '../../data/schema';
 import { drawAugment, pixelTransform, type AugmentDraw } from '../../ml/augment';
 import { seededRandom, splitIds } from '../../ml/random';
+// tf.image.transform on the cpu backend warps every image of a batch (see cpu-transform.ts).
+import '../kernels/cpu-transform';
 
 export interface Example {
   id: number;
@@ -131,21 +133,8 @@ export function batchTensor(batch: RawBatch, size: number): tf.Tensor4D {
       .stack(batch.pixels.map((p) => tf.browser.fromPixels(p as tf.PixelData | ImageData, 3)))
       .toFloat() as tf.Tensor4D;
     if (!batch.draws) return x;
-    // One transform per image: tfjs-cpu's Transform (4.22) returns after the first image of a batch
-    // and leaves the others black — measured; one image per call is right on every backend.
-    const images = tf.split(x, x.shape[0]) as tf.Tensor4D[];
-    const warped = tf.concat(
-      images.map((image, i) =>
-        tf.image.transform(
-          image,
-          tf.tensor2d([pixelTransform(batch.draws![i], size)]),
-          'bilinear',
-          'reflect',
-          0,
-          [size, size],
-        ),
-      ),
-    );
+    const transforms = tf.tensor2d(batch.draws.map((d) => pixelTransform(d, size)));
+    const warped = tf.image.transform(x, transforms, 'bilinear', 'reflect', 0, [size, size]);
     // Lighting in logit space, as fast.ai: brightness shifts, contrast scales.
     const p = tf.clipByValue(tf.div(warped, 255), 1e-4, 1 - 1e-4);
     const logit = tf.log(tf.div(p, tf.sub(1, p)));

@@ -47,15 +47,15 @@ export async function computeFeatures(s: FeatureSources): Promise<Features> {
     random: (() => number) | null,
     shuffleSeed: number | null = null,
   ): Promise<FeatureMatrix> => {
-    const batchStats = shuffleSeed !== null;
     const matrix = new FeatureMatrix(examples.length);
     const indices = examples.map((_, i) => i);
     // Batch statistics over a chunk are only the unfrozen stage's when the chunk is a shuffled
     // batch of the batch size (the stored order is by class); sizes are kept even (no chunk of 1).
-    const order = shuffleSeed !== null ? shuffle(indices, seededRandom(shuffleSeed)) : indices;
-    const sizes = batchStats
-      ? splitIntoPasses(order.length, batchSize)
-      : batches(order, batchSize).map((b) => b.length);
+    const order = shuffleSeed === null ? indices : shuffle(indices, seededRandom(shuffleSeed));
+    const sizes =
+      shuffleSeed === null
+        ? batches(order, batchSize).map((b) => b.length)
+        : splitIntoPasses(order.length, batchSize);
     let start = 0;
     for (const count of sizes) {
       await s.stopIfCancelled();
@@ -68,7 +68,7 @@ export async function computeFeatures(s: FeatureSources): Promise<Features> {
         s.decode,
       );
       const x = batchTensor(raw, size);
-      const pooled = batchStats ? s.pooledBatchStats(x) : s.pooled(x);
+      const pooled = shuffleSeed === null ? s.pooled(x) : s.pooledBatchStats(x);
       x.dispose();
       try {
         await matrix.put(rows, pooled);
@@ -80,11 +80,15 @@ export async function computeFeatures(s: FeatureSources): Promise<Features> {
     }
     return matrix;
   };
-  const batchStats = featureStatistics(s.config) === 'batch';
+  const onBatchStatistics = featureStatistics(s.config) === 'batch';
   const trainMatrices: FeatureMatrix[] = [];
   for (let v = 0; v < variants; v++)
     trainMatrices.push(
-      await run(train, seededRandom(s.config.seed * 31 + v), batchStats ? s.config.seed * 53 + 7 + v : null),
+      await run(
+        train,
+        seededRandom(s.config.seed * 31 + v),
+        onBatchStatistics ? s.config.seed * 53 + 7 + v : null,
+      ),
     );
   return { train: trainMatrices, valid: await run(valid, null) };
 }
