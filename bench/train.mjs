@@ -1,7 +1,7 @@
 // npm run bench:train -- <folder with class subfolders> [--size 128] [--epochs1 4] [--epochs2 2]
 //   [--backend wasm] [--frozen fast|faithful] [--batch 16] [--lr-find true|false]
 //   [--seeds 42,43,44] [--bn batch|whole-batch|running] [--body-stats data|imagenet] [--feature-stats running|batch]
-//   [--variants 4]
+//   [--variants 4] [--faithful-epochs 0] [--faithful-lr 1e-3]
 //   [--label-smoothing 0] [--mixup 0] [--tta false] [--recipe fastai|best]
 // --recipe takes a Train tab recipe's size, epochs, rates, label smoothing and TTA from
 // src/ml/recipes.json (the file the Train tab reads); flags given explicitly still win.
@@ -21,6 +21,7 @@ if (given.recipe && !preset) {
 const fromPreset = preset
   ? {
       size: String(preset.size),
+      variants: String(preset.variants),
       epochs1: String(preset.frozenEpochs),
       epochs2: String(preset.unfrozenEpochs),
       lr1: preset.frozenLr,
@@ -51,6 +52,8 @@ const options = parseArgs(process.argv.slice(2), {
   'body-stats': 'data',
   'feature-stats': 'running',
   variants: '4',
+  'faithful-epochs': '0',
+  'faithful-lr': '1e-3',
   'label-smoothing': '0',
   mixup: '0',
   tta: 'false',
@@ -159,7 +162,18 @@ try {
       });
       return last;
     };
-    const frozen = await fit(`fit frozen (${options.frozen})`, Number(options.epochs1), options.lr1);
+    let frozen = await fit(`fit frozen (${options.frozen})`, Number(options.epochs1), options.lr1);
+    // The issue's candidate for the fast mode: head + BatchNorm trained through the body (the
+    // faithful frozen stage) for a few epochs before unfreezing, so the head meets batch statistics.
+    if (options.frozen === 'fast' && Number(options['faithful-epochs']) > 0) {
+      await request(page, 'trainReconfigure', { config: { ...config, frozenMode: 'faithful' } });
+      frozen =
+        (await fit(
+          'fit frozen (faithful finish)',
+          Number(options['faithful-epochs']),
+          options['faithful-lr'],
+        )) ?? frozen;
+    }
     const save = await timed(page, 'save', 'saveCheckpoint', { name: 'stage-1' });
     phases.push({ phase: 'save stage-1', seconds: save.seconds });
     if (Number(options.epochs2) > 0) await request(page, 'setFrozen', { frozen: false });
@@ -208,6 +222,8 @@ try {
 }
 
 function reference(phase) {
+  if (phase === 'fit frozen (faithful finish)')
+    return PYTORCH_REFERENCE.frozenEpochSeconds * Number(options['faithful-epochs']);
   if (phase.startsWith('fit frozen')) return PYTORCH_REFERENCE.frozenEpochSeconds * Number(options.epochs1);
   if (phase === 'fit unfrozen') return PYTORCH_REFERENCE.unfrozenEpochSeconds * Number(options.epochs2);
   return null;
@@ -228,7 +244,7 @@ function printPhases(run) {
   });
   console.log(
     `\nseed ${run.seed}: ResNet50, size ${size}, batch ${baseConfig.batchSize}, ${device.backend}, frozen mode ` +
-      `${options.frozen}, unfrozen BatchNorm ${options.bn}, label smoothing ${options['label-smoothing']}, mixup ${options.mixup}, body statistics ${options['body-stats']}, feature statistics ${options['feature-stats']}, ${run.train} train / ${run.valid} valid\n`,
+      `${options.frozen}, unfrozen BatchNorm ${options.bn}, label smoothing ${options['label-smoothing']}, mixup ${options.mixup}, body statistics ${options['body-stats']}, feature statistics ${options['feature-stats']}, variants ${options.variants}, faithful finish ${options['faithful-epochs']} epoch(s), ${run.train} train / ${run.valid} valid\n`,
   );
   printTable(rows, ['phase', 'seconds', 'img/s', 'error_rate', 'pytorch_s', 'app/pytorch', 'note']);
 }

@@ -5,6 +5,7 @@ import { test, expect, type Page } from '@playwright/test';
 import { DEFAULT_TRAIN_CONFIG, type EpochRow, type TrainConfig } from '../src/protocol';
 import { openApp, request } from './support/app';
 import { importGeneratedDataset } from './support/generated';
+import { RECIPES } from '../src/ui/train/recipe';
 
 const CONFIG = { ...DEFAULT_TRAIN_CONFIG, size: 64, batchSize: 8, variants: 2 };
 
@@ -42,7 +43,7 @@ test('same seed → same epoch table; unfreezing does not make the validation lo
 });
 
 type Model = {
-  config: Pick<TrainConfig, 'labelSmoothing' | 'mixup' | 'featureStatistics'>;
+  config: Pick<TrainConfig, 'labelSmoothing' | 'mixup' | 'featureStatistics' | 'variants'>;
   history: EpochRow[];
   savedAs: string | null;
 };
@@ -68,6 +69,8 @@ test('the "best" recipe from the Train tab: its settings filled in, label smooth
   await expect(panel.getByText(/224 px and the frozen stage only/)).toBeVisible();
   await expect(panel.getByLabel('Image size')).toHaveValue('224');
   await expect(panel.getByLabel('Unfrozen epochs', { exact: true })).toHaveValue('0');
+  const copies = panel.getByLabel('Augmented copies');
+  await expect(copies).toHaveValue(String(RECIPES.best.variants));
   // Every setting stays editable: a small, quick run of the same recipe.
   await panel.getByLabel('Image size').fill('32');
   await panel.getByLabel('Batch size').fill('8');
@@ -76,6 +79,7 @@ test('the "best" recipe from the Train tab: its settings filled in, label smooth
   const featureStats = panel.getByLabel("Cached features' BatchNorm");
   await expect(featureStats).toBeEnabled();
   await featureStats.selectOption('batch');
+  await copies.selectOption('1');
   await panel.getByLabel('Frozen epochs', { exact: true }).fill('2');
   await page.getByTestId('step-fit1').click();
   // The recipe ends with the frozen stage: its TTA error follows the fit.
@@ -88,6 +92,7 @@ test('the "best" recipe from the Train tab: its settings filled in, label smooth
   const model = await currentModel(page);
   expect(model.config.labelSmoothing).toBe(0.1);
   expect(model.config.featureStatistics).toBe('batch');
+  expect(model.config.variants).toBe(1);
   for (const row of model.history) expect(Number.isFinite(row.trainLoss)).toBe(true);
   await page.screenshot({ path: testInfo.outputPath('best-recipe.png') });
 

@@ -31,6 +31,7 @@ test('reload mid-epoch resumes from the last autosave; Cancel stops within one b
   await panel.getByLabel('Frozen stage').selectOption('faithful');
   // No cached features in the faithful frozen stage: their BatchNorm setting does not apply.
   await expect(panel.getByLabel("Cached features' BatchNorm")).toBeDisabled();
+  await expect(panel.getByLabel('Augmented copies')).toBeDisabled();
   await panel.getByLabel('Frozen epochs', { exact: true }).fill('3');
   await page.getByTestId('step-fit1').click();
   await expect(rows).toHaveCount(1, { timeout: 180_000 });

@@ -1,4 +1,5 @@
 // Training as both sides see it: settings, epochs, progress, the model's summary, interpretation.
+import recipes from '../ml/recipes.json' with { type: 'json' };
 
 export interface TrainConfig {
   size: number;
@@ -87,12 +88,13 @@ export function featureCacheKey(config: TrainConfig): string {
 /** Training images the fast frozen mode's BatchNorm statistics are re-estimated on (a new model). */
 export const BN_ADAPT_IMAGES = 512;
 
+/** A new model's settings: fast.ai's lesson-1 recipe as src/ml/recipes.json gives it. */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  size: 224,
+  size: recipes.fastai.size,
   batchSize: 16,
   seed: 42,
   frozenMode: 'fast',
-  variants: 4,
+  variants: recipes.fastai.variants,
 };
 
 export interface DatasetInfo {

@@ -80,6 +80,22 @@ export function TrainSettings({
             <option value="batch">each batch's statistics</option>
           </select>
         </label>
+        <label title="Augmented copies of each training image whose body features the fast frozen stage computes (its longest part); its epochs cycle through them. Fewer: a shorter frozen stage, each copy seen more often">
+          Augmented copies
+          <select
+            value={config.variants}
+            disabled={config.frozenMode !== 'fast'}
+            onChange={(e) => onChange({ variants: Number(e.target.value) })}
+          >
+            {[...new Set([1, 2, 4, 8, config.variants])]
+              .sort((a, b) => a - b)
+              .map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+          </select>
+        </label>
         <label title="When a batch only fits the device in passes (the unfrozen stage on a CPU): 'whole batch' computes what the batch in one pass computes, as fast.ai and PyTorch do (a statistics pass first, ~20% more time); 'each pass' normalises every pass with its own statistics (noisier: it measured worse); 'running' keeps the body's running statistics">
           BatchNorm over passes
           <select

@@ -58,10 +58,11 @@ export function TrainTab() {
     setLr2(r.unfrozenLr);
     if (
       config.size !== r.size ||
+      config.variants !== r.variants ||
       labelSmoothing(config) !== r.labelSmoothing ||
       mixupAlpha(config) !== r.mixup
     )
-      changeConfig({ size: r.size, labelSmoothing: r.labelSmoothing, mixup: r.mixup });
+      changeConfig({ size: r.size, variants: r.variants, labelSmoothing: r.labelSmoothing, mixup: r.mixup });
   };
   // A step's outcome comes into view when it arrives (a long job may have scrolled the page away).
   const messageLine = useRef<HTMLParagraphElement>(null);

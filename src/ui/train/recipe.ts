@@ -1,13 +1,15 @@
 // fast.ai's lesson-1 recipe as data: its steps, their defaults, what each needs first, and each
 // step's state for the current model. Shared by the Train tab (the steps) and Interpret (retrain).
 import type { ModelSummary } from '../../protocol';
-import recipes from '../../ml/recipes.json';
+import recipes from '../../ml/recipes.json' with { type: 'json' };
 
 /** A recipe the Train tab offers (src/ml/recipes.json, which bench:train --recipe reads too). */
 export interface RecipePreset {
   label: string;
   description: string;
   size: number;
+  /** Augmented copies the fast frozen stage computes body features for. */
+  variants: number;
   frozenEpochs: number;
   frozenLr: string;
   unfrozenEpochs: number;
