@@ -1,7 +1,7 @@
 // npm run bench:train -- <folder with class subfolders> [--size 128] [--epochs1 4] [--epochs2 2]
 //   [--backend wasm] [--frozen fast|faithful] [--batch 16] [--lr-find true|false]
 //   [--seeds 42,43,44] [--bn batch|whole-batch|running] [--body-stats data|imagenet] [--feature-stats running|batch]
-//   [--variants 4] [--faithful-epochs 0] [--faithful-lr 1e-3]
+//   [--variants 2] [--faithful-epochs 0] [--faithful-lr 1e-3]
 //   [--label-smoothing 0] [--mixup 0] [--tta false] [--recipe fastai|best]
 // --recipe takes a Train tab recipe's size, epochs, rates, label smoothing and TTA from
 // src/ml/recipes.json (the file the Train tab reads); flags given explicitly still win.
@@ -51,7 +51,8 @@ const options = parseArgs(process.argv.slice(2), {
   bn: 'whole-batch',
   'body-stats': 'data',
   'feature-stats': 'running',
-  variants: '4',
+  // The default recipe's augmented copies (src/ml/recipes.json), as the Train tab starts with.
+  variants: String(recipes.fastai.variants),
   'faithful-epochs': '0',
   'faithful-lr': '1e-3',
   'label-smoothing': '0',

@@ -233,7 +233,7 @@ export class ResNetGraph {
     const output = tf.tidy(() => {
       const values = new Map<string, tf.Tensor>();
       for (const node of this.nodes) {
-        const value = tf.tidy(() => this.apply(node, values, x, true, stats, 'batch'));
+        const value = tf.tidy(() => this.apply(node, values, x, true, stats, 'batch', true));
         values.set(node.name, value);
         if (node.name === until) return value;
         this.freeDeadValues(node, values, x);
@@ -260,6 +260,7 @@ export class ResNetGraph {
     training: boolean,
     batchStats: LayerStats,
     bnStats: 'batch' | 'running' | LayerStats,
+    noGradient = false,
   ): tf.Tensor {
     const get = (name: string) => values.get(name)!;
     switch (node.op) {
@@ -277,6 +278,15 @@ export class ResNetGraph {
       case 'conv': {
         const folded = training ? undefined : this.foldedBn.get(node.name);
         if (folded) return this.convWithFoldedBn(node, folded, get(node.input) as tf.Tensor4D);
+        // A pass no gradient follows (statistics) keeps the weights fixed: the inference kernel
+        // (XNNPACK on wasm, its packed weights cached) outruns the training one there.
+        if (noGradient)
+          return tf.fused.conv2d({
+            x: get(node.input) as tf.Tensor4D,
+            filter: this.convs.get(node.name) as tf.Tensor4D,
+            strides: node.strides,
+            pad: node.padding,
+          });
         return tf.conv2d(
           get(node.input) as tf.Tensor4D,
           this.convs.get(node.name) as tf.Tensor4D,

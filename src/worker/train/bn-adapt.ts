@@ -9,7 +9,7 @@ import { caffePreprocess } from '../../ml/preprocess';
 import { seededRandom } from '../../ml/random';
 import { disposeStats, type BnParams } from '../ml/batchnorm';
 import type { ResNetGraph } from '../ml/resnet-graph';
-import { batches, batchTensor, decodeBatch, type DecodeImage, type Example } from './data';
+import { batches, batchTensor, decodedChunks, type DecodeImage, type Example, type RawBatch } from './data';
 
 export interface AdaptSources {
   body: ResNetGraph;
@@ -48,9 +48,11 @@ export async function adaptBatchNorm(s: AdaptSources): Promise<void> {
   let done = 0;
   const held = () => [...moments.values()].flatMap((m) => [m.sum, m.sumSquares]);
   try {
-    for (const chunk of batches(sample, s.config.batchSize)) {
+    const chunks = batches(sample, s.config.batchSize);
+    const decoded = decodedChunks(chunks, s.config.size, random, s.decode);
+    for (const chunk of chunks) {
       await s.stopIfCancelled([]);
-      const raw = await decodeBatch(chunk, s.config.size, random, s.decode);
+      const raw = (await decoded.next()).value as RawBatch;
       // The body sees what training feeds it: caffe-preprocessed (BGR, ImageNet means subtracted).
       const x = tf.tidy(() => caffePreprocess(batchTensor(raw, s.config.size)));
       const stats = s.body.batchStatistics(x);

@@ -126,6 +126,32 @@ export async function decodeBatch(
   return { pixels, labels: examples.map((e) => e.label), ids: examples.map((e) => e.id), draws };
 }
 
+/**
+ * Each chunk decoded in order, the next one's decode started before the current one is handed over:
+ * the browser decodes while the caller's body pass computes (the feature and statistics passes;
+ * the fit loop prefetches the same way). Draws stay in chunk order, so seeded runs are unchanged.
+ */
+export async function* decodedChunks(
+  chunks: readonly Example[][],
+  size: number,
+  random: (() => number) | null,
+  decode: DecodeImage = decodeCropped,
+): AsyncGenerator<RawBatch> {
+  const start = (i: number) => {
+    if (i >= chunks.length) return null;
+    const pending = decodeBatch(chunks[i], size, random, decode);
+    // Awaited below; until then a failure must not count as unhandled (a cancelled pass drops it).
+    pending.catch(() => undefined);
+    return pending;
+  };
+  let next = start(0);
+  for (let i = 0; i < chunks.length; i++) {
+    const current = next!;
+    next = start(i + 1);
+    yield await current;
+  }
+}
+
 /** RGB 0–255 NHWC, augmented in one resampling pass (reflection padding) plus lighting. */
 export function batchTensor(batch: RawBatch, size: number): tf.Tensor4D {
   return tf.tidy(() => {

@@ -4,7 +4,15 @@ import type * as tf from '@tensorflow/tfjs';
 import { splitIntoPasses } from '../../ml/batching';
 import { seededRandom, shuffle } from '../../ml/random';
 import { featureStatistics, type TrainConfig, type TrainProgress } from '../../protocol';
-import { batches, batchTensor, decodeBatch, type Dataset, type DecodeImage, type Example } from './data';
+import {
+  batches,
+  batchTensor,
+  decodedChunks,
+  type Dataset,
+  type DecodeImage,
+  type Example,
+  type RawBatch,
+} from './data';
 import { FeatureMatrix } from './feature-matrix';
 
 /** Pooled features in JavaScript memory (see feature-matrix.ts): nothing here holds a tensor. */
@@ -56,17 +64,18 @@ export async function computeFeatures(s: FeatureSources): Promise<Features> {
       shuffleSeed === null
         ? batches(order, batchSize).map((b) => b.length)
         : splitIntoPasses(order.length, batchSize);
-    let start = 0;
-    for (const count of sizes) {
+    const chunks: number[][] = [];
+    for (let start = 0, c = 0; c < sizes.length; start += sizes[c++])
+      chunks.push(order.slice(start, start + sizes[c]));
+    const decoded = decodedChunks(
+      chunks.map((rows) => rows.map((i) => examples[i])),
+      size,
+      random,
+      s.decode,
+    );
+    for (const rows of chunks) {
       await s.stopIfCancelled();
-      const rows = order.slice(start, start + count);
-      start += count;
-      const raw = await decodeBatch(
-        rows.map((i) => examples[i]),
-        size,
-        random,
-        s.decode,
-      );
+      const raw = (await decoded.next()).value as RawBatch;
       const x = batchTensor(raw, size);
       const pooled = shuffleSeed === null ? s.pooled(x) : s.pooledBatchStats(x);
       x.dispose();
@@ -75,7 +84,7 @@ export async function computeFeatures(s: FeatureSources): Promise<Features> {
       } finally {
         pooled.dispose();
       }
-      done += count;
+      done += rows.length;
       s.report({ phase: 'features', done, total, startedAt, images: done });
     }
     return matrix;
