@@ -218,22 +218,28 @@ export class ResNetGraph {
    * passes can then normalise every pass with the whole batch's statistics, as one pass would.
    * The caller owns the statistics (updateRunningStats, disposeStats).
    */
-  batchStatistics(x: tf.Tensor4D, until = this.bodyOutput): LayerStats {
-    const { stats, output } = this.batchStatisticsAndOutput(x, until);
+  batchStatistics(x: tf.Tensor4D, until = this.bodyOutput, fixedWeights = false): LayerStats {
+    const { stats, output } = this.batchStatisticsAndOutput(x, until, fixedWeights);
     output.dispose();
     return stats;
   }
 
-  /** batchStatistics, also keeping the value at `until` (the caller frees both). */
+  /**
+   * batchStatistics, also keeping the value at `until` (the caller frees both). `fixedWeights`: the
+   * weights stay the same over many calls (statistics re-estimation, cached features), so the
+   * inference kernel (XNNPACK on wasm, its packed weights cached) outruns the training one; a
+   * training step's statistics pass, whose weights change every step, keeps the training kernel.
+   */
   batchStatisticsAndOutput(
     x: tf.Tensor4D,
     until = this.bodyOutput,
+    fixedWeights = false,
   ): { stats: LayerStats; output: tf.Tensor } {
     const stats: LayerStats = new Map();
     const output = tf.tidy(() => {
       const values = new Map<string, tf.Tensor>();
       for (const node of this.nodes) {
-        const value = tf.tidy(() => this.apply(node, values, x, true, stats, 'batch', true));
+        const value = tf.tidy(() => this.apply(node, values, x, true, stats, 'batch', fixedWeights));
         values.set(node.name, value);
         if (node.name === until) return value;
         this.freeDeadValues(node, values, x);
@@ -260,7 +266,7 @@ export class ResNetGraph {
     training: boolean,
     batchStats: LayerStats,
     bnStats: 'batch' | 'running' | LayerStats,
-    noGradient = false,
+    fixedWeights = false,
   ): tf.Tensor {
     const get = (name: string) => values.get(name)!;
     switch (node.op) {
@@ -278,9 +284,7 @@ export class ResNetGraph {
       case 'conv': {
         const folded = training ? undefined : this.foldedBn.get(node.name);
         if (folded) return this.convWithFoldedBn(node, folded, get(node.input) as tf.Tensor4D);
-        // A pass no gradient follows (statistics) keeps the weights fixed: the inference kernel
-        // (XNNPACK on wasm, its packed weights cached) outruns the training one there.
-        if (noGradient)
+        if (fixedWeights)
           return tf.fused.conv2d({
             x: get(node.input) as tf.Tensor4D,
             filter: this.convs.get(node.name) as tf.Tensor4D,

@@ -9,7 +9,7 @@ import { caffePreprocess } from '../../ml/preprocess';
 import { seededRandom } from '../../ml/random';
 import { disposeStats, type BnParams } from '../ml/batchnorm';
 import type { ResNetGraph } from '../ml/resnet-graph';
-import { batches, batchTensor, decodedChunks, type DecodeImage, type Example, type RawBatch } from './data';
+import { batches, batchTensor, decodedChunks, type DecodeImage, type Example } from './data';
 
 export interface AdaptSources {
   body: ResNetGraph;
@@ -48,14 +48,16 @@ export async function adaptBatchNorm(s: AdaptSources): Promise<void> {
   let done = 0;
   const held = () => [...moments.values()].flatMap((m) => [m.sum, m.sumSquares]);
   try {
-    const chunks = batches(sample, s.config.batchSize);
-    const decoded = decodedChunks(chunks, s.config.size, random, s.decode);
-    for (const chunk of chunks) {
+    for await (const raw of decodedChunks(
+      batches(sample, s.config.batchSize),
+      s.config.size,
+      random,
+      s.decode,
+    )) {
       await s.stopIfCancelled([]);
-      const raw = (await decoded.next()).value as RawBatch;
       // The body sees what training feeds it: caffe-preprocessed (BGR, ImageNet means subtracted).
       const x = tf.tidy(() => caffePreprocess(batchTensor(raw, s.config.size)));
-      const stats = s.body.batchStatistics(x);
+      const stats = s.body.batchStatistics(x, s.body.bodyOutput, true);
       x.dispose();
       for (const [p, { mean, variance, count }] of stats) {
         const old = moments.get(p);
@@ -68,7 +70,7 @@ export async function adaptBatchNorm(s: AdaptSources): Promise<void> {
         moments.set(p, { sum, sumSquares, count: (old?.count ?? 0) + count });
       }
       disposeStats(stats);
-      done += chunk.length;
+      done += raw.labels.length;
       s.report({ phase: 'statistics', done, total: sample.length, startedAt, images: done });
     }
     for (const [p, { sum, sumSquares, count }] of moments)

@@ -34,7 +34,11 @@ export class Classifier {
    */
   pooledBatchStats(x: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
-      const { stats, output } = this.body.batchStatisticsAndOutput(caffePreprocess(x));
+      const { stats, output } = this.body.batchStatisticsAndOutput(
+        caffePreprocess(x),
+        this.body.bodyOutput,
+        true,
+      );
       disposeStats(stats);
       return concatPool(output as tf.Tensor4D);
     });

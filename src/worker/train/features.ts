@@ -4,15 +4,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { splitIntoPasses } from '../../ml/batching';
 import { seededRandom, shuffle } from '../../ml/random';
 import { featureStatistics, type TrainConfig, type TrainProgress } from '../../protocol';
-import {
-  batches,
-  batchTensor,
-  decodedChunks,
-  type Dataset,
-  type DecodeImage,
-  type Example,
-  type RawBatch,
-} from './data';
+import { batches, batchTensor, decodedChunks, type Dataset, type DecodeImage, type Example } from './data';
 import { FeatureMatrix } from './feature-matrix';
 
 /** Pooled features in JavaScript memory (see feature-matrix.ts): nothing here holds a tensor. */
@@ -73,9 +65,10 @@ export async function computeFeatures(s: FeatureSources): Promise<Features> {
       random,
       s.decode,
     );
-    for (const rows of chunks) {
+    let chunk = 0;
+    for await (const raw of decoded) {
       await s.stopIfCancelled();
-      const raw = (await decoded.next()).value as RawBatch;
+      const rows = chunks[chunk++];
       const x = batchTensor(raw, size);
       const pooled = shuffleSeed === null ? s.pooled(x) : s.pooledBatchStats(x);
       x.dispose();
