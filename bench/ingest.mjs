@@ -3,8 +3,9 @@
 // Serves the folder on a local port (with CORS), writes one urls_<class>.csv per subfolder, drops
 // them on the real app in headless Chromium and times download + verify + store; reports the peak
 // memory of the browser's processes, the storage used and the longest main-thread task.
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import {
+  chromiumMegabytes,
   ingestFolder,
   launchBrowser,
   openApp,
@@ -24,20 +25,6 @@ const options = parseArgs(process.argv.slice(2), {
 if (!options._[0] && !options.synthetic) {
   console.error('usage: npm run bench:ingest -- <folder with one subfolder per class> | --synthetic 18x300');
   process.exit(2);
-}
-
-/** Resident memory of every Chromium process on this machine, in MB (read from /proc: no fork). */
-function chromiumMegabytes() {
-  let kb = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'chromium') continue;
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return kb / 1024;
 }
 
 const browser = await launchBrowser();

@@ -191,3 +191,17 @@ export const sd = (xs) =>
   xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 /** "mean ± sd" to 4 decimals. */
 export const pm = (xs) => `${mean(xs).toFixed(4)} ± ${sd(xs).toFixed(4)}`;
+
+/** Resident memory of every Chromium process on this machine, in MB (read from /proc: no fork). */
+export function chromiumMegabytes() {
+  let kb = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'chromium') continue;
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return kb / 1024;
+}

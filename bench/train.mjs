@@ -3,13 +3,27 @@
 //   [--seeds 42,43,44] [--bn batch|whole-batch|running] [--body-stats data|imagenet] [--feature-stats running|batch]
 //   [--variants 2] [--faithful-epochs 0] [--faithful-lr 1e-3]
 //   [--label-smoothing 0] [--mixup 0] [--tta false] [--recipe fastai|best]
+// npm run bench:train -- --synthetic 18x1112 --max-per-class 1112 … trains on generated images (the
+// scale check: 20,000 images); each phase reports the browser's peak resident memory.
 // --recipe takes a Train tab recipe's size, epochs, rates, label smoothing and TTA from
 // src/ml/recipes.json (the file the Train tab reads); flags given explicitly still win.
 // The whole lesson-1 recipe on the real app in headless Chromium: ingest the folder through the Data
 // tab, then fit frozen → save → unfreeze → lr_find → fit(slice) in the worker; per-phase wall time,
 // images/s and error rate, next to the PyTorch 1.13 reference measured on this machine.
-import { readFileSync } from 'node:fs';
-import { mean, openIngested, parseArgs, pm, printTable, request, saveJson, sd } from './lib.mjs';
+import { readFileSync, rmSync } from 'node:fs';
+import {
+  chromiumMegabytes,
+  launchBrowser,
+  mean,
+  openIngested,
+  parseArgs,
+  pm,
+  printTable,
+  request,
+  saveJson,
+  sd,
+} from './lib.mjs';
+import { generateSynthetic } from './synthetic.mjs';
 
 const recipes = JSON.parse(readFileSync(new URL('../src/ml/recipes.json', import.meta.url), 'utf8'));
 const given = parseArgs(process.argv.slice(2), {});
@@ -61,7 +75,12 @@ const options = parseArgs(process.argv.slice(2), {
   recipe: '',
   ...fromPreset,
 });
-const folder = options._[0];
+let folder = options._[0];
+if (!folder && options.synthetic) {
+  const browser = await launchBrowser();
+  folder = await generateSynthetic(browser, options.synthetic);
+  await browser.close();
+}
 if (!folder) {
   console.error('usage: npm run bench:train -- <folder with one subfolder per class> [--size 128] …');
   process.exit(2);
@@ -97,9 +116,10 @@ const epochLine = (label, row) =>
   `error_rate ${row.errorRate.toFixed(4)} ${row.seconds.toFixed(0)} s`;
 
 /** Logs the worker's progress once a minute, and each epoch as soon as it ends (long runs). */
-function watchProgress(page, label) {
+function watchProgress(page, label, memory) {
   let seen = null;
   let ticks = 0;
+  const sampler = setInterval(() => (memory.peak = Math.max(memory.peak, chromiumMegabytes())), 2000);
   const tick = async () => {
     const snapshot = await page
       .evaluate(() => {
@@ -114,24 +134,29 @@ function watchProgress(page, label) {
     if (++ticks % 4 === 0 && snapshot.train) {
       const { phase, done, total, loss } = snapshot.train;
       const lossText = loss === undefined ? '' : ` loss ${loss.toFixed(3)}`;
-      console.log(`  ${label}: ${phase} ${done}/${total}${lossText}`);
+      console.log(
+        `  ${label}: ${phase} ${done}/${total}${lossText}, browser ${memory.peak.toFixed(0)} MB at most`,
+      );
     }
   };
   const timer = setInterval(tick, 15_000);
   void tick();
   return async () => {
     clearInterval(timer);
+    clearInterval(sampler);
     ticks = 1; // no progress line on the final flush
     await tick();
   };
 }
 
 async function timed(page, label, name, args) {
-  const stop = watchProgress(page, label);
+  const memory = { peak: chromiumMegabytes() };
+  const stop = watchProgress(page, label, memory);
   const t0 = Date.now();
   try {
     const result = await request(page, name, args);
-    return { result, seconds: (Date.now() - t0) / 1000 };
+    memory.peak = Math.max(memory.peak, chromiumMegabytes());
+    return { result, seconds: (Date.now() - t0) / 1000, peakMB: memory.peak };
   } finally {
     await stop();
   }
@@ -157,6 +182,7 @@ try {
       phases.push({
         phase: label,
         seconds: run.seconds,
+        peakMB: run.peakMB,
         images: epochs * (perEpoch + info.valid),
         errorRate: last.errorRate,
         epochs: run.result,
@@ -220,6 +246,7 @@ try {
   }
 } finally {
   await session.close();
+  if (options.synthetic && !options._[0]) rmSync(folder, { recursive: true, force: true });
 }
 
 function reference(phase) {
@@ -238,6 +265,7 @@ function printPhases(run) {
       seconds: p.seconds.toFixed(1),
       'img/s': p.images ? (p.images / p.seconds).toFixed(2) : '',
       error_rate: p.errorRate?.toFixed(4) ?? '',
+      'peak MB': p.peakMB?.toFixed(0) ?? '',
       pytorch_s: ref ?? '',
       'app/pytorch': ref ? `${(p.seconds / ref).toFixed(2)}×` : '',
       note: p.note ?? '',
@@ -247,7 +275,16 @@ function printPhases(run) {
     `\nseed ${run.seed}: ResNet50, size ${size}, batch ${baseConfig.batchSize}, ${device.backend}, frozen mode ` +
       `${options.frozen}, unfrozen BatchNorm ${options.bn}, label smoothing ${options['label-smoothing']}, mixup ${options.mixup}, body statistics ${options['body-stats']}, feature statistics ${options['feature-stats']}, variants ${options.variants}, faithful finish ${options['faithful-epochs']} epoch(s), ${run.train} train / ${run.valid} valid\n`,
   );
-  printTable(rows, ['phase', 'seconds', 'img/s', 'error_rate', 'pytorch_s', 'app/pytorch', 'note']);
+  printTable(rows, [
+    'phase',
+    'seconds',
+    'img/s',
+    'error_rate',
+    'peak MB',
+    'pytorch_s',
+    'app/pytorch',
+    'note',
+  ]);
 }
 
 console.log(`\nper seed (frozen: end of the frozen stage; unfrozen: after each unfrozen epoch)\n`);

@@ -37,7 +37,7 @@ import { EngineFailure, failureCodeOf, humanMessage, isEngineFailure } from './e
 import { announce } from '../data/changes';
 import { classifyBlob, imagenetProbabilities, IMAGENET_SIZE } from './imagenet';
 import { ResNetGraph } from './ml/resnet-graph';
-import { httpModelFiles, loadResNet50WithTopology } from './ml/resnet-loader';
+import { httpModelFiles, layerWeights, loadResNet50Weights } from './ml/resnet-loader';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -56,22 +56,26 @@ async function init(options: InitOptions): Promise<Loaded> {
   emit({ type: 'device', device });
   watchDeviceLoss(engineFailed);
   emit({ type: 'model', state: { kind: 'loading', fraction: 0 } });
-  const [keras, labels] = await Promise.all([
-    loadResNet50WithTopology(options.modelUrl, httpModelFiles, (fraction) =>
+  const [loadedWeights, labels] = await Promise.all([
+    loadResNet50Weights(options.modelUrl, httpModelFiles, (fraction) =>
       emit({ type: 'model', state: { kind: 'loading', fraction } }),
     ),
     fetch(options.labelsUrl).then((r) => r.json() as Promise<string[]>),
   ]);
-  // Our own graph (fast training, freezing, custom head) takes over the Keras weights.
-  const model = ResNetGraph.fromLayersModel(keras.model, keras.topology);
-  keras.model.dispose();
-  emit({ type: 'model', state: { kind: 'warming' } });
-  // One pass compiles shaders and allocates buffers, so the first real prediction is not slow. On a
-  // software renderer a 224 px pass takes tens of seconds, so warm up small there.
-  const size = device.adapter.includes('(software)') || device.backend === 'cpu' ? 32 : IMAGENET_SIZE;
-  const warm = tf.tidy(() => model.forward(tf.zeros([1, size, size, 3]), { training: false }).output);
-  await warm.data();
-  warm.dispose();
+  // Our own graph (fast training, freezing, custom head) takes the Keras weights over.
+  const { topology, weights } = loadedWeights;
+  const model = ResNetGraph.fromTopology(topology, layerWeights(topology, weights));
+  tf.dispose(Object.values(weights));
+  // One pass compiles shaders and allocates buffers, so the first real prediction is not slow. A
+  // software GPU (SwiftShader, only ever chosen when asked for) compiles for ~30 s even at 32 px: there
+  // the first real pass pays it instead of every start.
+  if (!device.adapter.includes('(software)')) {
+    emit({ type: 'model', state: { kind: 'warming' } });
+    const size = device.backend === 'cpu' ? 32 : IMAGENET_SIZE;
+    const warm = tf.tidy(() => model.forward(tf.zeros([1, size, size, 3]), { training: false }).output);
+    await warm.data();
+    warm.dispose();
+  }
   emit({ type: 'model', state: { kind: 'ready' } });
   return { model, labels };
 }

@@ -5,19 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormInfer, batchNormTrain, type BnParams, type LayerStats } from './batchnorm';
 
 import type { KerasTopology } from './resnet-loader';
-
-type KerasLayer = KerasTopology['layers'][number];
-
-type Node =
-  | { op: 'input'; name: string }
-  | { op: 'pad'; name: string; input: string; padding: [[number, number], [number, number]] }
-  | { op: 'conv'; name: string; input: string; strides: [number, number]; padding: 'valid' | 'same' }
-  | { op: 'bn'; name: string; input: string; epsilon: number; relu: boolean }
-  | { op: 'relu'; name: string; input: string }
-  | { op: 'add'; name: string; inputs: string[] }
-  | { op: 'maxpool'; name: string; input: string; size: [number, number]; strides: [number, number] }
-  | { op: 'gap'; name: string; input: string }
-  | { op: 'dense'; name: string; input: string; softmax: boolean };
+import { nodeInputs, nodesFromTopology, type LayerWeights, type Node } from './resnet-topology';
 
 interface FoldedConv {
   filter: tf.Tensor4D;
@@ -66,94 +54,23 @@ export class ResNetGraph {
   }
 
   /**
-   * Converts a loaded Keras ResNet50. Conv biases are folded into the following BatchNorm's moving
-   * mean: with batch statistics they cancel exactly, with running statistics
-   * (x + b − μ) = (x − (μ − b)); so the graph needs no conv bias at all.
+   * Converts a Keras ResNet50 (its topology and, per layer, its weights). Conv biases are folded
+   * into the following BatchNorm's moving mean: with batch statistics they cancel exactly, with
+   * running statistics (x + b − μ) = (x − (μ − b)); so the graph needs no conv bias at all. The
+   * graph's variables share the given tensors' storage; the caller may dispose them afterwards.
    */
-  static fromLayersModel(model: tf.LayersModel, topology: KerasTopology): ResNetGraph {
-    const layers = topology.layers;
-    const consumers = new Map<string, string[]>();
-    for (const layer of layers) {
-      for (const [from] of layer.inbound_nodes[0] ?? [])
-        consumers.set(from, [...(consumers.get(from) ?? []), layer.config.name]);
-    }
-    const byName = new Map(layers.map((l) => [l.config.name, l]));
-    const fusedRelu = new Set<string>();
-    const rename = new Map<string, string>(); // fused activation → its BN
-    const nodes: Node[] = [];
-    const src = (layer: KerasLayer, i = 0) => {
-      const name = layer.inbound_nodes[0][i][0];
-      return rename.get(name) ?? name;
-    };
-    for (const layer of layers) {
-      const { name } = layer.config;
-      const cfg = layer.config;
-      switch (layer.class_name) {
-        case 'InputLayer':
-          nodes.push({ op: 'input', name });
-          break;
-        case 'ZeroPadding2D':
-          nodes.push({
-            op: 'pad',
-            name,
-            input: src(layer),
-            padding: cfg.padding as [[number, number], [number, number]],
-          });
-          break;
-        case 'Conv2D':
-          nodes.push({
-            op: 'conv',
-            name,
-            input: src(layer),
-            strides: cfg.strides as [number, number],
-            padding: cfg.padding as 'valid' | 'same',
-          });
-          break;
-        case 'BatchNormalization': {
-          const next = consumers.get(name) ?? [];
-          const relu =
-            next.length === 1 &&
-            byName.get(next[0])?.class_name === 'Activation' &&
-            byName.get(next[0])?.config.activation === 'relu';
-          if (relu) {
-            fusedRelu.add(next[0]);
-            rename.set(next[0], name);
-          }
-          nodes.push({ op: 'bn', name, input: src(layer), epsilon: cfg.epsilon as number, relu });
-          break;
-        }
-        case 'Activation':
-          if (cfg.activation !== 'relu') throw new Error(`unsupported activation ${String(cfg.activation)}`);
-          if (!fusedRelu.has(name)) nodes.push({ op: 'relu', name, input: src(layer) });
-          break;
-        case 'Add':
-          nodes.push({ op: 'add', name, inputs: layer.inbound_nodes[0].map((_, i) => src(layer, i)) });
-          break;
-        case 'MaxPooling2D':
-          nodes.push({
-            op: 'maxpool',
-            name,
-            input: src(layer),
-            size: cfg.pool_size as [number, number],
-            strides: cfg.strides as [number, number],
-          });
-          break;
-        case 'GlobalAveragePooling2D':
-          nodes.push({ op: 'gap', name, input: src(layer) });
-          break;
-        case 'Dense':
-          nodes.push({ op: 'dense', name, input: src(layer), softmax: cfg.activation === 'softmax' });
-          break;
-        default:
-          throw new Error(`unsupported layer ${layer.class_name}`);
-      }
-    }
-    const graph = new ResNetGraph(nodes);
-    graph.copyWeights(model);
+  static fromTopology(topology: KerasTopology, weightsOf: LayerWeights): ResNetGraph {
+    const graph = new ResNetGraph(nodesFromTopology(topology));
+    graph.copyWeights(weightsOf);
     return graph;
   }
 
-  private copyWeights(model: tf.LayersModel): void {
+  /** From a loaded tfjs LayersModel (tests and Node tools load the Keras model itself). */
+  static fromLayersModel(model: tf.LayersModel, topology: KerasTopology): ResNetGraph {
+    return ResNetGraph.fromTopology(topology, (layer) => model.getLayer(layer).getWeights());
+  }
+
+  private copyWeights(weightsOf: LayerWeights): void {
     // Variable names are global in tfjs: make ours unique per graph.
     const prefix = `graph${++graphCount}/`;
     const variable = (value: tf.Tensor, trainable: boolean, name: string) =>
@@ -161,11 +78,11 @@ export class ResNetGraph {
     const convBias = new Map<string, tf.Tensor>();
     for (const node of this.nodes) {
       if (node.op === 'conv') {
-        const [kernel, bias] = model.getLayer(node.name).getWeights();
+        const [kernel, bias] = weightsOf(node.name);
         this.convs.set(node.name, variable(kernel, true, `${node.name}/kernel`));
         if (bias) convBias.set(node.name, bias);
       } else if (node.op === 'bn') {
-        const [gamma, beta, mean, variance] = model.getLayer(node.name).getWeights();
+        const [gamma, beta, mean, variance] = weightsOf(node.name);
         const bias = convBias.get(node.input);
         const folded = bias ? tf.sub(mean, bias) : mean;
         this.bns.set(node.name, {
@@ -176,7 +93,7 @@ export class ResNetGraph {
         });
         if (bias) folded.dispose();
       } else if (node.op === 'dense') {
-        const [kernel, bias] = model.getLayer(node.name).getWeights();
+        const [kernel, bias] = weightsOf(node.name);
         this.dense.set(node.name, {
           kernel: variable(kernel, true, `${node.name}/kernel`),
           bias: variable(bias, true, `${node.name}/bias`),
@@ -447,8 +364,4 @@ export class ResNetGraph {
     for (const f of this.folded.values()) tf.dispose([f.filter, f.bias]);
     this.folded.clear();
   }
-}
-
-function nodeInputs(node: Node): string[] {
-  return 'inputs' in node ? node.inputs : 'input' in node ? [node.input] : [];
 }

@@ -32,26 +32,49 @@ export interface KerasTopology {
   }[];
 }
 
-/** The Keras model plus its topology (our graph reads the layer wiring from it). */
+/** Shards in flight at once: localhost and CDNs alike deliver several faster than one by one. */
+const PARALLEL_SHARDS = 4;
+
+/** model.json and its weight bytes, shards fetched a few at a time and kept in order. */
+async function fetchArtifacts(
+  modelJsonPath: string,
+  files: ModelFiles,
+  onProgress: (fraction: number) => void,
+): Promise<{ json: LayersModelJson; weightSpecs: tf.io.WeightsManifestEntry[]; weightData: ArrayBuffer }> {
+  const json = (await files.json(modelJsonPath)) as LayersModelJson;
+  makeInputSizeFree(json.modelTopology);
+  const base = modelJsonPath.slice(0, modelJsonPath.lastIndexOf('/') + 1);
+  const paths = json.weightsManifest.flatMap((group) => group.paths);
+  const buffers: ArrayBuffer[] = new Array<ArrayBuffer>(paths.length);
+  let next = 0;
+  let done = 0;
+  onProgress(0);
+  const worker = async () => {
+    while (next < paths.length) {
+      const i = next++;
+      buffers[i] = await files.binary(base + paths[i]);
+      onProgress(++done / paths.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_SHARDS, paths.length) }, worker));
+  return {
+    json,
+    weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+    weightData: concatBuffers(buffers),
+  };
+}
+
+/** The Keras model plus its topology (tests and Node tools; the app reads the weights directly). */
 export async function loadResNet50WithTopology(
   modelJsonPath: string,
   files: ModelFiles,
   onProgress: (fraction: number) => void = () => {},
 ): Promise<{ model: tf.LayersModel; topology: KerasTopology }> {
-  const json = (await files.json(modelJsonPath)) as LayersModelJson;
-  makeInputSizeFree(json.modelTopology);
-  const base = modelJsonPath.slice(0, modelJsonPath.lastIndexOf('/') + 1);
-  const paths = json.weightsManifest.flatMap((group) => group.paths);
-  const buffers: ArrayBuffer[] = [];
-  onProgress(0);
-  for (const path of paths) {
-    buffers.push(await files.binary(base + path));
-    onProgress(buffers.length / paths.length);
-  }
+  const { json, weightSpecs, weightData } = await fetchArtifacts(modelJsonPath, files, onProgress);
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: json.modelTopology as unknown as tf.io.ModelArtifacts['modelTopology'],
-    weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
-    weightData: concatBuffers(buffers),
+    weightSpecs,
+    weightData,
   };
   const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   return { model, topology: json.modelTopology.model_config.config as unknown as KerasTopology };
@@ -63,6 +86,42 @@ export async function loadResNet50(
   onProgress: (fraction: number) => void = () => {},
 ): Promise<tf.LayersModel> {
   return (await loadResNet50WithTopology(modelJsonPath, files, onProgress)).model;
+}
+
+/**
+ * The topology and each layer's weights as tensors, without building the Keras model: tfjs-layers
+ * first fills every layer with random initial values and then overwrites them, seconds of work at
+ * every start for weights our graph takes over anyway. The caller disposes the tensors.
+ */
+export async function loadResNet50Weights(
+  modelJsonPath: string,
+  files: ModelFiles,
+  onProgress: (fraction: number) => void = () => {},
+): Promise<{ topology: KerasTopology; weights: tf.NamedTensorMap }> {
+  const { json, weightSpecs, weightData } = await fetchArtifacts(modelJsonPath, files, onProgress);
+  return {
+    topology: json.modelTopology.model_config.config as unknown as KerasTopology,
+    weights: tf.io.decodeWeights(weightData, weightSpecs),
+  };
+}
+
+/** Keras order of each weighted layer's parameters, as the graph reads them. */
+const PARAMETERS: Record<string, string[]> = {
+  Conv2D: ['kernel', 'bias'],
+  BatchNormalization: ['gamma', 'beta', 'moving_mean', 'moving_variance'],
+  Dense: ['kernel', 'bias'],
+};
+
+/** A layer's weights from a decoded map, in the order fromLayersModel's getWeights() gives them. */
+export function layerWeights(
+  topology: KerasTopology,
+  weights: tf.NamedTensorMap,
+): (layer: string) => tf.Tensor[] {
+  const classOf = new Map(topology.layers.map((l) => [l.config.name, l.class_name]));
+  return (layer) =>
+    (PARAMETERS[classOf.get(layer) ?? ''] ?? [])
+      .map((p) => weights[`${layer}/${p}`])
+      .filter((t): t is tf.Tensor => t !== undefined);
 }
 
 function concatBuffers(buffers: ArrayBuffer[]): ArrayBuffer {
