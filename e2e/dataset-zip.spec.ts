@@ -123,7 +123,8 @@ test('export the dataset as one zip, import it in a fresh profile: same images, 
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   try {
     const fresh = await context.newPage();
-    await openApp(fresh);
+    // The zip is dropped while the model still loads, as a user may: the import does not wait for it.
+    await fresh.goto('/');
     await fresh.getByRole('tab', { name: 'Data' }).click();
     const freshZone = fresh.getByTestId('data-drop');
     // Something that is not a zip, named like one: a clear reason, nothing stored.

@@ -79,7 +79,9 @@ test('offline after one visit: model ready, wasm threads on, predicts and trains
 
 test('a new version waits for the user: "Reload" switches to it', async ({ page }) => {
   test.setTimeout(300_000);
-  await openApp(page);
+  // The first version's worker is active once it has cached the app and the weights (the model may
+  // still be loading: the prompt does not wait for it).
+  await page.goto('/');
   await page.evaluate(() => navigator.serviceWorker.ready);
   // A new deployment: the built sw.js the preview server sends changes (another version string).
   const served = 'dist-e2e/sw.js';

@@ -114,7 +114,7 @@ test('progress in view and on every tab, the model named, live views across page
   await expect(firstCell).toHaveAccessibleName(/^actual blues, predicted blues: \d+ images?$/);
   const second = await context.newPage();
   await second.setViewportSize({ width: 1280, height: 720 });
-  await openApp(second);
+  await second.goto('/'); // its model may still load: the Data tab does not wait for it
   await second.getByRole('tab', { name: 'Data' }).click();
   const card = page.getByTestId('top-loss').first();
   const victim = (await card.locator('dd').nth(1).textContent())!; // its actual class

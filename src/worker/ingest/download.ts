@@ -4,6 +4,7 @@ import type { FailureReason } from '../../data/schema';
 import { checkUrl } from '../../data/url-list';
 import { RELAY_PATH, RELAY_HEADER, type RelayFailure } from '../../protocol';
 import { Cancelled } from '../../ml/cancel';
+import { awakeTimeout } from './awake-timeout';
 
 export interface DownloadSettings {
   timeoutMs: number;
@@ -38,11 +39,14 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * only when the real request failed before any response arrived.
  */
 async function reachableWithoutCors(url: string, timeoutMs: number): Promise<boolean> {
+  const timeout = awakeTimeout(timeoutMs);
   try {
-    await fetch(url, { mode: 'no-cors', credentials: 'omit', signal: AbortSignal.timeout(timeoutMs) });
+    await fetch(url, { mode: 'no-cors', credentials: 'omit', signal: timeout.signal });
     return true;
   } catch {
     return false;
+  } finally {
+    timeout.clear();
   }
 }
 
@@ -110,7 +114,19 @@ interface Context {
 }
 
 async function attempt(url: string, ctx: Context): Promise<Downloaded | Retry | 'cors'> {
-  const timeout = AbortSignal.timeout(ctx.settings.timeoutMs);
+  const timeout = awakeTimeout(ctx.settings.timeoutMs);
+  try {
+    return await attemptWithin(url, ctx, timeout.signal);
+  } finally {
+    timeout.clear();
+  }
+}
+
+async function attemptWithin(
+  url: string,
+  ctx: Context,
+  timeout: AbortSignal,
+): Promise<Downloaded | Retry | 'cors'> {
   const signal = AbortSignal.any([ctx.cancel, timeout]);
   let response: Response;
   try {
@@ -160,7 +176,20 @@ async function readResponse(
 
 async function throughRelay(url: string, ctx: Context): Promise<Downloaded | Retry | null> {
   if (!ctx.settings.relay || ctx.relayAvailable === false) return null;
-  const timeout = AbortSignal.timeout(ctx.settings.timeoutMs + 2000);
+  // The relay's own fetch has the same time limit; a little more for the hop to it.
+  const timeout = awakeTimeout(ctx.settings.timeoutMs + 2000);
+  try {
+    return await relayWithin(url, ctx, timeout.signal);
+  } finally {
+    timeout.clear();
+  }
+}
+
+async function relayWithin(
+  url: string,
+  ctx: Context,
+  timeout: AbortSignal,
+): Promise<Downloaded | Retry | null> {
   const signal = AbortSignal.any([ctx.cancel, timeout]);
   const query = new URLSearchParams({ url, max: String(ctx.settings.maxBytes) });
   let response: Response;
