@@ -1,7 +1,7 @@
 // The downloader's timeout counts awake time only: a stalled thread does not turn a host that
 // answered in time into a "timeout", and a host that never answers still times out.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { awakeTimeout } from '../src/worker/ingest/awake-timeout';
+import { awakeTimeout, withAwakeTimeout } from '../src/worker/ingest/awake-timeout';
 
 describe('awakeTimeout', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -41,6 +41,20 @@ describe('awakeTimeout', () => {
     t.clear();
     vi.advanceTimersByTime(2000);
     expect(t.signal.aborted).toBe(false);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('withAwakeTimeout hands its work the signal and stops ticking when the work settles', async () => {
+    let seen: AbortSignal | undefined;
+    await expect(
+      withAwakeTimeout(1000, async (signal) => {
+        seen = signal;
+        throw new Error('refused');
+      }),
+    ).rejects.toThrow('refused');
+    expect(seen?.aborted).toBe(false);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(await withAwakeTimeout(1000, async () => 7)).toBe(7);
     expect(vi.getTimerCount()).toBe(0);
   });
 });

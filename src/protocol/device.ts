@@ -11,6 +11,8 @@ export interface DeviceInfo {
   backend: BackendName;
   /** Human name of the adapter/renderer, e.g. "NVIDIA GeForce …" or "SwiftShader". */
   adapter: string;
+  /** A software WebGPU adapter (SwiftShader): used only when asked for; its shaders compile slowly. */
+  softwareGpu?: boolean;
   /** wasm threads in use (1 when not cross-origin isolated). */
   threads: number;
   /** Why the preferred backend was not used, when the worker fell back. */

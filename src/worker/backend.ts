@@ -114,9 +114,11 @@ async function trySetBackend(name: BackendName): Promise<boolean> {
 
 async function describe(name: BackendName, fallbackReason?: string): Promise<DeviceInfo> {
   let adapter: string;
+  let softwareGpu = false;
   if (name === 'webgpu') {
     const found = await webgpuAdapter();
     adapter = found ? describeAdapter(found) : 'WebGPU';
+    softwareGpu = found !== null && isSoftwareAdapter(found);
   } else if (name === 'webgl') {
     adapter = webglRenderer() ?? 'WebGL';
   } else if (name === 'wasm') {
@@ -127,6 +129,7 @@ async function describe(name: BackendName, fallbackReason?: string): Promise<Dev
   return {
     backend: name,
     adapter,
+    ...(softwareGpu ? { softwareGpu } : {}),
     threads: name === 'wasm' ? getThreadsCount() : 1,
     fallbackReason,
   };

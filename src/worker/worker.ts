@@ -69,7 +69,7 @@ async function init(options: InitOptions): Promise<Loaded> {
   // One pass compiles shaders and allocates buffers, so the first real prediction is not slow. A
   // software GPU (SwiftShader, only ever chosen when asked for) compiles for ~30 s even at 32 px: there
   // the first real pass pays it instead of every start.
-  if (!device.adapter.includes('(software)')) {
+  if (!device.softwareGpu) {
     emit({ type: 'model', state: { kind: 'warming' } });
     const size = device.backend === 'cpu' ? 32 : IMAGENET_SIZE;
     const warm = tf.tidy(() => model.forward(tf.zeros([1, size, size, 3]), { training: false }).output);

@@ -29,3 +29,13 @@ export function awakeTimeout(ms: number, now: () => number = () => performance.n
   }, TICK_MS);
   return { signal: controller.signal, clear: () => clearInterval(timer) };
 }
+
+/** Runs `work` with an awake timeout's signal and stops the timeout when it settles. */
+export async function withAwakeTimeout<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const timeout = awakeTimeout(ms);
+  try {
+    return await work(timeout.signal);
+  } finally {
+    timeout.clear();
+  }
+}

@@ -4,7 +4,7 @@ import type { FailureReason } from '../../data/schema';
 import { checkUrl } from '../../data/url-list';
 import { RELAY_PATH, RELAY_HEADER, type RelayFailure } from '../../protocol';
 import { Cancelled } from '../../ml/cancel';
-import { awakeTimeout } from './awake-timeout';
+import { withAwakeTimeout } from './awake-timeout';
 
 export interface DownloadSettings {
   timeoutMs: number;
@@ -38,16 +38,13 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * us to read the answer. (This needs COEP `credentialless`, which the app is served with.) It runs
  * only when the real request failed before any response arrived.
  */
-async function reachableWithoutCors(url: string, timeoutMs: number): Promise<boolean> {
-  const timeout = awakeTimeout(timeoutMs);
-  try {
-    await fetch(url, { mode: 'no-cors', credentials: 'omit', signal: timeout.signal });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    timeout.clear();
-  }
+function reachableWithoutCors(url: string, timeoutMs: number): Promise<boolean> {
+  return withAwakeTimeout(timeoutMs, (signal) =>
+    fetch(url, { mode: 'no-cors', credentials: 'omit', signal }).then(
+      () => true,
+      () => false,
+    ),
+  );
 }
 
 /** The body, read as a stream and abandoned as soon as it passes the cap. */
@@ -113,13 +110,8 @@ interface Context {
   relayAvailable: boolean | null;
 }
 
-async function attempt(url: string, ctx: Context): Promise<Downloaded | Retry | 'cors'> {
-  const timeout = awakeTimeout(ctx.settings.timeoutMs);
-  try {
-    return await attemptWithin(url, ctx, timeout.signal);
-  } finally {
-    timeout.clear();
-  }
+function attempt(url: string, ctx: Context): Promise<Downloaded | Retry | 'cors'> {
+  return withAwakeTimeout(ctx.settings.timeoutMs, (timeout) => attemptWithin(url, ctx, timeout));
 }
 
 async function attemptWithin(
@@ -177,12 +169,7 @@ async function readResponse(
 async function throughRelay(url: string, ctx: Context): Promise<Downloaded | Retry | null> {
   if (!ctx.settings.relay || ctx.relayAvailable === false) return null;
   // The relay's own fetch has the same time limit; a little more for the hop to it.
-  const timeout = awakeTimeout(ctx.settings.timeoutMs + 2000);
-  try {
-    return await relayWithin(url, ctx, timeout.signal);
-  } finally {
-    timeout.clear();
-  }
+  return withAwakeTimeout(ctx.settings.timeoutMs + 2000, (timeout) => relayWithin(url, ctx, timeout));
 }
 
 async function relayWithin(
