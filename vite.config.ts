@@ -1,5 +1,6 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { MODEL_JSON_PATH, WEIGHTS_CACHE } from './src/protocol/assets.ts';
 import { RELAY_PATH } from './src/protocol/ingest.ts';
 import { createRelay, relayOptionsFromEnv } from './src/server/relay.ts';
 import { serviceWorker } from './src/server/service-worker-build.ts';
@@ -73,7 +74,8 @@ export default defineConfig({
     imageRelay(),
     serviceWorker({
       source: 'src/sw/service-worker.ts',
-      modelJson: '/models/resnet50/model.json',
+      modelJson: `/${MODEL_JSON_PATH}`,
+      weightsCache: WEIGHTS_CACHE,
       networkOnly: RELAY_PATH,
     }),
   ],

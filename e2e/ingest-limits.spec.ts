@@ -1,6 +1,7 @@
 // Limits a real user hits: a full storage quota, a second tab, a 50 MB list, the relay asked by
 // another site. Everything through the UI at 1280×720, against real hosts on 127.0.0.1.
 import { test, expect, type Page } from '@playwright/test';
+import { openApp } from './support/app';
 import { csvFile, dropFiles, dropTransfer } from './support/drop';
 import { startHost, type FixtureFile } from './support/fixture-server';
 import { storedFailures, storedImages } from './support/studio-data';
@@ -50,7 +51,8 @@ test('a full quota stops the download cleanly; Download stays usable; Resume fin
   context,
 }, testInfo) => {
   const watch = watchPage(page);
-  await page.goto('/');
+  // Ready: the ML worker has stored the weights it loaded in the weights cache.
+  await openApp(page);
   const jpegs = await noisyJpegs(page, 24);
   const files = new Map<string, FixtureFile>(
     jpegs.map((body, i) => [`/n/${i}.jpg`, { body, type: 'image/jpeg' }]),
@@ -59,8 +61,8 @@ test('a full quota stops the download cleanly; Download stays usable; Resume fin
   const cdp = await context.newCDPSession(page);
   const origin = new URL(page.url()).origin;
   try {
-    // About 1 MB left: what the app itself already keeps (the service worker's cached app and weights)
-    // plus 1 MB.
+    // About 1 MB left: what the app itself already keeps (the service worker's cached app, the
+    // weights the ML worker cached) plus 1 MB.
     const used = await page.evaluate(async () => {
       await navigator.serviceWorker.ready;
       return (await navigator.storage.estimate()).usage ?? 0;

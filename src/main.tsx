@@ -1,6 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { isBackendName } from './protocol';
+import { isBackendName, LABELS_PATH, MODEL_JSON_PATH } from './protocol';
 import { App } from './ui/App';
 import { WorkerBridge } from './ui/bridge';
 import { StudioContext } from './ui/studio';
@@ -14,8 +14,8 @@ const bridge = WorkerBridge.create(stallSeconds);
 bridge.init({
   backend: isBackendName(requested) ? requested : undefined,
   raceSoftwareGpu: params.has('raceSoftwareGpu'),
-  modelUrl: `${import.meta.env.BASE_URL}models/resnet50/model.json`,
-  labelsUrl: `${import.meta.env.BASE_URL}models/imagenet-labels.json`,
+  modelUrl: `${import.meta.env.BASE_URL}${MODEL_JSON_PATH}`,
+  labelsUrl: `${import.meta.env.BASE_URL}${LABELS_PATH}`,
 });
 // End-to-end tests and benchmarks drive the real worker through the same bridge the UI uses.
 (window as unknown as { __studio: WorkerBridge }).__studio = bridge;

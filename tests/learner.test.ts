@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../src/protocol';
 import { ResNetGraph } from '../src/worker/ml/resnet-graph';
+import { lrFindRate } from '../src/ml/lr-find';
 import { Learner, type LearnerState } from '../src/worker/train/learner';
 import { colourDataset as dataset, decodeColour as decode } from './support/colour-dataset';
 import { tinyKeras } from './support/tiny-resnet';
@@ -68,6 +69,18 @@ describe('Learner (training core, in Node)', () => {
     const before = tf.memory().numTensors;
     const found = await learner.lrFind();
     expect(found.lrs.length).toBeGreaterThan(3);
+    equalState(saved, await learner.exportState());
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('lr_find with fewer steps (num_it) sweeps the same range over them, and restores as well', async () => {
+    const saved = await learner.exportState();
+    const before = tf.memory().numTensors;
+    const found = await learner.lrFind(20);
+    expect(found.lrs.length).toBeGreaterThan(3);
+    expect(found.lrs.length).toBeLessThanOrEqual(20);
+    found.lrs.forEach((lr, i) => expect(lr).toBeCloseTo(lrFindRate(i, 20), 15));
+    expect(found.lrs[1] / found.lrs[0]).toBeCloseTo(10 ** (8 / 20), 10); // 1e-7 → 10 in 20 steps
     equalState(saved, await learner.exportState());
     expect(tf.memory().numTensors).toBe(before);
   });

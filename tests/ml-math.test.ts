@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdamW } from '../src/ml/adamw';
-import { lrFindRate, shouldStop, suggestLr } from '../src/ml/lr-find';
+import { LR_FIND_STEPS, lrFindRate, parseLrFindSteps, shouldStop, suggestLr } from '../src/ml/lr-find';
 import { confusionMatrix, errorRate, mostConfused, topLosses } from '../src/ml/metrics';
 import { groupRates, oneCycleAt, parseLearningRate, SmoothLoss } from '../src/ml/schedule';
 
@@ -98,6 +98,13 @@ describe('lr_find', () => {
     expect(lrFindRate(0)).toBeCloseTo(1e-7, 20);
     expect(lrFindRate(50)).toBeCloseTo(Math.sqrt(1e-7 * 10), 10);
     expect(lrFindRate(100)).toBeCloseTo(10, 10);
+  });
+  it('a typed step count (num_it) is a whole number in range, or a message that says so', () => {
+    expect(parseLrFindSteps('100')).toBe(100);
+    expect(parseLrFindSteps(' 30 ')).toBe(30);
+    expect(parseLrFindSteps(String(LR_FIND_STEPS.min))).toBe(LR_FIND_STEPS.min);
+    for (const bad of ['', 'ten', '2.5', String(LR_FIND_STEPS.min - 1), String(LR_FIND_STEPS.max + 1)])
+      expect(() => parseLrFindSteps(bad)).toThrow('is not a step count for the LR finder');
   });
   it('stops at 4× the best loss or NaN', () => {
     expect(shouldStop(4.1, 1)).toBe(true);

@@ -66,7 +66,8 @@ export interface RequestMap {
   /** New settings for the prepared learner, keeping its trained weights (not a new split seed). */
   trainReconfigure: { args: { config: TrainConfig }; result: DatasetInfo };
   fit: { args: { epochs: number; maxLr: string }; result: EpochRow[] };
-  lrFind: { args: Record<string, never>; result: LrFindResult };
+  /** fast.ai's lr_find; `iterations`: its num_it (LR_FIND_STEPS.default when left out). */
+  lrFind: { args: { iterations?: number }; result: LrFindResult };
   /** The user's freeze() / unfreeze() (a new optimizer, as fast.ai's freeze_to). */
   setFrozen: { args: { frozen: boolean }; result: boolean };
   /**

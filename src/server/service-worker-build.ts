@@ -1,7 +1,7 @@
 // Builds the service worker (src/sw/service-worker.ts) after the app's bundle is written: the list of
 // the build's files to precache and a version derived from their contents go into sw.js, so a new
 // build is a new service worker (the browser compares sw.js byte for byte) and an unchanged build is
-// not. The ResNet50 weights are left out of the list: the worker caches them once, by model.json.
+// not. The ResNet50 weights are left out of the list: the ML worker caches them as it loads them.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -19,8 +19,10 @@ function filesUnder(root: string, dir = root): string[] {
 
 export interface ServiceWorkerOptions {
   source: string;
-  /** The weights' model.json, relative to the site root (cached by the worker, not precached). */
+  /** The weights' model.json, relative to the site root (cached by the ML worker, not precached). */
   modelJson: string;
+  /** The Cache Storage cache the ML worker keeps the weights in. */
+  weightsCache: string;
   /** Paths the worker never answers (the image relay). */
   networkOnly: string;
 }
@@ -51,6 +53,7 @@ export function serviceWorker(options: ServiceWorkerOptions): Plugin {
         .replace('__SW_VERSION__', hash.digest('hex').slice(0, 16))
         .replace('__SW_PRECACHE__', JSON.stringify(files.map((f) => `/${f}`)).replace(/'/g, "\\'"))
         .replace('__SW_MODEL_JSON__', options.modelJson)
+        .replace('__SW_WEIGHTS_CACHE__', options.weightsCache)
         .replace('__SW_NETWORK_ONLY__', options.networkOnly);
       writeFileSync(join(outDir, 'sw.js'), code);
     },

@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import {
   isCommand,
   MODEL_EXPORT_FORMATS,
+  StudioError,
   traitsOf,
+  WEIGHTS_CACHE,
   type Command,
   type InitOptions,
   type RequestArgs,
@@ -37,7 +39,9 @@ import { EngineFailure, failureCodeOf, humanMessage, isEngineFailure } from './e
 import { announce } from '../data/changes';
 import { classifyBlob, imagenetProbabilities, IMAGENET_SIZE } from './imagenet';
 import { ResNetGraph } from './ml/resnet-graph';
-import { httpModelFiles, layerWeights, loadResNet50Weights } from './ml/resnet-loader';
+import { parseLrFindSteps } from '../ml/lr-find';
+import { cachedModelFiles } from './ml/model-files';
+import { layerWeights, loadResNet50Weights } from './ml/resnet-loader';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -57,7 +61,7 @@ async function init(options: InitOptions): Promise<Loaded> {
   watchDeviceLoss(engineFailed);
   emit({ type: 'model', state: { kind: 'loading', fraction: 0 } });
   const [loadedWeights, labels] = await Promise.all([
-    loadResNet50Weights(options.modelUrl, httpModelFiles, (fraction) =>
+    loadResNet50Weights(options.modelUrl, cachedModelFiles(WEIGHTS_CACHE), (fraction) =>
       emit({ type: 'model', state: { kind: 'loading', fraction } }),
     ),
     fetch(options.labelsUrl).then((r) => r.json() as Promise<string[]>),
@@ -175,8 +179,15 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
   async fit({ epochs, maxLr }, ctx) {
     return { result: await trainingSession(ctx).fit(epochs, maxLr) };
   },
-  async lrFind(_args, ctx) {
-    return { result: await trainingSession(ctx).lrFind() };
+  async lrFind({ iterations }, ctx) {
+    if (iterations !== undefined) {
+      try {
+        parseLrFindSteps(String(iterations));
+      } catch (error) {
+        throw new StudioError('invalid-input', (error as Error).message);
+      }
+    }
+    return { result: await trainingSession(ctx).lrFind(iterations) };
   },
   async setFrozen({ frozen }, ctx) {
     trainingSession(ctx).freezeTo(frozen);

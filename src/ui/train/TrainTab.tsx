@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { LR_FIND } from '../../ml/lr-find';
+import { LR_FIND, parseLrFindSteps } from '../../ml/lr-find';
 import { parseLearningRate } from '../../ml/schedule';
 import {
   AUTOSAVE_CHECKPOINT,
@@ -48,6 +48,7 @@ export function TrainTab() {
   const [lr1, setLr1] = useState<string>(RECIPE.frozenLr);
   const [epochs2, setEpochs2] = useState(String(RECIPE.unfrozenEpochs));
   const [lr2, setLr2] = useState<string>(RECIPE.unfrozenLr);
+  const [lrSteps, setLrSteps] = useState(String(LR_FIND.iterations));
   const [recipeId, setRecipeId] = useState<RecipeId>('fastai');
   const chooseRecipe = (id: RecipeId) => {
     const r = RECIPES[id];
@@ -99,8 +100,9 @@ export function TrainTab() {
       return 'The whole network now trains.';
     },
     lrfind: async () => {
+      const iterations = parseLrFindSteps(lrSteps); // throws a readable message
       await ensureModel();
-      await bridge.request('lrFind', {});
+      await bridge.request('lrFind', { iterations });
     },
     fit2: async () => {
       await fit(epochs2, lr2);
@@ -167,9 +169,11 @@ export function TrainTab() {
     });
     return seconds === null ? 'time: measured in the first steps' : `${roughDuration(seconds)} here`;
   };
-  const lrEstimate = current
-    ? bridge.rates.estimateLrFind(device?.backend, current, LR_FIND.iterations)
-    : null;
+  const lrIterations = Number(lrSteps);
+  const lrEstimate =
+    current && Number.isInteger(lrIterations) && lrIterations > 0
+      ? bridge.rates.estimateLrFind(device?.backend, current, lrIterations)
+      : null;
 
   const steps: StepView[] = [
     {
@@ -215,6 +219,18 @@ export function TrainTab() {
     {
       id: 'lrfind',
       hint: 'lr_find',
+      controls: (
+        <label title="fast.ai's num_it: the sweep's length. Fewer steps give a coarser curve, sooner; the sweep also stops early once the loss diverges.">
+          steps{' '}
+          <input
+            aria-label="LR finder steps"
+            inputMode="numeric"
+            value={lrSteps}
+            onChange={(e) => setLrSteps(e.target.value)}
+            size={4}
+          />
+        </label>
+      ),
       estimate: lrEstimate === null ? undefined : `${roughDuration(lrEstimate)} here`,
     },
     {

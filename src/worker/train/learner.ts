@@ -439,7 +439,7 @@ export class Learner {
   }
 
   /** fast.ai's lr_find: exponential sweep, smoothed loss, then weights and optimizer restored exactly. */
-  async lrFind(): Promise<LrFindResult> {
+  async lrFind(iterations: number = LR_FIND.iterations): Promise<LrFindResult> {
     this.cancelRequested = false;
     // The fast frozen mode's features (and a new model's re-measured body statistics) first, so the
     // snapshot restored below holds the body they were computed with: lr_find trains only the head
@@ -451,15 +451,15 @@ export class Learner {
     const lrs: number[] = [];
     const losses: number[] = [];
     const startedAt = Date.now();
-    this.report({ phase: 'lr_find', done: 0, total: LR_FIND.iterations, startedAt, pass: this.passShape() });
+    this.report({ phase: 'lr_find', done: 0, total: iterations, startedAt, pass: this.passShape() });
     try {
       const smooth = new SmoothLoss();
       let best = Infinity;
       let epoch = 0;
-      outer: while (lrs.length < LR_FIND.iterations) {
+      outer: while (lrs.length < iterations) {
         for (const batch of this.epochBatches()) {
           await this.stopIfCancelled();
-          const lr = lrFindRate(lrs.length);
+          const lr = lrFindRate(lrs.length, iterations);
           const loss = await this.trainBatch(batch, epoch, null, [lr, lr, lr], 0.9);
           const smoothed = smooth.add(loss);
           lrs.push(lr);
@@ -467,7 +467,7 @@ export class Learner {
           this.report({
             phase: 'lr_find',
             done: lrs.length,
-            total: LR_FIND.iterations,
+            total: iterations,
             lr,
             loss: smoothed,
             startedAt,
@@ -476,7 +476,7 @@ export class Learner {
           });
           if (shouldStop(smoothed, best)) break outer;
           best = Math.min(best, smoothed);
-          if (lrs.length >= LR_FIND.iterations) break outer;
+          if (lrs.length >= iterations) break outer;
         }
         epoch++;
       }

@@ -84,8 +84,8 @@ export class TrainingSession {
     this.changed({ savedAs: null, autosaved: false, lrFind: null });
   }
 
-  async lrFind(): Promise<LrFindResult> {
-    const result = await this.require().lrFind();
+  async lrFind(iterations?: number): Promise<LrFindResult> {
+    const result = await this.require().lrFind(iterations);
     this.changed({ lrFind: result });
     return result;
   }
