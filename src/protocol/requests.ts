@@ -66,7 +66,7 @@ export interface RequestMap {
   /** New settings for the prepared learner, keeping its trained weights (not a new split seed). */
   trainReconfigure: { args: { config: TrainConfig }; result: DatasetInfo };
   fit: { args: { epochs: number; maxLr: string }; result: EpochRow[] };
-  /** fast.ai's lr_find; `iterations`: its num_it (LR_FIND_STEPS.default when left out). */
+  /** fast.ai's lr_find; `iterations`: its num_it (LR_FIND.iterations when left out; LR_FIND_STEPS bounds it). */
   lrFind: { args: { iterations?: number }; result: LrFindResult };
   /** The user's freeze() / unfreeze() (a new optimizer, as fast.ai's freeze_to). */
   setFrozen: { args: { frozen: boolean }; result: boolean };
