@@ -95,7 +95,10 @@ async function measureBackend(browser, url, backend, rows, context) {
       steps,
       warmup: 1,
       budgetSeconds: 60,
+      profile: options.profile === 'true',
     });
+    for (const k of inference.topKernels ?? [])
+      console.log(`    ${k.name.padEnd(24)} ${k.ms.toFixed(0).padStart(7)} ms  ${k.calls} calls`);
     rows.push({
       engine: `tfjs-${backend}`,
       mode: 'inference',

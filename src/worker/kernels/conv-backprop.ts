@@ -197,6 +197,8 @@ export function conv2dBackpropInput(
             [0, Math.max(0, w - wo * sw)],
             [0, 0],
           ]);
+    // A slice of the whole tensor would still copy it (wasm's Slice always writes a new buffer).
+    if (ho * sh === h && wo * sw === w) return fitted;
     return tf.slice(fitted, [0, 0, 0, 0], [b, h, w, ci]);
   });
 }

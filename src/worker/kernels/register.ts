@@ -1,6 +1,7 @@
 // Registers our training kernels for the wasm backend (no fork of tfjs needed): Conv2D and both of
 // its gradients on our SIMD outer-product engine where its tiles fit (else the stock kernel or a
-// tfjs-built fallback), MaxPoolGrad in plain JS, and an Identity that shares data instead of copying.
+// tfjs-built fallback), MaxPoolGrad in plain JS, an Identity that shares data instead of copying, and
+// a Slice that copies from views of the heap (the stock one first copies its whole input out).
 // The kernels are top-level functions over one small context that owns the engine and the caches.
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -13,6 +14,7 @@ import {
 } from './conv-backprop';
 import { convShape, inputGradientShape } from './conv-shapes';
 import { maxPoolGrad } from './max-pool-grad';
+import { copySlice } from './slice';
 import { withTensors } from './tensor-info';
 import { OuterProductEngine } from './simd/engine';
 import { convolutionFits } from './simd/convolution-plan';
@@ -269,6 +271,19 @@ function transposedMatMul(_ctx: KernelContext, args: KernelArgs): KernelResult |
   );
 }
 
+/** Slice from views of the heap (stock: reads a copy of the whole input first); strings: stock. */
+function viewSlice(_ctx: KernelContext, args: KernelArgs): KernelResult | null {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (x.dtype === 'string' || x.dtype === 'complex64') return null;
+  const { begin, size } = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
+  const [begin_, size_] = tf.slice_util.parseSliceParams(x, begin, size);
+  const heap = args.backend as unknown as WasmHeap;
+  const out = heap.makeOutput(size_, x.dtype);
+  // Views after the allocation: growing a non-shared heap detaches the old ones.
+  copySlice(heap.typedArrayFromHeap(x), x.shape, begin_, size_, heap.typedArrayFromHeap(out));
+  return out;
+}
+
 /**
  * tf.clone without a copy. The engine clones every tensor a gradient needs (saved activations), and
  * tfjs-wasm's Identity copies the buffer: ≈ 950 copies per ResNet50 step, and every saved activation
@@ -292,6 +307,7 @@ const KERNELS: [name: string, ours: OursOrStock][] = [
   ['MaxPoolGrad', poolGradient],
   ['BatchMatMul', transposedMatMul],
   ['Identity', sharedIdentity],
+  ['Slice', viewSlice],
 ];
 
 export function registerWasmTrainingKernels(options: TrainingKernelOptions = {}): void {
