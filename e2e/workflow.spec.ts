@@ -70,9 +70,11 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   await expect(page.getByTestId('recipe-lrfind')).toHaveAttribute('data-state', 'next');
   // fast.ai's num_it: a sweep of 30 steps instead of 100 on this tiny set (a typo is refused first).
   await panel.getByLabel('LR finder steps').fill('3O');
+  await expect(page.getByTestId('estimate-lrfind')).toHaveText('steps: 20–500');
   await page.getByTestId('step-lrfind').click();
   await expect(page.getByTestId('train-message')).toContainText('not a step count for the LR finder');
   await panel.getByLabel('LR finder steps').fill('30');
+  await expect(page.getByText('steps: 20–500')).toHaveCount(0);
   await page.getByTestId('step-lrfind').click();
   await expect(page.getByTestId('lr-suggestion')).toBeVisible({ timeout: 300_000 });
   await expect(page.getByTestId('lr-chart')).toHaveAttribute('data-points', /^([3-9]|\d\d+)$/);

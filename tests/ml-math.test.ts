@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdamW } from '../src/ml/adamw';
-import { LR_FIND_STEPS, lrFindRate, parseLrFindSteps, shouldStop, suggestLr } from '../src/ml/lr-find';
+import {
+  LR_FIND_STEPS,
+  lrFindRate,
+  lrFindSteps,
+  parseLrFindSteps,
+  shouldStop,
+  suggestLr,
+} from '../src/ml/lr-find';
 import { confusionMatrix, errorRate, mostConfused, topLosses } from '../src/ml/metrics';
 import { groupRates, oneCycleAt, parseLearningRate, SmoothLoss } from '../src/ml/schedule';
 
@@ -105,6 +112,9 @@ describe('lr_find', () => {
     expect(parseLrFindSteps(String(LR_FIND_STEPS.min))).toBe(LR_FIND_STEPS.min);
     for (const bad of ['', 'ten', '2.5', String(LR_FIND_STEPS.min - 1), String(LR_FIND_STEPS.max + 1)])
       expect(() => parseLrFindSteps(bad)).toThrow('is not a step count for the LR finder');
+    // The Train tab's estimate asks the same question without the message.
+    expect(lrFindSteps(' 30 ')).toBe(30);
+    for (const bad of ['', '3O', '2.5', String(LR_FIND_STEPS.max + 1)]) expect(lrFindSteps(bad)).toBeNull();
   });
   it('stops at 4× the best loss or NaN', () => {
     expect(shouldStop(4.1, 1)).toBe(true);

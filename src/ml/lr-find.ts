@@ -6,10 +6,16 @@ export const LR_FIND = { start: 1e-7, end: 10, iterations: 100, skipStart: 10, s
 /** The sweep's length a user may choose (fast.ai's num_it): fewer steps, a coarser curve, sooner. */
 export const LR_FIND_STEPS = { min: 20, max: 500 } as const;
 
+/** A step count typed by the user, or null when it is not one (the one test of what counts). */
+export function lrFindSteps(text: string): number | null {
+  const n = Number(text.trim());
+  return Number.isInteger(n) && n >= LR_FIND_STEPS.min && n <= LR_FIND_STEPS.max ? n : null;
+}
+
 /** A step count typed by the user, or a readable reason why not. */
 export function parseLrFindSteps(text: string): number {
-  const n = Number(text.trim());
-  if (!Number.isInteger(n) || n < LR_FIND_STEPS.min || n > LR_FIND_STEPS.max)
+  const n = lrFindSteps(text);
+  if (n === null)
     throw new Error(
       `"${text}" is not a step count for the LR finder: a whole number from ${LR_FIND_STEPS.min} to ${LR_FIND_STEPS.max} (fast.ai's default is ${LR_FIND.iterations}).`,
     );

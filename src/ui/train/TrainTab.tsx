@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { LR_FIND, parseLrFindSteps } from '../../ml/lr-find';
+import { LR_FIND, LR_FIND_STEPS, lrFindSteps, parseLrFindSteps } from '../../ml/lr-find';
 import { parseLearningRate } from '../../ml/schedule';
 import {
   AUTOSAVE_CHECKPOINT,
@@ -169,9 +169,9 @@ export function TrainTab() {
     });
     return seconds === null ? 'time: measured in the first steps' : `${roughDuration(seconds)} here`;
   };
-  const lrIterations = Number(lrSteps);
+  const lrIterations = lrFindSteps(lrSteps);
   const lrEstimate =
-    current && Number.isInteger(lrIterations) && lrIterations > 0
+    current && lrIterations !== null
       ? bridge.rates.estimateLrFind(device?.backend, current, lrIterations)
       : null;
 
@@ -231,7 +231,12 @@ export function TrainTab() {
           />
         </label>
       ),
-      estimate: lrEstimate === null ? undefined : `${roughDuration(lrEstimate)} here`,
+      estimate:
+        lrIterations === null
+          ? `steps: ${LR_FIND_STEPS.min}–${LR_FIND_STEPS.max}`
+          : lrEstimate === null
+            ? undefined
+            : `${roughDuration(lrEstimate)} here`,
     },
     {
       id: 'fit2',
