@@ -6,12 +6,17 @@ import { useEffect, useRef, useState } from 'react';
 export function UpdatePrompt() {
   const [waiting, setWaiting] = useState<ServiceWorker | null>(null);
   const switching = useRef(false);
+  const reloaded = useRef(false);
+  /** Once, whichever sign of the switch comes first. */
+  const reloadOnce = () => {
+    if (!switching.current || reloaded.current) return;
+    reloaded.current = true;
+    location.reload();
+  };
   useEffect(() => {
     if (!import.meta.env.PROD || !('serviceWorker' in navigator)) return;
     const container = navigator.serviceWorker;
-    const onControllerChange = () => {
-      if (switching.current) location.reload();
-    };
+    const onControllerChange = () => reloadOnce();
     container.addEventListener('controllerchange', onControllerChange);
     let live = true;
     void container
@@ -44,6 +49,12 @@ export function UpdatePrompt() {
         className="primary"
         onClick={() => {
           switching.current = true;
+          // The page's controller changing is the usual sign; the worker reaching "activated" is
+          // the other (seen missing once in a loaded test run: no controllerchange, no reload).
+          waiting.addEventListener('statechange', () => {
+            if (waiting.state === 'activated') reloadOnce();
+          });
+          if (waiting.state === 'activated') reloadOnce();
           // eslint-disable-next-line no-restricted-properties -- the service worker, not the ML worker: its one message
           waiting.postMessage({ type: 'skip-waiting' });
         }}
