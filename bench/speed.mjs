@@ -64,6 +64,12 @@ function cpuInfo() {
   return { model: field('model name') || cpus()[0]?.model || 'unknown', simd, fma: flags.has('fma') };
 }
 
+/** The kernel times of a profiled step (`--profile true`), largest first. */
+function printProfile(result) {
+  for (const k of result.topKernels ?? [])
+    console.log(`    ${k.name.padEnd(24)} ${k.ms.toFixed(0).padStart(7)} ms  ${k.calls} calls`);
+}
+
 async function measureBackend(browser, url, backend, rows, context) {
   const { page, device } = await openApp(browser, url, backend);
   if (device.backend !== backend) {
@@ -97,8 +103,7 @@ async function measureBackend(browser, url, backend, rows, context) {
       budgetSeconds: 60,
       profile: options.profile === 'true',
     });
-    for (const k of inference.topKernels ?? [])
-      console.log(`    ${k.name.padEnd(24)} ${k.ms.toFixed(0).padStart(7)} ms  ${k.calls} calls`);
+    printProfile(inference);
     rows.push({
       engine: `tfjs-${backend}`,
       mode: 'inference',
@@ -136,8 +141,7 @@ async function measureBackend(browser, url, backend, rows, context) {
         budgetSeconds: 120,
         profile: options.profile === 'true',
       });
-      for (const k of train.topKernels ?? [])
-        console.log(`    ${k.name.padEnd(24)} ${k.ms.toFixed(0).padStart(7)} ms  ${k.calls} calls`);
+      printProfile(train);
       rows.push({
         engine: `tfjs-${backend}`,
         mode: 'train',

@@ -1,22 +1,15 @@
 // Our wasm Slice (views of the heap, one memcpy per contiguous run) against the cpu backend's.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../src/ml/random';
 import { copySlice } from '../src/worker/kernels/slice';
 import { withWasmKernels } from './support/conv-compare';
 
 withWasmKernels();
 
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    return s / 0x7fffffff;
-  };
-}
-
 /** Random boxes inside random shapes of rank 1–5, whole spans and cuts in every position. */
 function cases(count: number): { shape: number[]; begin: number[]; size: number[] }[] {
-  const random = seeded(7);
+  const random = seededRandom(7);
   const out = [];
   for (let i = 0; i < count; i++) {
     const rank = 1 + Math.floor(random() * 5);
@@ -78,5 +71,22 @@ describe('wasm Slice kernel', () => {
       expect(run(dtype)).toEqual(expected);
       expect(tf.memory().numTensors).toBe(before);
     }
+  });
+
+  it('shares the data of a slice of the whole tensor instead of copying it', async () => {
+    await tf.setBackend('wasm');
+    const t = tf.tensor4d(
+      Float32Array.from({ length: 2 * 3 * 4 * 5 }, (_, i) => i),
+      [2, 3, 4, 5],
+    );
+    const buffers = tf.memory().numDataBuffers;
+    const whole = tf.slice(t, [0, 0, 0, 0], [2, 3, 4, 5]);
+    const part = tf.slice(t, [0, 1, 0, 0], [2, 2, 4, 5]);
+    expect(whole.dataId).toBe(t.dataId);
+    expect(part.dataId).not.toBe(t.dataId);
+    expect(tf.memory().numDataBuffers - buffers).toBe(1); // the part's; the whole one is t's
+    t.dispose();
+    expect(Array.from(whole.dataSync())).toEqual(Array.from({ length: 120 }, (_, i) => i)); // still held
+    tf.dispose([whole, part]);
   });
 });

@@ -100,10 +100,8 @@ export function conv2dBackpropFilter(
     const xPadded = padInput(x, info);
     if (kh === 1 && kw === 1) {
       const n = b * ho * wo;
-      const sampled = subsample(xPadded, sh, sw);
-      // A slice of the whole tensor would still copy it (wasm's Slice always writes a new buffer).
-      const fits = sampled.shape[1] === ho && sampled.shape[2] === wo;
-      const taps = fits ? sampled : tf.slice(sampled, [0, 0, 0, 0], [b, ho, wo, ci]);
+      // (A slice of the whole tensor shares its data on wasm: see viewSlice in register.ts.)
+      const taps = tf.slice(subsample(xPadded, sh, sw), [0, 0, 0, 0], [b, ho, wo, ci]);
       // Transpose the operand with fewer channels (a transposed operand is slow in wasm's matmul).
       if (ci <= co)
         return tf.reshape(
@@ -197,8 +195,6 @@ export function conv2dBackpropInput(
             [0, Math.max(0, w - wo * sw)],
             [0, 0],
           ]);
-    // A slice of the whole tensor would still copy it (wasm's Slice always writes a new buffer).
-    if (ho * sh === h && wo * sw === w) return fitted;
     return tf.slice(fitted, [0, 0, 0, 0], [b, h, w, ci]);
   });
 }

@@ -271,12 +271,22 @@ function transposedMatMul(_ctx: KernelContext, args: KernelArgs): KernelResult |
   );
 }
 
-/** Slice from views of the heap (stock: reads a copy of the whole input first); strings: stock. */
+/** One more reference to x's data, as a result: tfjs data is immutable, so results may share it. */
+function shareData(backend: KernelArgs['backend'], x: tf.TensorInfo): KernelResult {
+  (backend as tf.KernelBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/**
+ * Slice from views of the heap (stock: reads a copy of the whole input first); a slice of the whole
+ * tensor shares its data, as Identity does, instead of copying it. Strings: stock.
+ */
 function viewSlice(_ctx: KernelContext, args: KernelArgs): KernelResult | null {
   const { x } = args.inputs as { x: tf.TensorInfo };
   if (x.dtype === 'string' || x.dtype === 'complex64') return null;
   const { begin, size } = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
   const [begin_, size_] = tf.slice_util.parseSliceParams(x, begin, size);
+  if (begin_.every((b) => b === 0) && tf.util.arraysEqual(size_, x.shape)) return shareData(args.backend, x);
   const heap = args.backend as unknown as WasmHeap;
   const out = heap.makeOutput(size_, x.dtype);
   // Views after the allocation: growing a non-shared heap detaches the old ones.
@@ -293,8 +303,7 @@ function viewSlice(_ctx: KernelContext, args: KernelArgs): KernelResult | null {
 function sharedIdentity(_ctx: KernelContext, args: KernelArgs): KernelResult | null {
   const { x } = args.inputs as { x: tf.TensorInfo };
   if (x.dtype === 'string') return null;
-  (args.backend as tf.KernelBackend).incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  return shareData(args.backend, x);
 }
 
 /** Ours where it applies (non-null), else the stock wasm kernel: the one place that choice is made. */
