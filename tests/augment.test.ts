@@ -89,4 +89,16 @@ describe('seeded split', () => {
     expect(splitIds([...ids].reverse(), 42)).toEqual(a);
     expect(splitIds(ids, 7).valid).not.toEqual(a.valid);
   });
+
+  it('a stream returns to a position read earlier and repeats its draws from there', () => {
+    const stream = seededRandom(43);
+    stream();
+    const at = stream.position();
+    const ahead = [stream(), stream(), stream()];
+    for (let i = 0; i < 17; i++) stream(); // a sweep of any length
+    expect([stream(), stream()]).not.toEqual(ahead.slice(0, 2));
+    stream.seek(at);
+    expect([stream(), stream(), stream()]).toEqual(ahead);
+    expect(stream.position()).not.toBe(at);
+  });
 });

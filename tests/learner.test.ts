@@ -85,6 +85,26 @@ describe('Learner (training core, in Node)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("the fit after lr_find draws what it would without it, whatever the sweep's length", async () => {
+    const saved = await learner.exportState();
+    const before = tf.memory().numTensors;
+    // Mixup on too: shuffling and augmentation, dropout and mixup each draw from their own stream.
+    const config: TrainConfig = { ...CONFIG, mixup: 0.4 };
+    const fitAfter = async (sweep: number | null) => {
+      const fresh = new Learner(body, dataset(6), config, () => undefined, { decode });
+      fresh.restore(saved);
+      if (sweep) expect((await fresh.lrFind(sweep)).lrs.length).toBeGreaterThan(3);
+      const rows = await fresh.fitOneCycle(2, '1e-2', noop);
+      fresh.dispose();
+      return rows.map((r) => [r.trainLoss, r.validLoss]);
+    };
+    const plain = await fitAfter(null);
+    expect(await fitAfter(20)).toEqual(plain);
+    expect(await fitAfter(33)).toEqual(plain);
+    learner.restore(saved);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('freeze / unfreeze changes exactly the trainable set', () => {
     const convs = [...body.convs.values()].map((v) => v.name);
     const names = () =>

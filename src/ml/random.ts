@@ -1,15 +1,30 @@
 // A small seeded PRNG: splits and augmentation draws are reproducible from a seed.
 
+/** A seeded stream of draws in [0, 1) whose position can be read and returned to. */
+export interface SeededRandom {
+  (): number;
+  /** Where the stream stands now (its 32-bit state). */
+  position(): number;
+  /** Back (or on) to a position read earlier: the draws from there repeat exactly. */
+  seek(position: number): void;
+}
+
 /** mulberry32: fast, 32-bit state, good enough for shuffles and augmentation. */
-export function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): SeededRandom {
   let state = seed >>> 0;
-  return () => {
+  const next = () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  return Object.assign(next, {
+    position: () => state,
+    seek: (position: number) => {
+      state = position >>> 0;
+    },
+  });
 }
 
 export function shuffle<T>(items: readonly T[], random: () => number): T[] {

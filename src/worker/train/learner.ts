@@ -6,7 +6,7 @@ import { LR_FIND, lrFindRate, shouldStop, suggestLr } from '../../ml/lr-find';
 import { errorRate } from '../../ml/metrics';
 import { drawTargets, mixInputs, type Targets } from '../../ml/mixup';
 import { batchesPerEpoch, epochPlan, type EpochBatch } from '../../ml/epochs';
-import { seededRandom } from '../../ml/random';
+import { seededRandom, type SeededRandom } from '../../ml/random';
 import { groupRates, oneCycleAt, parseLearningRate, SmoothLoss } from '../../ml/schedule';
 import {
   bodyStatistics,
@@ -71,11 +71,11 @@ export class Learner {
   private cache: Features | null = null;
   /** The inference side (features, classify with TTA, Grad-CAM). */
   private readonly classifier: Classifier;
-  private random!: () => number;
+  private random!: SeededRandom;
   /** Dropout masks: a stream of its own, so prefetching batches cannot reorder its draws. */
-  private dropoutRandom!: () => number;
+  private dropoutRandom!: SeededRandom;
   /** Mixup's draws: a stream of its own, so turning mixup on changes nothing else of a run. */
-  private mixRandom!: () => number;
+  private mixRandom!: SeededRandom;
   private readonly decode: DecodeImage;
 
   constructor(
@@ -97,6 +97,13 @@ export class Learner {
     this.random = seededRandom(this.settings.seed + 1);
     this.dropoutRandom = seededRandom(this.settings.seed + 2);
     this.mixRandom = seededRandom(this.settings.seed + 3);
+  }
+
+  /** Where each random stream stands, to return to (see lrFind). */
+  private streamPositions(): () => void {
+    const streams = [this.random, this.dropoutRandom, this.mixRandom];
+    const positions = streams.map((s) => s.position());
+    return () => streams.forEach((s, i) => s.seek(positions[i]));
   }
 
   /**
@@ -438,7 +445,11 @@ export class Learner {
     return new Map([...this.body.namedBodyVariables(), ...this.head.namedVariables()]);
   }
 
-  /** fast.ai's lr_find: exponential sweep, smoothed loss, then weights and optimizer restored exactly. */
+  /**
+   * fast.ai's lr_find: exponential sweep, smoothed loss, then weights, optimizer and random streams
+   * restored exactly — the fit after it draws what it would have drawn without it, so a sweep that
+   * stops a step earlier or later (its stopping test sits on a diverging loss) changes nothing else.
+   */
   async lrFind(iterations: number = LR_FIND.iterations): Promise<LrFindResult> {
     this.cancelRequested = false;
     // The fast frozen mode's features (and a new model's re-measured body statistics) first, so the
@@ -448,6 +459,7 @@ export class Learner {
     const snapshot = new Map([...this.namedVariables()].map(([k, v]) => [k, tf.clone(v)]));
     const savedOptimizer = this.optimizer;
     this.optimizer = new AdamW();
+    const returnStreams = this.streamPositions();
     const lrs: number[] = [];
     const losses: number[] = [];
     const startedAt = Date.now();
@@ -485,6 +497,7 @@ export class Learner {
       tf.dispose([...snapshot.values()]);
       this.optimizer.dispose();
       this.optimizer = savedOptimizer;
+      returnStreams();
     }
     return { lrs, losses, suggestion: suggestLr(lrs, losses), stage: this.stage };
   }
