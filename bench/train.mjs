@@ -213,6 +213,8 @@ try {
         seconds: find.seconds,
         images: iterations * config.batchSize,
         note: `${iterations} it, valley ${s?.valley?.toExponential(1) ?? '–'}, steepest ${s?.steepest?.toExponential(1) ?? '–'}`,
+        // The smoothed losses step by step: two runs of one seed are compared here to the last digit.
+        curve: { lrs: find.result.lrs, losses: find.result.losses },
       });
     }
     const unfrozen = await fit('fit unfrozen', Number(options.epochs2), options.lr2);

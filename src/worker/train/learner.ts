@@ -2,12 +2,12 @@
 // fit_one_cycle with discriminative rates, lr_find, interpretation and checkpoints.
 import * as tf from '@tensorflow/tfjs';
 import { AdamW } from '../../ml/adamw';
-import { LR_FIND, lrFindRate, shouldStop, suggestLr } from '../../ml/lr-find';
+import { LR_FIND, suggestLr } from '../../ml/lr-find';
 import { errorRate } from '../../ml/metrics';
 import { drawTargets, mixInputs, type Targets } from '../../ml/mixup';
 import { batchesPerEpoch, epochPlan, type EpochBatch } from '../../ml/epochs';
 import { seededRandom, type SeededRandom } from '../../ml/random';
-import { groupRates, oneCycleAt, parseLearningRate, SmoothLoss } from '../../ml/schedule';
+import { groupRates, parseLearningRate } from '../../ml/schedule';
 import {
   bodyStatistics,
   featureCacheKey,
@@ -47,6 +47,7 @@ import { optimiseBatch } from './batch-step';
 import { FastaiHead } from './head';
 import { exportLearnerState, restoreLearnerState, type LearnerState } from './learner-state';
 import { Cancelled } from '../../ml/cancel';
+import { lrSweep, oneCycleEpoch, type BatchRunner } from './loops';
 
 export type { LearnerState } from './learner-state';
 
@@ -57,7 +58,7 @@ export interface LearnerOptions {
   decode?: DecodeImage;
 }
 
-export class Learner {
+export class Learner implements BatchRunner {
   private frozen = true;
   private rows: EpochRow[] = [];
   readonly head: FastaiHead;
@@ -230,7 +231,7 @@ export class Learner {
    * Between batches: lets queued messages (a Cancel) in first. A step's awaits resolve as
    * microtasks, so without this macrotask turn the worker would not hear Cancel until much later.
    */
-  private async stopIfCancelled(toDispose: tf.Tensor[] = []): Promise<void> {
+  async stopIfCancelled(toDispose: tf.Tensor[] = []): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 0));
     if (!this.cancelRequested) return;
     this.cancelRequested = false;
@@ -288,11 +289,17 @@ export class Learner {
   }
 
   /** The training set as one epoch's batches (see epochPlan): examples and their rows. */
-  private epochBatches(): EpochBatch<Example>[] {
+  epochBatches(): EpochBatch<Example>[] {
     return epochPlan(this.data.train, this.config.batchSize, this.random);
   }
 
-  private async trainBatch(
+  /** A batch's decode started ahead of its step (its draws made now, in order); none on cached features. */
+  prefetch(batch: EpochBatch<Example>): Promise<RawBatch> | null {
+    return this.fastMode ? null : decodeBatch(batch.examples, this.config.size, this.random, this.decode);
+  }
+
+  /** One optimisation step on a batch (on the cached features in the fast frozen mode). */
+  async trainBatch(
     batch: EpochBatch<Example>,
     epoch: number,
     prefetched: Promise<RawBatch> | null,
@@ -336,13 +343,7 @@ export class Learner {
   ): Promise<EpochRow[]> {
     const peaks = groupRates(parseLearningRate(maxLrText), 3);
     this.cancelRequested = false;
-    const perEpoch = this.batchesPerEpoch();
-    if (!perEpoch)
-      throw new StudioError(
-        'invalid-input',
-        'Too few training images for one batch: add images or lower the batch size.',
-      );
-    const total = epochs * perEpoch;
+    const total = epochs * this.requireBatches();
     const rows: EpochRow[] = [];
     const startedAt = Date.now();
     let iteration = 0;
@@ -357,39 +358,21 @@ export class Learner {
     this.report({ phase: 'fit', done: 0, total, startedAt, pass: this.passShape(), images: 0 });
     for (let epoch = 0; epoch < epochs; epoch++) {
       const t0 = Date.now();
-      const smooth = new SmoothLoss();
-      const plan = this.epochBatches();
-      let next: Promise<RawBatch> | null = null;
-      for (let b = 0; b < plan.length; b++) {
-        await this.stopIfCancelled();
-        const current = next;
-        // Start decoding the next batch now: the browser decodes while this step computes.
-        next =
-          !this.fastMode && b + 1 < plan.length
-            ? decodeBatch(plan[b + 1].examples, this.config.size, this.random, this.decode)
-            : null;
-        const schedule = peaks.map((peak) => oneCycleAt(iteration, total, peak));
-        const loss = await this.trainBatch(
-          plan[b],
-          epoch,
-          current,
-          schedule.map((s) => s.lr),
-          schedule[0].mom,
-        );
-        smooth.add(loss);
+      const at = { epoch, first: iteration, total, peaks };
+      const trainLoss = await oneCycleEpoch(this, at, ({ lr, loss }) => {
         iteration++;
+        const images = iteration * batchSize;
         this.report({
           phase: 'fit',
           done: iteration,
           total,
-          lr: schedule[2].lr,
+          lr,
           loss,
           startedAt,
-          images: iteration * batchSize,
-          notice: this.notice,
-          pass: this.passShape(),
+          images,
+          ...this.stepNotes(),
         });
-      }
+      });
       const evaluation = await this.evaluate();
       const errors = errorRate(
         this.data.valid.map((e) => e.label),
@@ -399,7 +382,7 @@ export class Learner {
         run,
         stage: this.stage,
         epoch: this.history.filter((r) => r.stage === this.stage).length,
-        trainLoss: smooth.value,
+        trainLoss,
         validLoss: evaluation.loss,
         errorRate: errors,
         accuracy: 1 - errors,
@@ -412,6 +395,22 @@ export class Learner {
       await onEpoch(row);
     }
     return rows;
+  }
+
+  /** Batches per epoch, or a clear refusal when the training set cannot fill one. */
+  private requireBatches(): number {
+    const perEpoch = this.batchesPerEpoch();
+    if (!perEpoch)
+      throw new StudioError(
+        'invalid-input',
+        'Too few training images for one batch: add images or lower the batch size.',
+      );
+    return perEpoch;
+  }
+
+  /** What every step's progress carries beside its numbers: a notice, the pass shape. */
+  private stepNotes(): Pick<TrainProgress, 'notice' | 'pass'> {
+    return { notice: this.notice, pass: this.passShape() };
   }
 
   /** Validation set in eval mode (on the cached features in the fast frozen mode). */
@@ -452,6 +451,7 @@ export class Learner {
    */
   async lrFind(iterations: number = LR_FIND.iterations): Promise<LrFindResult> {
     this.cancelRequested = false;
+    this.requireBatches();
     // The fast frozen mode's features (and a new model's re-measured body statistics) first, so the
     // snapshot restored below holds the body they were computed with: lr_find trains only the head
     // there, and the fit after it reuses them.
@@ -460,38 +460,22 @@ export class Learner {
     const savedOptimizer = this.optimizer;
     this.optimizer = new AdamW();
     const returnStreams = this.streamPositions();
-    const lrs: number[] = [];
-    const losses: number[] = [];
     const startedAt = Date.now();
     this.report({ phase: 'lr_find', done: 0, total: iterations, startedAt, pass: this.passShape() });
     try {
-      const smooth = new SmoothLoss();
-      let best = Infinity;
-      let epoch = 0;
-      outer: while (lrs.length < iterations) {
-        for (const batch of this.epochBatches()) {
-          await this.stopIfCancelled();
-          const lr = lrFindRate(lrs.length, iterations);
-          const loss = await this.trainBatch(batch, epoch, null, [lr, lr, lr], 0.9);
-          const smoothed = smooth.add(loss);
-          lrs.push(lr);
-          losses.push(smoothed);
-          this.report({
-            phase: 'lr_find',
-            done: lrs.length,
-            total: iterations,
-            lr,
-            loss: smoothed,
-            startedAt,
-            notice: this.notice,
-            pass: this.passShape(),
-          });
-          if (shouldStop(smoothed, best)) break outer;
-          best = Math.min(best, smoothed);
-          if (lrs.length >= iterations) break outer;
-        }
-        epoch++;
-      }
+      let done = 0;
+      const { lrs, losses } = await lrSweep(this, iterations, ({ lr, loss }) =>
+        this.report({
+          phase: 'lr_find',
+          done: ++done,
+          total: iterations,
+          lr,
+          loss,
+          startedAt,
+          ...this.stepNotes(),
+        }),
+      );
+      return { lrs, losses, suggestion: suggestLr(lrs, losses), stage: this.stage };
     } finally {
       for (const [name, v] of this.namedVariables()) v.assign(snapshot.get(name)!);
       tf.dispose([...snapshot.values()]);
@@ -499,7 +483,6 @@ export class Learner {
       this.optimizer = savedOptimizer;
       returnStreams();
     }
-    return { lrs, losses, suggestion: suggestLr(lrs, losses), stage: this.stage };
   }
 
   /** The classifier's probabilities for one image (test-time augmentation: see Classifier). */
