@@ -131,6 +131,12 @@ function watchProgress(page, label, memory) {
     seen ??= snapshot.epochs.length;
     for (const row of snapshot.epochs.slice(seen)) console.log(epochLine(label, row));
     seen = snapshot.epochs.length;
+    // A job that adapted (memory: fewer images per pass) says so: a run that did is not comparable.
+    const notice = snapshot.train?.notice;
+    if (notice && !memory.notices.includes(notice)) {
+      memory.notices.push(notice);
+      console.log(`  ${label}: NOTICE ${notice}`);
+    }
     if (++ticks % 4 === 0 && snapshot.train) {
       const { phase, done, total, loss } = snapshot.train;
       const lossText = loss === undefined ? '' : ` loss ${loss.toFixed(3)}`;
@@ -150,13 +156,13 @@ function watchProgress(page, label, memory) {
 }
 
 async function timed(page, label, name, args) {
-  const memory = { peak: chromiumMegabytes() };
+  const memory = { peak: chromiumMegabytes(), notices: [] };
   const stop = watchProgress(page, label, memory);
   const t0 = Date.now();
   try {
     const result = await request(page, name, args);
     memory.peak = Math.max(memory.peak, chromiumMegabytes());
-    return { result, seconds: (Date.now() - t0) / 1000, peakMB: memory.peak };
+    return { result, seconds: (Date.now() - t0) / 1000, peakMB: memory.peak, notices: memory.notices };
   } finally {
     await stop();
   }
@@ -186,6 +192,7 @@ try {
         images: epochs * (perEpoch + info.valid),
         errorRate: last.errorRate,
         epochs: run.result,
+        notices: run.notices,
       });
       return last;
     };
@@ -215,6 +222,7 @@ try {
         note: `${iterations} it, valley ${s?.valley?.toExponential(1) ?? '–'}, steepest ${s?.steepest?.toExponential(1) ?? '–'}`,
         // The smoothed losses step by step: two runs of one seed are compared here to the last digit.
         curve: { lrs: find.result.lrs, losses: find.result.losses },
+        notices: find.notices,
       });
     }
     const unfrozen = await fit('fit unfrozen', Number(options.epochs2), options.lr2);
