@@ -63,9 +63,12 @@ test('lr_find → fit frozen → unfreeze → fit slice: learns, restores, leaks
   expect(unfrozen.stage).toBe('unfrozen');
   expect(unfrozen2.tensors).toBe(unfrozen.tensors);
   expect(unfrozen2.bytes).toBe(unfrozen.bytes);
-  // The loss falls within each stage on this easy task.
+  // The loss falls within each stage on this easy task, and unfreezing does not undo the frozen
+  // stage. An epoch here is 3 batches of 8, so an unfrozen epoch's training loss (smoothed over them,
+  // its images newly augmented) is a few noisy batches: the unfrozen stage is judged on validation.
   expect(frozen2.trainLoss).toBeLessThan(frozen.trainLoss);
-  expect(unfrozen2.trainLoss).toBeLessThan(unfrozen.trainLoss);
+  expect(unfrozen2.validLoss).toBeLessThan(unfrozen.validLoss);
+  expect(unfrozen2.validLoss).toBeLessThan(frozen2.validLoss);
   expect(Number.isFinite(unfrozen.validLoss)).toBe(true);
 
   const interpretation = await request(page, 'interpret', {});
