@@ -283,11 +283,6 @@ export class Learner implements BatchRunner {
     }
   }
 
-  /** Batches per epoch (see epochPlan). */
-  private batchesPerEpoch(): number {
-    return batchesPerEpoch(this.data.train.length, this.config.batchSize);
-  }
-
   /** The training set as one epoch's batches (see epochPlan): examples and their rows. */
   epochBatches(): EpochBatch<Example>[] {
     return epochPlan(this.data.train, this.config.batchSize, this.random);
@@ -397,9 +392,9 @@ export class Learner implements BatchRunner {
     return rows;
   }
 
-  /** Batches per epoch, or a clear refusal when the training set cannot fill one. */
+  /** Batches per epoch (see epochPlan), or a clear refusal when the training set cannot fill one. */
   private requireBatches(): number {
-    const perEpoch = this.batchesPerEpoch();
+    const perEpoch = batchesPerEpoch(this.data.train.length, this.config.batchSize);
     if (!perEpoch)
       throw new StudioError(
         'invalid-input',
