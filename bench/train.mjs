@@ -1,7 +1,7 @@
 // npm run bench:train -- <folder with class subfolders> [--size 128] [--epochs1 4] [--epochs2 2]
 //   [--backend wasm] [--frozen fast|faithful] [--batch 16] [--lr-find true|false]
 //   [--seeds 42,43,44] [--bn batch|whole-batch|running] [--body-stats data|imagenet] [--feature-stats running|batch]
-//   [--variants 2] [--faithful-epochs 0] [--faithful-lr 1e-3]
+//   [--variants 2] [--faithful-epochs 1] [--faithful-lr 1e-3]
 //   [--label-smoothing 0] [--mixup 0] [--tta false] [--recipe fastai|best]
 // npm run bench:train -- --synthetic 18x1112 --max-per-class 1112 … trains on generated images (the
 // scale check: 20,000 images); each phase reports the browser's peak resident memory.
@@ -39,6 +39,8 @@ const fromPreset = preset
       epochs1: String(preset.frozenEpochs),
       epochs2: String(preset.unfrozenEpochs),
       lr1: preset.frozenLr,
+      'faithful-epochs': String(preset.bodyEpochs),
+      'faithful-lr': preset.bodyLr,
       lr2: preset.unfrozenLr,
       'label-smoothing': String(preset.labelSmoothing),
       mixup: String(preset.mixup),
@@ -67,8 +69,9 @@ const options = parseArgs(process.argv.slice(2), {
   'feature-stats': 'running',
   // The default recipe's augmented copies (src/ml/recipes.json), as the Train tab starts with.
   variants: String(recipes.fastai.variants),
-  'faithful-epochs': '0',
-  'faithful-lr': '1e-3',
+  // The default recipe's epochs through the body at the end of the fast frozen stage (the Train tab's).
+  'faithful-epochs': String(recipes.fastai.bodyEpochs),
+  'faithful-lr': recipes.fastai.bodyLr,
   'label-smoothing': '0',
   mixup: '0',
   tta: 'false',
@@ -181,9 +184,9 @@ try {
     const info = prepare.result;
     console.log(`seed ${seed}: ${info.train} train / ${info.valid} valid, ${info.classes.length} classes`);
     const perEpoch = Math.floor(info.train / config.batchSize) * config.batchSize;
-    const fit = async (label, epochs, maxLr) => {
+    const fit = async (label, epochs, maxLr, frozenMode) => {
       if (epochs < 1) return null;
-      const run = await timed(page, label, 'fit', { epochs, maxLr });
+      const run = await timed(page, label, 'fit', { epochs, maxLr, frozenMode });
       const last = run.result[run.result.length - 1];
       phases.push({
         phase: label,
@@ -197,15 +200,15 @@ try {
       return last;
     };
     let frozen = await fit(`fit frozen (${options.frozen})`, Number(options.epochs1), options.lr1);
-    // The issue's candidate for the fast mode: head + BatchNorm trained through the body (the
-    // faithful frozen stage) for a few epochs before unfreezing, so the head meets batch statistics.
+    // The fast mode's frozen stage ends as the Train tab's step 1 does: epochs of head + BatchNorm
+    // through the body (the faithful frozen stage's training), so the head meets batch statistics.
     if (options.frozen === 'fast' && Number(options['faithful-epochs']) > 0) {
-      await request(page, 'trainReconfigure', { config: { ...config, frozenMode: 'faithful' } });
       frozen =
         (await fit(
           'fit frozen (faithful finish)',
           Number(options['faithful-epochs']),
           options['faithful-lr'],
+          'faithful',
         )) ?? frozen;
     }
     const save = await timed(page, 'save', 'saveCheckpoint', { name: 'stage-1' });

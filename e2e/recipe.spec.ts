@@ -9,12 +9,15 @@ import { RECIPES } from '../src/ui/train/recipe';
 
 const CONFIG = { ...DEFAULT_TRAIN_CONFIG, size: 64, batchSize: 8, variants: 2 };
 
+/** The default recipe as step 1 runs it: epochs on cached features, then through the body; unfrozen. */
 async function recipe(page: Page): Promise<EpochRow[]> {
+  const { bodyEpochs, bodyLr } = RECIPES.fastai;
   await request(page, 'trainPrepare', { config: { ...CONFIG } });
   const frozen = await request(page, 'fit', { epochs: 2, maxLr: '3e-3' });
+  const body = await request(page, 'fit', { epochs: bodyEpochs, maxLr: bodyLr, frozenMode: 'faithful' });
   await request(page, 'setFrozen', { frozen: false });
   const unfrozen = await request(page, 'fit', { epochs: 2, maxLr: 'slice(1e-5,1e-3)' });
-  return [...frozen, ...unfrozen];
+  return [...frozen, ...body, ...unfrozen];
 }
 
 const table = (rows: EpochRow[]) =>
@@ -30,6 +33,7 @@ test('same seed → same epoch table; unfreezing does not make the validation lo
   const second = await recipe(page);
   console.log(`[recipe] ${JSON.stringify(table(first))}`);
   expect(table(second)).toEqual(table(first));
+  expect(first.map((r) => r.run?.frozenMode)).toEqual(['fast', 'fast', 'faithful', 'fast', 'fast']);
   const lastFrozen = first.filter((r) => r.stage === 'frozen').at(-1)!;
   const unfrozen = first.filter((r) => r.stage === 'unfrozen');
   for (const row of unfrozen)

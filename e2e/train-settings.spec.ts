@@ -32,7 +32,9 @@ test('changing batch size after training keeps the model; a new split seed asks 
   await panel.getByLabel('Batch size').fill('4');
   await panel.getByLabel('Frozen epochs', { exact: true }).fill('1');
   await page.getByTestId('step-fit1').click();
-  await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(1, { timeout: 180_000 });
+  // Step 1 done: its epoch on cached features, then the default recipe's epoch through the body.
+  await expect(page.getByTestId('recipe-fit1')).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
+  await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(2);
   const tensors = async () => (await request(page, 'memory', {})).numTensors;
   const afterFit = await tensors();
   const before = await predictProbe(page);

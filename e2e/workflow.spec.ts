@@ -58,8 +58,16 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   await page.getByTestId('step-fit1').click();
   await expect(page.getByTestId('train-message')).toContainText('not a learning rate');
   await panel.getByLabel('Frozen max lr', { exact: true }).fill('3e-3');
+  // The default recipe's fast frozen stage ends with an epoch through the body (head + BatchNorm).
+  await expect(panel.getByLabel('Epochs through the body')).toHaveValue('1');
+  await expect(panel.getByLabel('Epochs through the body')).toBeInViewport();
   await page.getByTestId('step-fit1').click();
-  await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(1, { timeout: 120_000 });
+  const rows = page.getByTestId('epoch-table').locator('tbody tr');
+  await expect(page.getByTestId('recipe-fit1')).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toContainText('frozen (cached features)');
+  await expect(rows.nth(1)).toContainText('frozen (through the body)');
+  await expect(page.getByTestId('runs')).toContainText('max lr 1e-3');
   await page.getByTestId('step-save1').click();
   await expect(page.getByTestId('train-message')).toContainText('Saved "stage-1"');
   // Out of order: the LR finder comes after unfreezing, and the page says so.
@@ -90,13 +98,12 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   await panel.getByLabel('Unfrozen epochs').fill('1');
   await panel.getByLabel('Unfrozen max lr').fill('slice(1e-5,1e-3)');
   await page.getByTestId('step-fit2').click();
-  const rows = page.getByTestId('epoch-table').locator('tbody tr');
-  await expect(rows).toHaveCount(2, { timeout: 300_000 });
+  await expect(rows).toHaveCount(3, { timeout: 300_000 });
   await expect(page.getByTestId('epoch-table').locator('thead')).toHaveText(
     /epoch\s*train_loss\s*valid_loss\s*error_rate\s*time/,
   );
-  await expect(rows.nth(1)).toContainText('unfrozen');
-  await expect(rows.nth(1).locator('td').last()).toHaveText(/^\d\d:\d\d$/);
+  await expect(rows.nth(2)).toContainText('unfrozen');
+  await expect(rows.nth(2).locator('td').last()).toHaveText(/^\d\d:\d\d$/);
   await expect(page.getByTestId('checkpoints')).toContainText('autosave');
   await shot('train');
 
@@ -138,8 +145,8 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   await page.getByRole('tab', { name: 'Train' }).click();
   await expect(page.getByTestId('resume')).toBeVisible();
   await page.getByTestId('resume').getByRole('button').click();
-  // The autosave is the retrained run: stage-1's frozen epoch plus the 4 retraining epochs.
-  await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(5);
+  // The autosave is the retrained run: stage-1's two frozen epochs plus the 4 retraining epochs.
+  await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(6);
   await page.getByRole('tab', { name: 'Predict' }).click();
   await page
     .getByTestId('predict-drop-input')

@@ -156,4 +156,52 @@ describe('Learner (training core, in Node)', () => {
     expect(fast.featuresCached).toBe(false);
     fast.dispose();
   });
+
+  it('a fast-mode run through the body (step 1’s last epoch): trains BatchNorm only, keeps the config, equals the faithful mode', async () => {
+    const config: TrainConfig = { ...CONFIG, frozenMode: 'fast', variants: 2 };
+    const values = (vars: tf.Variable[]) => vars.map((v) => Array.from(v.dataSync()));
+    const before = tf.memory().numTensors;
+    const initial = new Map([...body.namedBodyVariables()].map(([k, v]) => [k, tf.clone(v)]));
+    const bn = body.bodyGroups(true).flat();
+    const convs = body
+      .bodyGroups(false)
+      .flat()
+      .filter((v) => !bn.includes(v));
+    /** From the same body: 1 epoch on cached features, then 1 through the body as `through` runs it. */
+    const run = async (through: (l: Learner) => Promise<unknown>) => {
+      for (const [k, v] of body.namedBodyVariables()) v.assign(initial.get(k)!);
+      const l = new Learner(body, dataset(6), config, () => undefined, { decode });
+      await l.fitOneCycle(1, '1e-2', noop);
+      expect(l.featuresCached).toBe(true);
+      const [bnBefore, convsBefore] = [values(bn), values(convs)];
+      await through(l);
+      expect(values(bn)).not.toEqual(bnBefore); // γ, β trained through the body
+      expect(values(convs)).toEqual(convsBefore); // the body's weights stay frozen
+      return l;
+    };
+    const finished = await run((l) => l.fitOneCycle(1, '1e-3', noop, 'faithful'));
+    const [fastRow, bodyRow] = finished.history;
+    expect([fastRow.run?.frozenMode, bodyRow.run?.frozenMode]).toEqual(['fast', 'faithful']);
+    expect([fastRow.stage, bodyRow.stage]).toEqual(['frozen', 'frozen']);
+    expect(finished.config.frozenMode).toBe('fast'); // the settings keep their own mode
+    expect(finished.featuresCached).toBe(false); // the body changed: its features are stale
+    const state = await finished.exportState();
+    // The same as switching the mode in the settings for that run (what bench:train measured).
+    const switched = await run((l) => {
+      l.reconfigure({ ...config, frozenMode: 'faithful' }, l.imagesPerPass);
+      return l.fitOneCycle(1, '1e-3', noop);
+    });
+    expect(switched.history[1].validLoss).toBe(bodyRow.validLoss);
+    expect(switched.history[1].trainLoss).toBe(bodyRow.trainLoss);
+    equalState(state, await switched.exportState());
+    switched.dispose();
+    // The next run is the config's again: the head on features computed anew from the changed body.
+    const [next] = await finished.fitOneCycle(1, '1e-2', noop);
+    expect(next.run?.frozenMode).toBe('fast');
+    expect(finished.featuresCached).toBe(true);
+    finished.dispose();
+    for (const [k, v] of body.namedBodyVariables()) v.assign(initial.get(k)!);
+    tf.dispose([...initial.values()]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

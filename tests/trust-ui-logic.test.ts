@@ -7,7 +7,8 @@ import { lrFindRate, suggestLr, valleyIndex } from '../src/ml/lr-find';
 import type { EpochRow, ModelSummary } from '../src/protocol';
 import { DEFAULT_TRAIN_CONFIG } from '../src/protocol';
 import { RateBook, roughDuration } from '../src/ui/jobs/rates';
-import { stepStates, whatComesFirst } from '../src/ui/train/recipe';
+import { stepEstimates } from '../src/ui/train/estimates';
+import { parseBodyEpochs, RECIPES, stepStates, whatComesFirst } from '../src/ui/train/recipe';
 import { groupRuns } from '../src/ui/train/runs';
 import { undoStore } from '../src/ui/shared/undo';
 
@@ -88,6 +89,20 @@ describe('runs', () => {
   });
 });
 
+describe('the frozen stage’s epochs through the body', () => {
+  it('the default recipe ends its fast frozen stage with one, the frozen-only "best" with none', () => {
+    expect([RECIPES.fastai.bodyEpochs, RECIPES.fastai.bodyLr]).toEqual([1, '1e-3']);
+    expect(RECIPES.best.bodyEpochs).toBe(0);
+  });
+  it('reads the input as a whole number ≥ 0, and none when not offered (faithful mode)', () => {
+    expect(parseBodyEpochs('1')).toBe(1);
+    expect(parseBodyEpochs(' 0 ')).toBe(0);
+    expect(parseBodyEpochs(null)).toBe(0);
+    for (const bad of ['', '-1', '1.5', 'one'])
+      expect(() => parseBodyEpochs(bad), bad).toThrow('Epochs through the body must be a whole number ≥ 0.');
+  });
+});
+
 describe('time estimates from measured steps', () => {
   it('learns seconds per image per phase and scales the body with the pixel count', () => {
     const book = new RateBook();
@@ -117,6 +132,57 @@ describe('time estimates from measured steps', () => {
     // Twice the side, four times the pixels.
     expect(book.estimateFit('wasm', { ...plan, config: { ...m.config, size: 256 } })).toBeCloseTo(4 * 84, 6);
     expect(book.estimateFit('webgpu', plan)).toBeNull(); // measured per backend
+  });
+  it('learns what each step ran on from the worker, not from the config (a fast model’s epochs through the body)', () => {
+    const book = new RateBook();
+    const m = model({ stage: 'frozen', config: { ...model({}).config, frozenMode: 'fast', size: 224 } });
+    const pass = { size: 224, imagesPerPass: 8 };
+    // The head on cached features: no pass shape; then an epoch through the body: one.
+    book.observe({ phase: 'fit', done: 2, total: 20, startedAt: 0, images: 100 }, 'wasm', m, 1000);
+    book.observe({ phase: 'fit', done: 2, total: 20, startedAt: 0, images: 16, pass }, 'wasm', m, 8000);
+    book.observe(
+      { phase: 'validate', done: 20, total: 20, startedAt: 0, images: 20, cached: true },
+      'wasm',
+      m,
+      200,
+    );
+    book.observe(
+      { phase: 'validate', done: 20, total: 20, startedAt: 0, images: 20, cached: false },
+      'wasm',
+      m,
+      4000,
+    );
+    expect(book.rate('wasm', 'head', 224)).toBeCloseTo(0.01, 9);
+    expect(book.rate('wasm', 'frozen', 224)).toBeCloseTo(0.5, 9);
+    expect(book.rate('wasm', 'validate-cached', 224)).toBeCloseTo(0.01, 9);
+    expect(book.rate('wasm', 'validate', 224)).toBeCloseTo(0.2, 9);
+  });
+  it('step 1’s estimate counts its epochs through the body (at the body’s rate), none when not offered', () => {
+    const book = new RateBook();
+    const config = { ...DEFAULT_TRAIN_CONFIG, size: 224, frozenMode: 'fast' as const };
+    book.record('wasm', 'head', 224, 0.01);
+    book.record('wasm', 'validate-cached', 224, 0.01);
+    book.record('wasm', 'frozen', 224, 0.5);
+    book.record('wasm', 'validate', 224, 0.1);
+    // 80 train / 20 valid, features cached: 4 head epochs 4 × 1 s; one epoch through the body 42 s.
+    const m = model({ stage: 'frozen', epochs: 4, config, featuresCached: true });
+    const inputs = { rates: book, backend: 'wasm' as const, config, model: m, images: 100 };
+    const texts = (bodyEpochs: string | null) => ({
+      frozen: { epochs: '4', bodyEpochs },
+      lrSteps: '100',
+      unfrozen: { epochs: '2' },
+    });
+    expect(stepEstimates(inputs, texts(null)).fit1).toBe('< 1 min here');
+    expect(stepEstimates(inputs, texts('2')).fit1).toBe('≈ 1 min here'); // 4 + 84 s
+    expect(stepEstimates(inputs, texts('4')).fit1).toBe('≈ 3 min here'); // 4 + 168 s
+    expect(stepEstimates(inputs, texts('x')).fit1).toBeUndefined();
+    // Not measured through the body yet: said so, not a figure that leaves it out.
+    const fresh = new RateBook();
+    fresh.record('wasm', 'head', 224, 0.01);
+    fresh.record('wasm', 'validate-cached', 224, 0.01);
+    expect(stepEstimates({ ...inputs, rates: fresh }, texts('1')).fit1).toBe(
+      'time: measured in the first steps',
+    );
   });
   it('keeps rates across visits', () => {
     const stored = new Map<string, string>();

@@ -65,7 +65,14 @@ export interface RequestMap {
   trainPrepare: { args: { config: TrainConfig }; result: DatasetInfo };
   /** New settings for the prepared learner, keeping its trained weights (not a new split seed). */
   trainReconfigure: { args: { config: TrainConfig }; result: DatasetInfo };
-  fit: { args: { epochs: number; maxLr: string }; result: EpochRow[] };
+  /**
+   * fast.ai's fit_one_cycle. `frozenMode`: this run's frozen mode when it is not the config's (the
+   * fast mode's frozen stage ends with epochs through the body: see RecipePreset.bodyEpochs).
+   */
+  fit: {
+    args: { epochs: number; maxLr: string; frozenMode?: TrainConfig['frozenMode'] };
+    result: EpochRow[];
+  };
   /** fast.ai's lr_find; `iterations`: its num_it (LR_FIND.iterations when left out; LR_FIND_STEPS bounds it). */
   lrFind: { args: { iterations?: number }; result: LrFindResult };
   /** The user's freeze() / unfreeze() (a new optimizer, as fast.ai's freeze_to). */

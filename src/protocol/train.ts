@@ -152,8 +152,13 @@ export interface TrainProgress {
   startedAt: number;
   /** Something the user should know about this job (e.g. memory limits lowered it). */
   notice?: string;
-  /** The training pass shape, so a stalled pass can be remembered as too large for this device. */
+  /**
+   * The training pass shape, so a stalled pass can be remembered as too large for this device; absent
+   * when no image goes through the body (the fast frozen mode's head on cached features).
+   */
   pass?: { size: number; imagesPerPass: number };
+  /** Validation: the images' body features came from the fast frozen mode's cache. */
+  cached?: boolean;
 }
 
 export interface LrFindResult {

@@ -176,8 +176,8 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
   async trainReconfigure({ config }, ctx) {
     return { result: await trainingSession(ctx).reconfigure(config) };
   },
-  async fit({ epochs, maxLr }, ctx) {
-    return { result: await trainingSession(ctx).fit(epochs, maxLr) };
+  async fit({ epochs, maxLr, frozenMode }, ctx) {
+    return { result: await trainingSession(ctx).fit(epochs, maxLr, frozenMode) };
   },
   async lrFind({ iterations }, ctx) {
     if (iterations !== undefined) {

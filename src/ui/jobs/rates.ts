@@ -89,12 +89,14 @@ export class RateBook {
   ): void {
     if (!backend || !model || !progress.images || progress.images < 2) return;
     const { config, stage } = model;
-    const fastFrozen = stage === 'frozen' && config.frozenMode === 'fast';
     let key: RateKey | null = null;
     // The statistics pass costs what an inference pass does.
     if (progress.phase === 'features' || progress.phase === 'statistics') key = 'features';
-    else if (progress.phase === 'fit' || progress.phase === 'lr_find') key = trainingKey(stage, config);
-    else if (progress.phase === 'validate') key = fastFrozen ? 'validate-cached' : 'validate';
+    // What the step ran on, as the worker says (a run's mode may differ from the config's: the fast
+    // frozen stage's epochs through the body carry a pass shape, the head on cached features none).
+    else if (progress.phase === 'fit' || progress.phase === 'lr_find')
+      key = stage === 'unfrozen' ? 'unfrozen' : progress.pass ? 'frozen' : 'head';
+    else if (progress.phase === 'validate') key = progress.cached ? 'validate-cached' : 'validate';
     // A fit's clock also runs through its validations and autosaves: measure its first epoch's
     // batches only, before any of those.
     if (!key || (progress.phase === 'fit' && progress.done > progress.total / 2 && progress.done > 8)) return;

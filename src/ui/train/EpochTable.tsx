@@ -1,6 +1,6 @@
 import type { EpochRow } from '../../protocol';
 import { loss, mmss, percent } from './format';
-import { groupRuns } from './runs';
+import { groupRuns, stageText } from './runs';
 
 /** The table fast.ai prints during fit_one_cycle, one row per epoch, grouped by run. */
 export function EpochTable({ rows }: { rows: EpochRow[] }) {
@@ -29,7 +29,7 @@ export function EpochTable({ rows }: { rows: EpochRow[] }) {
                   {g.run && <span className="hint"> · lr {g.run.maxLr}</span>}
                 </th>
               )}
-              <td>{r.stage}</td>
+              <td>{stageText(r.stage, g.run)}</td>
               <td>{r.epoch}</td>
               <td>{loss(r.trainLoss)}</td>
               <td>{loss(r.validLoss)}</td>

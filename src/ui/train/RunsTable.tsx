@@ -1,6 +1,6 @@
 import type { EpochRow } from '../../protocol';
 import { mmss, percent } from './format';
-import { groupRuns } from './runs';
+import { groupRuns, stageText } from './runs';
 
 /** Each run of the current model's history: its settings, length, time and final error, to compare. */
 export function RunsTable({ rows }: { rows: EpochRow[] }) {
@@ -26,13 +26,8 @@ export function RunsTable({ rows }: { rows: EpochRow[] }) {
           {groups.map((g) => (
             <tr key={g.index}>
               <td>{g.index}</td>
-              <td>{g.stage}</td>
-              <td>
-                {g.run
-                  ? `${g.run.size} px · batch ${g.run.batchSize} · max lr ${g.run.maxLr}` +
-                    (g.stage === 'frozen' ? ` · ${g.run.frozenMode}` : '')
-                  : '—'}
-              </td>
+              <td>{stageText(g.stage, g.run)}</td>
+              <td>{g.run ? `${g.run.size} px · batch ${g.run.batchSize} · max lr ${g.run.maxLr}` : '—'}</td>
               <td>{g.rows.length}</td>
               <td>{mmss(g.seconds)}</td>
               <td>{percent(g.finalError)}</td>

@@ -1,14 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { LR_FIND, LR_FIND_STEPS, lrFindSteps, parseLrFindSteps } from '../../ml/lr-find';
+import { LR_FIND, parseLrFindSteps } from '../../ml/lr-find';
 import { parseLearningRate } from '../../ml/schedule';
-import {
-  AUTOSAVE_CHECKPOINT,
-  bodyStatistics,
-  featureCacheKey,
-  labelSmoothing,
-  mixupAlpha,
-} from '../../protocol';
-import { roughDuration } from '../jobs/rates';
+import { AUTOSAVE_CHECKPOINT, labelSmoothing, mixupAlpha } from '../../protocol';
 import { ModelPanel } from '../ModelPanel';
 import { useAction } from '../shared/useAction';
 import { useBridge, useStudioState } from '../studio';
@@ -20,8 +13,18 @@ import { LrFinderPanel } from './LrFinderPanel';
 import { Recipe, type StepView } from './Recipe';
 import { TrainElsewhere } from './TrainElsewhere';
 import { RecipeChoice } from './RecipeChoice';
-import { RECIPE, RECIPES, stepStates, type RecipeId, whatComesFirst, type StepId } from './recipe';
-import { canRestartHead, restartHead } from './restart-head';
+import {
+  parseBodyEpochs,
+  RECIPE,
+  RECIPES,
+  stepStates,
+  type RecipeId,
+  whatComesFirst,
+  type StepId,
+} from './recipe';
+import { FrozenFitControls } from './FrozenFitControls';
+import { stepEstimates } from './estimates';
+import { restartHead } from './restart-head';
 import { RunsTable } from './RunsTable';
 import { TrainSettings } from './TrainSettings';
 import { useTrainModel } from './useTrainModel';
@@ -46,6 +49,7 @@ export function TrainTab() {
   } = useTrainModel(model, device, run);
   const [epochs1, setEpochs1] = useState(String(RECIPE.frozenEpochs));
   const [lr1, setLr1] = useState<string>(RECIPE.frozenLr);
+  const [bodyEpochs, setBodyEpochs] = useState(String(RECIPE.bodyEpochs));
   const [epochs2, setEpochs2] = useState(String(RECIPE.unfrozenEpochs));
   const [lr2, setLr2] = useState<string>(RECIPE.unfrozenLr);
   const [lrSteps, setLrSteps] = useState(String(LR_FIND.iterations));
@@ -55,6 +59,7 @@ export function TrainTab() {
     setRecipeId(id);
     setEpochs1(String(r.frozenEpochs));
     setLr1(r.frozenLr);
+    setBodyEpochs(String(r.bodyEpochs));
     setEpochs2(String(r.unfrozenEpochs));
     setLr2(r.unfrozenLr);
     if (
@@ -87,9 +92,16 @@ export function TrainTab() {
     return `Validation error with test-time augmentation: ${(errorRate * 100).toFixed(1)} %.`;
   };
 
+  // The fast frozen mode's stage ends with epochs through the body (none in the faithful mode).
+  const bodyEpochsText = config.frozenMode === 'fast' ? bodyEpochs : null;
+  const bodyLr = RECIPES[recipeId].bodyLr;
+
   const actions: Record<StepId, () => Promise<string | void>> = {
     fit1: async () => {
+      const through = parseBodyEpochs(bodyEpochsText); // a bad value stops before the fit, not after
       await fit(epochs1, lr1);
+      if (through > 0)
+        await bridge.request('fit', { epochs: through, maxLr: bodyLr, frozenMode: 'faithful' });
       // A recipe without an unfrozen stage ends here.
       if (RECIPES[recipeId].unfrozenEpochs === 0) return ttaOutcome();
     },
@@ -148,71 +160,33 @@ export function TrainTab() {
 
   const states = stepStates(current, busy && busy in actions ? (busy as StepId) : null);
   const total = counts ? [...counts.values()].reduce((a, b) => a + b, 0) : 0;
-  const plan = (epochsText: string, stage: 'frozen' | 'unfrozen') => {
-    const n = Number(epochsText);
-    if (!Number.isInteger(n) || n < 1) return undefined;
-    const train = current ? current.train : Math.round(total * 0.8);
-    const valid = current ? current.valid : total - train;
-    const seconds = bridge.rates.estimateFit(device?.backend, {
-      epochs: n,
-      stage,
-      config,
-      train,
-      valid,
-      needsFeatures: !(
-        current &&
-        current.stage === 'frozen' &&
-        (current.featuresCached ?? current.epochs > 0) &&
-        featureCacheKey(config) === featureCacheKey(current.config)
-      ),
-      needsStatistics: !(current && current.epochs > 0) && bodyStatistics(config) === 'data',
-    });
-    return seconds === null ? 'time: measured in the first steps' : `${roughDuration(seconds)} here`;
-  };
-  const lrIterations = lrFindSteps(lrSteps);
-  const lrEstimate =
-    current && lrIterations !== null
-      ? bridge.rates.estimateLrFind(device?.backend, current, lrIterations)
-      : null;
+  const estimates = stepEstimates(
+    { rates: bridge.rates, backend: device?.backend, config, model: current, images: total },
+    {
+      frozen: { epochs: epochs1, bodyEpochs: bodyEpochsText },
+      lrSteps,
+      unfrozen: { epochs: epochs2 },
+    },
+  );
 
   const steps: StepView[] = [
     {
       id: 'fit1',
       hint: 'fit_one_cycle',
       controls: (
-        <>
-          <label>
-            epochs{' '}
-            <input
-              aria-label="Frozen epochs"
-              value={epochs1}
-              onChange={(e) => setEpochs1(e.target.value)}
-              size={3}
-            />
-          </label>
-          <label>
-            max lr{' '}
-            <input
-              aria-label="Frozen max lr"
-              value={lr1}
-              onChange={(e) => setLr1(e.target.value)}
-              size={16}
-            />
-          </label>
-          {canRestartHead(current) && (
-            <button
-              type="button"
-              disabled={busy !== null}
-              data-testid="restart-head"
-              title="The head goes back to its initial weights; the frozen body's cached features are kept, so fitting again with other settings takes seconds (an unsaved model is saved first)"
-              onClick={() => void run('new', () => restartHead(bridge, current, ensureModel))}
-            >
-              Start the head over
-            </button>
-          )}
-        </>
+        <FrozenFitControls
+          values={{ epochs: epochs1, lr: lr1, bodyEpochs: bodyEpochsText, bodyLr }}
+          onChange={(patch) => {
+            if (patch.epochs !== undefined) setEpochs1(patch.epochs);
+            if (patch.lr !== undefined) setLr1(patch.lr);
+            if (patch.bodyEpochs !== undefined) setBodyEpochs(patch.bodyEpochs);
+          }}
+          model={current}
+          disabled={busy !== null}
+          onRestartHead={() => void run('new', () => restartHead(bridge, current!, ensureModel))}
+        />
       ),
-      estimate: plan(epochs1, 'frozen'),
+      estimate: estimates.fit1,
     },
     { id: 'save1', hint: 'learn.save' },
     { id: 'unfreeze', hint: 'learn.unfreeze' },
@@ -231,12 +205,7 @@ export function TrainTab() {
           />
         </label>
       ),
-      estimate:
-        lrIterations === null
-          ? `steps: ${LR_FIND_STEPS.min}–${LR_FIND_STEPS.max}`
-          : lrEstimate === null
-            ? undefined
-            : `${roughDuration(lrEstimate)} here`,
+      estimate: estimates.lrfind,
     },
     {
       id: 'fit2',
@@ -263,7 +232,7 @@ export function TrainTab() {
           </label>
         </>
       ),
-      estimate: plan(epochs2, 'unfrozen'),
+      estimate: estimates.fit2,
     },
     { id: 'save2', hint: 'learn.save' },
   ];

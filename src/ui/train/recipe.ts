@@ -12,6 +12,14 @@ export interface RecipePreset {
   variants: number;
   frozenEpochs: number;
   frozenLr: string;
+  /**
+   * Where the frozen stage trains the head on cached body features (the fast frozen mode), the
+   * epochs it ends with through the body (head and BatchNorm on fresh augmentations, fast.ai's frozen
+   * stage as it trains) at `bodyLr`: the head then meets the body's batch statistics, as it will once
+   * unfrozen (bench:train, README). None in the faithful mode, which trains so throughout.
+   */
+  bodyEpochs: number;
+  bodyLr: string;
   unfrozenEpochs: number;
   unfrozenLr: string;
   labelSmoothing: number;
@@ -30,6 +38,8 @@ export const RECIPE = {
   stage2: 'stage-2',
   frozenEpochs: recipes.fastai.frozenEpochs,
   frozenLr: recipes.fastai.frozenLr,
+  bodyEpochs: recipes.fastai.bodyEpochs,
+  bodyLr: recipes.fastai.bodyLr,
   unfrozenEpochs: recipes.fastai.unfrozenEpochs,
   unfrozenLr: recipes.fastai.unfrozenLr,
 } as const;
@@ -98,4 +108,13 @@ export function whatComesFirst(step: StepId, model: ModelSummary | null): string
   if (!missing.length) return null;
   const first = missing[0];
   return `First step ${STEPS.indexOf(first) + 1}: ${STEP_TITLES[first]}. “${STEP_TITLES[step]}” comes after it.`;
+}
+
+/** The epochs-through-the-body input as a count: a whole number ≥ 0, or a readable error. */
+export function parseBodyEpochs(text: string | null): number {
+  if (text === null) return 0;
+  const n = Number(text.trim());
+  if (!Number.isInteger(n) || n < 0 || text.trim() === '')
+    throw new Error('Epochs through the body must be a whole number ≥ 0.');
+  return n;
 }

@@ -25,6 +25,9 @@ export async function restartHead(
   await bridge.request('restartHead', {});
   return (
     (saved ? `Saved the previous model as "${saved}" (Checkpoints). ` : '') +
-    'The head starts over from its initial weights on the cached body features: step 1 fits it again without a feature pass.'
+    (model.featuresCached
+      ? 'The head starts over from its initial weights on the cached body features: step 1 fits it again without a feature pass.'
+      : // Epochs through the body changed its BatchNorm: its features are computed again first.
+        'The head starts over from its initial weights on the body as it is: step 1 computes its features again, then fits it.')
   );
 }

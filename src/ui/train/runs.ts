@@ -1,6 +1,17 @@
 // Epoch rows grouped into the runs (fit_one_cycle calls) that produced them.
 import type { EpochRow, RunInfo } from '../../protocol';
 
+/** What a frozen run trained on, as the epoch and runs tables say it. */
+export const FROZEN_MODE_TEXT: Record<RunInfo['frozenMode'], string> = {
+  fast: 'cached features',
+  faithful: 'through the body',
+};
+
+/** "frozen (through the body)", "unfrozen": a run's stage and, frozen, what it trained on. */
+export function stageText(stage: EpochRow['stage'], run: RunInfo | null): string {
+  return stage === 'frozen' && run ? `frozen (${FROZEN_MODE_TEXT[run.frozenMode]})` : stage;
+}
+
 export interface RunGroup {
   /** Position in the history, from 1. */
   index: number;

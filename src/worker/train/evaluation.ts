@@ -58,7 +58,14 @@ export async function evaluateValidation(s: EvaluationSources, cache: Features |
       out.probabilities.push(row);
     });
     offset += chunk.length;
-    s.report({ phase: 'validate', done: offset, total: valid.length, startedAt, images: offset });
+    s.report({
+      phase: 'validate',
+      done: offset,
+      total: valid.length,
+      startedAt,
+      images: offset,
+      cached: cache !== null,
+    });
   }
   out.loss = out.losses.reduce((a, b) => a + b, 0) / Math.max(1, out.losses.length);
   return out;
@@ -113,6 +120,7 @@ export async function ttaErrorRate(
       total: valid.length,
       startedAt,
       images: (i + 1) * TTA_VIEWS,
+      cached: cached !== undefined,
     });
   }
   if (keep && cache) cache.validViews = keep;

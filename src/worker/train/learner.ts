@@ -68,6 +68,8 @@ export class Learner implements BatchRunner {
   /** Set when the job had to adapt (memory); reported with the next progress event. */
   private notice: string | undefined;
   private cancelRequested = false;
+  /** The running fit's frozen mode when it is not the config's (see fitOneCycle). */
+  private runMode: TrainConfig['frozenMode'] | null = null;
   /** Pooled body features for the fast frozen mode; dropped whenever the body changes. */
   private cache: Features | null = null;
   /** The inference side (features, classify with TTA, Grad-CAM). */
@@ -186,7 +188,7 @@ export class Learner implements BatchRunner {
   }
 
   private get fastMode(): boolean {
-    return this.frozen && this.config.frozenMode === 'fast';
+    return this.frozen && (this.runMode ?? this.config.frozenMode) === 'fast';
   }
 
   /** What one body pass holds in memory (none in the fast frozen mode: the head trains on features). */
@@ -331,7 +333,25 @@ export class Learner implements BatchRunner {
     return { x, targets };
   }
 
+  /**
+   * fast.ai's fit_one_cycle. `frozenMode`: this run's frozen mode when it differs from the config's
+   * (the fast mode's frozen stage ending with epochs through the body); the config keeps its own.
+   */
   async fitOneCycle(
+    epochs: number,
+    maxLrText: string,
+    onEpoch: (row: EpochRow) => Promise<void>,
+    frozenMode: TrainConfig['frozenMode'] = this.config.frozenMode,
+  ): Promise<EpochRow[]> {
+    this.runMode = frozenMode;
+    try {
+      return await this.fitRun(epochs, maxLrText, onEpoch);
+    } finally {
+      this.runMode = null;
+    }
+  }
+
+  private async fitRun(
     epochs: number,
     maxLrText: string,
     onEpoch: (row: EpochRow) => Promise<void>,
@@ -342,13 +362,13 @@ export class Learner implements BatchRunner {
     const rows: EpochRow[] = [];
     const startedAt = Date.now();
     let iteration = 0;
-    const { size, batchSize, frozenMode } = this.config;
+    const { size, batchSize } = this.config;
     const run: RunInfo = {
       id: Math.max(0, ...this.history.map((r) => r.run?.id ?? 0)) + 1,
       maxLr: maxLrText,
       size,
       batchSize,
-      frozenMode,
+      frozenMode: this.runMode ?? this.config.frozenMode,
     };
     this.report({ phase: 'fit', done: 0, total, startedAt, pass: this.passShape(), images: 0 });
     for (let epoch = 0; epoch < epochs; epoch++) {

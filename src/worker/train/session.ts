@@ -169,14 +169,15 @@ export class TrainingSession {
     return this.learner;
   }
 
-  async fit(epochs: number, maxLr: string): Promise<EpochRow[]> {
+  async fit(epochs: number, maxLr: string, frozenMode?: TrainConfig['frozenMode']): Promise<EpochRow[]> {
     const learner = this.require();
-    return learner.fitOneCycle(epochs, maxLr, async (row) => {
+    const onEpoch = async (row: EpochRow) => {
       this.provenance = { ...this.provenance, savedAs: null, autosaved: false };
       // Saved before the row is shown: once the user sees an epoch, a reload or crash keeps it.
       await this.save(AUTOSAVE);
       this.onEpoch(row);
-    });
+    };
+    return learner.fitOneCycle(epochs, maxLr, onEpoch, frozenMode);
   }
 
   /** Retrains from a checkpoint on the dataset as it is now (images deleted or relabelled since). */

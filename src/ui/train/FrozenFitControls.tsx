@@ -1,0 +1,79 @@
+// Step 1's inputs: fit_one_cycle's epochs and rate, the epochs through the body the fast frozen
+// mode ends with (RecipePreset.bodyEpochs), and "Start the head over" once the head has trained.
+import type { ModelSummary } from '../../protocol';
+import { canRestartHead } from './restart-head';
+
+export interface FrozenFitValues {
+  epochs: string;
+  lr: string;
+  /** Epochs through the body after those on cached features; null: not offered (faithful mode). */
+  bodyEpochs: string | null;
+  bodyLr: string;
+}
+
+export function FrozenFitControls({
+  values,
+  onChange,
+  model,
+  disabled,
+  onRestartHead,
+}: {
+  values: FrozenFitValues;
+  onChange(patch: Partial<Record<'epochs' | 'lr' | 'bodyEpochs', string>>): void;
+  model: ModelSummary | null;
+  disabled: boolean;
+  onRestartHead(): void;
+}) {
+  return (
+    <>
+      <label>
+        epochs{' '}
+        <input
+          aria-label="Frozen epochs"
+          value={values.epochs}
+          onChange={(e) => onChange({ epochs: e.target.value })}
+          size={3}
+        />
+      </label>
+      <label>
+        max lr{' '}
+        <input
+          aria-label="Frozen max lr"
+          value={values.lr}
+          onChange={(e) => onChange({ lr: e.target.value })}
+          size={16}
+        />
+      </label>
+      {values.bodyEpochs !== null && (
+        <label
+          title={`After the epochs on cached body features, epochs of the head and BatchNorm through the body on fresh augmentations (fast.ai's frozen stage as it trains), one-cycle to ${values.bodyLr}: the head then meets the features the unfrozen body gives it. 0: none.`}
+        >
+          + through the body{' '}
+          <input
+            aria-label="Epochs through the body"
+            inputMode="numeric"
+            value={values.bodyEpochs}
+            onChange={(e) => onChange({ bodyEpochs: e.target.value })}
+            size={2}
+          />
+        </label>
+      )}
+      {canRestartHead(model) && (
+        <button
+          type="button"
+          disabled={disabled}
+          data-testid="restart-head"
+          title={
+            'The head goes back to its initial weights on the body as it is (an unsaved model is saved first)' +
+            (model.featuresCached
+              ? '; its cached features are kept, so fitting again with other settings takes seconds'
+              : '')
+          }
+          onClick={onRestartHead}
+        >
+          Start the head over
+        </button>
+      )}
+    </>
+  );
+}
