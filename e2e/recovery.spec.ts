@@ -32,6 +32,8 @@ test('reload mid-epoch resumes from the last autosave; Cancel stops within one b
   // No cached features in the faithful frozen stage: their BatchNorm setting does not apply.
   await expect(panel.getByLabel("Cached features' BatchNorm")).toBeDisabled();
   await expect(panel.getByLabel('Augmented copies')).toBeDisabled();
+  // It trains through the body throughout: step 1 offers no epochs through the body after it.
+  await expect(panel.getByLabel('Epochs through the body')).toHaveCount(0);
   await panel.getByLabel('Frozen epochs', { exact: true }).fill('3');
   await page.getByTestId('step-fit1').click();
   await expect(rows).toHaveCount(1, { timeout: 180_000 });
