@@ -42,8 +42,22 @@ export async function openApp(browser, url, backend, page = null) {
   return { page, device };
 }
 
+/**
+ * One worker request through the app's bridge. The page holds each request's promise until it settles
+ * (a window-level set): a bench run of 2026-12-03 lost seed 46's trainPrepare to "Resulting promise
+ * was garbage collected" after 40 min of training (cause not found: the bridge keeps its resolver),
+ * and a promise the page itself references cannot be collected under CDP's await.
+ */
 export function request(page, name, args) {
-  return page.evaluate(([name, args]) => window.__studio.request(name, args), [name, args]);
+  return page.evaluate(
+    ([name, args]) => {
+      const held = (window.__benchRequests ??= new Set());
+      const reply = window.__studio.request(name, args);
+      held.add(reply);
+      return reply.finally(() => held.delete(reply));
+    },
+    [name, args],
+  );
 }
 
 export function printTable(rows, columns) {
