@@ -286,7 +286,7 @@ function printPhases(run) {
   });
   console.log(
     `\nseed ${run.seed}: ResNet50, size ${size}, batch ${baseConfig.batchSize}, ${device.backend}, frozen mode ` +
-      `${options.frozen}, unfrozen BatchNorm ${options.bn}, label smoothing ${options['label-smoothing']}, mixup ${options.mixup}, body statistics ${options['body-stats']}, feature statistics ${options['feature-stats']}, variants ${options.variants}, faithful finish ${options['faithful-epochs']} epoch(s), ${run.train} train / ${run.valid} valid\n`,
+      `${options.frozen}, unfrozen BatchNorm ${options.bn}, label smoothing ${options['label-smoothing']}, mixup ${options.mixup}, body statistics ${options['body-stats']}, feature statistics ${options['feature-stats']}, variants ${options.variants}, epochs through the body after the cached-feature ones ${options.frozen === 'fast' ? options['faithful-epochs'] : '– (faithful mode)'}, ${run.train} train / ${run.valid} valid\n`,
   );
   printTable(rows, [
     'phase',
