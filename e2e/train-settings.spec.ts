@@ -31,10 +31,21 @@ test('changing batch size after training keeps the model; a new split seed asks 
   await panel.getByLabel('Image size').fill('32');
   await panel.getByLabel('Batch size').fill('4');
   await panel.getByLabel('Frozen epochs', { exact: true }).fill('1');
+  // Step 1 without its epoch through the body (as a reload in the middle of it would leave it)…
+  await panel.getByLabel('Epochs through the body').fill('0');
   await page.getByTestId('step-fit1').click();
-  // Step 1 done: its epoch on cached features, then the default recipe's epoch through the body.
+  const epochRows = page.getByTestId('epoch-table').locator('tbody tr');
   await expect(page.getByTestId('recipe-fit1')).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
-  await expect(page.getByTestId('epoch-table').locator('tbody tr')).toHaveCount(2);
+  await expect(epochRows).toHaveCount(1);
+  await expect(page.getByTestId('body-epochs-only')).toHaveCount(0); // none asked for
+  // …then asked for: just that epoch runs, not the cached-feature one again.
+  await panel.getByLabel('Epochs through the body').fill('1');
+  await expect(page.getByTestId('body-epochs-only')).toBeInViewport();
+  await page.getByTestId('body-epochs-only').click();
+  await expect(epochRows).toHaveCount(2, { timeout: 180_000 });
+  await expect(epochRows.nth(1)).toContainText('frozen (through the body)');
+  await expect(page.getByTestId('body-epochs-only')).toHaveCount(0);
+  await expect(page.getByTestId('recipe-fit1')).toHaveAttribute('data-state', 'done');
   const tensors = async () => (await request(page, 'memory', {})).numTensors;
   const afterFit = await tensors();
   const before = await predictProbe(page);

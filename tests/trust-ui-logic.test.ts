@@ -8,7 +8,13 @@ import type { EpochRow, ModelSummary } from '../src/protocol';
 import { DEFAULT_TRAIN_CONFIG } from '../src/protocol';
 import { RateBook, roughDuration } from '../src/ui/jobs/rates';
 import { stepEstimates } from '../src/ui/train/estimates';
-import { parseBodyEpochs, RECIPES, stepStates, whatComesFirst } from '../src/ui/train/recipe';
+import {
+  bodyEpochsPending,
+  parseBodyEpochs,
+  RECIPES,
+  stepStates,
+  whatComesFirst,
+} from '../src/ui/train/recipe';
 import { groupRuns } from '../src/ui/train/runs';
 import { undoStore } from '../src/ui/shared/undo';
 
@@ -93,6 +99,18 @@ describe('the frozen stage’s epochs through the body', () => {
   it('the default recipe ends its fast frozen stage with one, the frozen-only "best" with none', () => {
     expect([RECIPES.fastai.bodyEpochs, RECIPES.fastai.bodyLr]).toEqual([1, '1e-3']);
     expect(RECIPES.best.bodyEpochs).toBe(0);
+  });
+  it('are pending while a frozen model’s last epoch was on cached features (a reload cut step 1 short)', () => {
+    const through = (r: EpochRow): EpochRow => ({ ...r, run: { ...r.run!, id: 2, frozenMode: 'faithful' } });
+    const fast = [row('frozen', 1, 0.5), row('frozen', 1, 0.4)];
+    expect(bodyEpochsPending(null)).toBe(false);
+    expect(bodyEpochsPending(model({ history: [] }))).toBe(false); // nothing trained yet: step 1 runs both
+    expect(bodyEpochsPending(model({ epochs: 2, history: fast }))).toBe(true);
+    const done = [...fast, through(row('frozen', 2, 0.35))];
+    expect(bodyEpochsPending(model({ epochs: 3, history: done }))).toBe(false);
+    // Unfrozen since: the frozen stage is over, whatever it ended with.
+    expect(bodyEpochsPending(model({ stage: 'unfrozen', epochs: 2, history: fast }))).toBe(false);
+    expect(bodyEpochsPending(model({ epochs: 1, history: [row('frozen', null, 0.5)] }))).toBe(false);
   });
   it('reads the input as a whole number ≥ 0, and none when not offered (faithful mode)', () => {
     expect(parseBodyEpochs('1')).toBe(1);

@@ -17,12 +17,15 @@ export function FrozenFitControls({
   model,
   disabled,
   onRestartHead,
+  onBodyOnly,
 }: {
   values: FrozenFitValues;
   onChange(patch: Partial<Record<'epochs' | 'lr' | 'bodyEpochs', string>>): void;
   model: ModelSummary | null;
   disabled: boolean;
   onRestartHead(): void;
+  /** Runs only the epochs through the body; absent: none are pending (see bodyEpochsPending). */
+  onBodyOnly?: () => void;
 }) {
   return (
     <>
@@ -57,6 +60,17 @@ export function FrozenFitControls({
             size={2}
           />
         </label>
+      )}
+      {onBodyOnly && (
+        <button
+          type="button"
+          disabled={disabled}
+          data-testid="body-epochs-only"
+          title="This model's frozen stage ended on cached features (its epochs through the body did not run, or a reload interrupted them): run just those, without more cached-feature epochs"
+          onClick={onBodyOnly}
+        >
+          Only the epochs through the body
+        </button>
       )}
       {canRestartHead(model) && (
         <button

@@ -14,6 +14,7 @@ import { Recipe, type StepView } from './Recipe';
 import { TrainElsewhere } from './TrainElsewhere';
 import { RecipeChoice } from './RecipeChoice';
 import {
+  bodyEpochsPending,
   parseBodyEpochs,
   RECIPE,
   RECIPES,
@@ -96,12 +97,20 @@ export function TrainTab() {
   const bodyEpochsText = config.frozenMode === 'fast' ? bodyEpochs : null;
   const bodyLr = RECIPES[recipeId].bodyLr;
 
+  const fitThroughBody = (epochs: number) =>
+    bridge.request('fit', { epochs, maxLr: bodyLr, frozenMode: 'faithful' });
+  /** The body epochs a model's frozen stage still lacks (see bodyEpochsPending), on their own. */
+  const bodyOnly = async () => {
+    await ensureModel();
+    await fitThroughBody(parseBodyEpochs(bodyEpochsText));
+  };
+  const bodyOnlyOffered = busy === null && bodyEpochsPending(current) && Number(bodyEpochsText ?? 0) >= 1;
+
   const actions: Record<StepId, () => Promise<string | void>> = {
     fit1: async () => {
       const through = parseBodyEpochs(bodyEpochsText); // a bad value stops before the fit, not after
       await fit(epochs1, lr1);
-      if (through > 0)
-        await bridge.request('fit', { epochs: through, maxLr: bodyLr, frozenMode: 'faithful' });
+      if (through > 0) await fitThroughBody(through);
       // A recipe without an unfrozen stage ends here.
       if (RECIPES[recipeId].unfrozenEpochs === 0) return ttaOutcome();
     },
@@ -184,6 +193,7 @@ export function TrainTab() {
           model={current}
           disabled={busy !== null}
           onRestartHead={() => void run('new', () => restartHead(bridge, current!, ensureModel))}
+          onBodyOnly={bodyOnlyOffered ? () => void run('fit1', bodyOnly) : undefined}
         />
       ),
       estimate: estimates.fit1,

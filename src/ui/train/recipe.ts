@@ -118,3 +118,12 @@ export function parseBodyEpochs(text: string | null): number {
     throw new Error('Epochs through the body must be a whole number ≥ 0.');
   return n;
 }
+
+/**
+ * Whether a model's frozen stage still lacks its epochs through the body: its last epoch was on cached
+ * features (a reload interrupted step 1, or it ran with none) and it has not been unfrozen since.
+ */
+export function bodyEpochsPending(model: ModelSummary | null): boolean {
+  const last = model?.history.at(-1);
+  return model?.stage === 'frozen' && last?.stage === 'frozen' && last.run?.frozenMode === 'fast';
+}
