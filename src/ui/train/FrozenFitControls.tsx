@@ -2,6 +2,7 @@
 // mode ends with (RecipePreset.bodyEpochs), and "Start the head over" once the head has trained.
 import type { ModelSummary } from '../../protocol';
 import { canRestartHead } from './restart-head';
+import { StepField } from './StepField';
 
 export interface FrozenFitValues {
   epochs: string;
@@ -29,37 +30,30 @@ export function FrozenFitControls({
 }) {
   return (
     <>
-      <label>
-        epochs{' '}
-        <input
-          aria-label="Frozen epochs"
-          value={values.epochs}
-          onChange={(e) => onChange({ epochs: e.target.value })}
-          size={3}
-        />
-      </label>
-      <label>
-        max lr{' '}
-        <input
-          aria-label="Frozen max lr"
-          value={values.lr}
-          onChange={(e) => onChange({ lr: e.target.value })}
-          size={16}
-        />
-      </label>
+      <StepField
+        label="epochs"
+        name="Frozen epochs"
+        value={values.epochs}
+        onChange={(epochs) => onChange({ epochs })}
+        size={3}
+      />
+      <StepField
+        label="max lr"
+        name="Frozen max lr"
+        value={values.lr}
+        onChange={(lr) => onChange({ lr })}
+        size={16}
+      />
       {values.bodyEpochs !== null && (
-        <label
+        <StepField
+          label="+ through the body"
+          name="Epochs through the body"
+          value={values.bodyEpochs}
+          onChange={(bodyEpochs) => onChange({ bodyEpochs })}
+          size={2}
+          numeric
           title={`After the epochs on cached body features, epochs of the head and BatchNorm through the body on fresh augmentations (fast.ai's frozen stage as it trains), one-cycle to ${values.bodyLr}: the head then meets the features the unfrozen body gives it. 0: none.`}
-        >
-          + through the body{' '}
-          <input
-            aria-label="Epochs through the body"
-            inputMode="numeric"
-            value={values.bodyEpochs}
-            onChange={(e) => onChange({ bodyEpochs: e.target.value })}
-            size={2}
-          />
-        </label>
+        />
       )}
       {onBodyOnly && (
         <button

@@ -24,6 +24,7 @@ import {
   type StepId,
 } from './recipe';
 import { FrozenFitControls } from './FrozenFitControls';
+import { StepField } from './StepField';
 import { stepEstimates } from './estimates';
 import { restartHead } from './restart-head';
 import { RunsTable } from './RunsTable';
@@ -204,16 +205,15 @@ export function TrainTab() {
       id: 'lrfind',
       hint: 'lr_find',
       controls: (
-        <label title="fast.ai's num_it: the sweep's length. Fewer steps give a coarser curve, sooner; the sweep also stops early once the loss diverges.">
-          steps{' '}
-          <input
-            aria-label="LR finder steps"
-            inputMode="numeric"
-            value={lrSteps}
-            onChange={(e) => setLrSteps(e.target.value)}
-            size={4}
-          />
-        </label>
+        <StepField
+          label="steps"
+          name="LR finder steps"
+          value={lrSteps}
+          onChange={setLrSteps}
+          size={4}
+          numeric
+          title="fast.ai's num_it: the sweep's length. Fewer steps give a coarser curve, sooner; the sweep also stops early once the loss diverges."
+        />
       ),
       estimate: estimates.lrfind,
     },
@@ -222,24 +222,8 @@ export function TrainTab() {
       hint: 'fit_one_cycle, discriminative rates',
       controls: (
         <>
-          <label>
-            epochs{' '}
-            <input
-              aria-label="Unfrozen epochs"
-              value={epochs2}
-              onChange={(e) => setEpochs2(e.target.value)}
-              size={3}
-            />
-          </label>
-          <label>
-            max lr{' '}
-            <input
-              aria-label="Unfrozen max lr"
-              value={lr2}
-              onChange={(e) => setLr2(e.target.value)}
-              size={18}
-            />
-          </label>
+          <StepField label="epochs" name="Unfrozen epochs" value={epochs2} onChange={setEpochs2} size={3} />
+          <StepField label="max lr" name="Unfrozen max lr" value={lr2} onChange={setLr2} size={18} />
         </>
       ),
       estimate: estimates.fit2,
