@@ -2,7 +2,7 @@
 //   [--backend wasm] [--frozen fast|faithful] [--batch 16] [--lr-find true|false]
 //   [--seeds 42,43,44] [--bn batch|whole-batch|running] [--body-stats data|imagenet] [--feature-stats running|batch]
 //   [--variants 2] [--faithful-epochs 1] [--faithful-lr 1e-3]
-//   [--label-smoothing 0] [--mixup 0] [--tta false] [--recipe fastai|best]
+//   [--label-smoothing 0] [--mixup 0] [--tta false] [--recipe fastai|best] [--images-per-pass N]
 // npm run bench:train -- --synthetic 18x1112 --max-per-class 1112 … trains on generated images (the
 // scale check: 20,000 images); each phase reports the browser's peak resident memory.
 // --recipe takes a Train tab recipe's size, epochs, rates, label smoothing and TTA from
@@ -76,6 +76,8 @@ const options = parseArgs(process.argv.slice(2), {
   mixup: '0',
   tta: 'false',
   recipe: '',
+  // 0: the app's default for the backend and size (src/ml/batching.ts).
+  'images-per-pass': '0',
   ...fromPreset,
 });
 let folder = options._[0];
@@ -112,6 +114,7 @@ const baseConfig = {
   featureStatistics: options['feature-stats'],
   labelSmoothing: Number(options['label-smoothing']),
   mixup: Number(options.mixup),
+  ...(Number(options['images-per-pass']) > 0 ? { imagesPerPass: Number(options['images-per-pass']) } : {}),
 };
 
 const epochLine = (label, row) =>

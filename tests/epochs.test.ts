@@ -1,7 +1,7 @@
 // fast.ai's epoch of batches: shuffled by the seed, last partial batch dropped, no batch of one.
 import { describe, expect, it } from 'vitest';
 import { batchesPerEpoch, epochPlan } from '../src/ml/epochs';
-import { seededRandom } from '../src/ml/random';
+import { RunRandom, seededRandom } from '../src/ml/random';
 
 describe('epochPlan', () => {
   it('drops the last partial batch, keeps a small set as one batch, never a batch of one', () => {
@@ -22,5 +22,29 @@ describe('epochPlan', () => {
     expect(rows).not.toEqual([...rows].sort((a, b) => a - b));
     expect(epochPlan(items, 8, seededRandom(5))).toEqual(plan);
     expect(epochPlan(items, 8, seededRandom(6))).not.toEqual(plan);
+  });
+});
+
+describe('RunRandom', () => {
+  const draws = (r: RunRandom) => [r.augment(), r.dropoutSeed(), r.mixup(), r.augment()];
+  it('gives three streams of their own from the seed, the same for the same seed', () => {
+    const a = draws(new RunRandom(42));
+    expect(draws(new RunRandom(42))).toEqual(a);
+    expect(draws(new RunRandom(43))).not.toEqual(a);
+    // Drawing from one stream leaves the others where they were.
+    const b = new RunRandom(42);
+    for (let i = 0; i < 5; i++) b.mixup();
+    expect(b.augment()).toBe(a[0]);
+    expect(b.dropoutSeed()).toBe(a[1]);
+  });
+  it('returns every stream to a bookmark, and restarts them all', () => {
+    const r = new RunRandom(7);
+    r.augment();
+    const back = r.bookmark();
+    const after = draws(r);
+    back();
+    expect(draws(r)).toEqual(after);
+    r.restart();
+    expect(draws(r)).toEqual(draws(new RunRandom(7)));
   });
 });

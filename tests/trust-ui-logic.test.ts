@@ -10,6 +10,7 @@ import { RateBook, roughDuration } from '../src/ui/jobs/rates';
 import { stepEstimates } from '../src/ui/train/estimates';
 import {
   bodyEpochsPending,
+  bodyOnlyOffered,
   parseBodyEpochs,
   RECIPES,
   stepStates,
@@ -111,6 +112,14 @@ describe('the frozen stage’s epochs through the body', () => {
     // Unfrozen since: the frozen stage is over, whatever it ended with.
     expect(bodyEpochsPending(model({ stage: 'unfrozen', epochs: 2, history: fast }))).toBe(false);
     expect(bodyEpochsPending(model({ epochs: 1, history: [row('frozen', null, 0.5)] }))).toBe(false);
+  });
+  it('are offered on their own only when pending and the input asks for at least one', () => {
+    const pending = model({ epochs: 2, history: [row('frozen', 1, 0.5), row('frozen', 1, 0.4)] });
+    expect(bodyOnlyOffered(pending, '1')).toBe(true);
+    expect(bodyOnlyOffered(pending, ' 2 ')).toBe(true);
+    for (const none of ['0', '', 'one', '1.5', null])
+      expect(bodyOnlyOffered(pending, none), String(none)).toBe(false);
+    expect(bodyOnlyOffered(model({ history: [] }), '1')).toBe(false);
   });
   it('reads the input as a whole number ≥ 0, and none when not offered (faithful mode)', () => {
     expect(parseBodyEpochs('1')).toBe(1);

@@ -49,3 +49,47 @@ export function splitIds(
   const cut = Math.round(order.length * validPct);
   return { valid: order.slice(0, cut), train: order.slice(cut) };
 }
+
+/**
+ * A run's three streams, each seeded from the split seed: shuffling and augmentation; dropout (its
+ * own stream, so prefetching batches cannot reorder its draws); mixup (its own, so turning mixup on
+ * changes nothing else of a run).
+ */
+export class RunRandom {
+  private streams!: { augment: SeededRandom; dropout: SeededRandom; mixup: SeededRandom };
+
+  constructor(private readonly seed: number) {
+    this.restart();
+  }
+
+  /** Every stream back to its start, as a new model starts. */
+  restart(): void {
+    this.streams = {
+      augment: seededRandom(this.seed + 1),
+      dropout: seededRandom(this.seed + 2),
+      mixup: seededRandom(this.seed + 3),
+    };
+  }
+
+  /** Shuffling and augmentation draws. */
+  get augment(): SeededRandom {
+    return this.streams.augment;
+  }
+
+  /** Mixup's draws. */
+  get mixup(): SeededRandom {
+    return this.streams.mixup;
+  }
+
+  /** The next dropout mask's seed (one per pass). */
+  dropoutSeed(): number {
+    return Math.floor(this.streams.dropout() * 2 ** 31);
+  }
+
+  /** Where every stream stands now; calling the result returns them all there (see lrFind). */
+  bookmark(): () => void {
+    const streams = Object.values(this.streams);
+    const positions = streams.map((s) => s.position());
+    return () => streams.forEach((s, i) => s.seek(positions[i]));
+  }
+}

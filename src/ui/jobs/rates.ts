@@ -37,9 +37,10 @@ export interface FitPlan {
   needsStatistics?: boolean;
 }
 
-function trainingKey(stage: 'frozen' | 'unfrozen', config: TrainConfig): RateKey {
+/** What a training step costs per image: the stage, and whether a frozen step runs the body. */
+function trainingKey(stage: 'frozen' | 'unfrozen', frozenMode: TrainConfig['frozenMode']): RateKey {
   if (stage === 'unfrozen') return 'unfrozen';
-  return config.frozenMode === 'fast' ? 'head' : 'frozen';
+  return frozenMode === 'fast' ? 'head' : 'frozen';
 }
 
 export class RateBook {
@@ -95,7 +96,7 @@ export class RateBook {
     // What the step ran on, as the worker says (a run's mode may differ from the config's: the fast
     // frozen stage's epochs through the body carry a pass shape, the head on cached features none).
     else if (progress.phase === 'fit' || progress.phase === 'lr_find')
-      key = stage === 'unfrozen' ? 'unfrozen' : progress.pass ? 'frozen' : 'head';
+      key = trainingKey(stage, progress.pass ? 'faithful' : 'fast');
     else if (progress.phase === 'validate') key = progress.cached ? 'validate-cached' : 'validate';
     // A fit's clock also runs through its validations and autosaves: measure its first epoch's
     // batches only, before any of those.
@@ -109,7 +110,7 @@ export class RateBook {
     const { config, stage, epochs, train, valid } = plan;
     const fastFrozen = stage === 'frozen' && config.frozenMode === 'fast';
     const get = (key: RateKey) => this.rate(backend, key, config.size);
-    const perTrain = get(trainingKey(stage, config));
+    const perTrain = get(trainingKey(stage, config.frozenMode));
     const perValid = get(fastFrozen ? 'validate-cached' : 'validate');
     if (perTrain === undefined || perValid === undefined) return null;
     let seconds = epochs * (train * perTrain + valid * perValid);
@@ -125,7 +126,7 @@ export class RateBook {
   /** Seconds the LR finder's sweep of `iterations` batches should take, or null. */
   estimateLrFind(backend: BackendName | undefined, model: ModelSummary, iterations: number): number | null {
     if (!backend) return null;
-    const rate = this.rate(backend, trainingKey(model.stage, model.config), model.config.size);
+    const rate = this.rate(backend, trainingKey(model.stage, model.config.frozenMode), model.config.size);
     return rate === undefined ? null : rate * iterations * model.config.batchSize;
   }
 }

@@ -14,7 +14,7 @@ import { Recipe, type StepView } from './Recipe';
 import { TrainElsewhere } from './TrainElsewhere';
 import { RecipeChoice } from './RecipeChoice';
 import {
-  bodyEpochsPending,
+  bodyOnlyOffered,
   parseBodyEpochs,
   RECIPE,
   RECIPES,
@@ -100,12 +100,12 @@ export function TrainTab() {
 
   const fitThroughBody = (epochs: number) =>
     bridge.request('fit', { epochs, maxLr: bodyLr, frozenMode: 'faithful' });
-  /** The body epochs a model's frozen stage still lacks (see bodyEpochsPending), on their own. */
+  /** The body epochs a model's frozen stage still lacks (see bodyOnlyOffered), on their own. */
   const bodyOnly = async () => {
     await ensureModel();
     await fitThroughBody(parseBodyEpochs(bodyEpochsText));
   };
-  const bodyOnlyOffered = busy === null && bodyEpochsPending(current) && Number(bodyEpochsText ?? 0) >= 1;
+  const offerBodyOnly = busy === null && bodyOnlyOffered(current, bodyEpochsText);
 
   const actions: Record<StepId, () => Promise<string | void>> = {
     fit1: async () => {
@@ -194,7 +194,7 @@ export function TrainTab() {
           model={current}
           disabled={busy !== null}
           onRestartHead={() => void run('new', () => restartHead(bridge, current!, ensureModel))}
-          onBodyOnly={bodyOnlyOffered ? () => void run('fit1', bodyOnly) : undefined}
+          onBodyOnly={offerBodyOnly ? () => void run('fit1', bodyOnly) : undefined}
         />
       ),
       estimate: estimates.fit1,

@@ -127,3 +127,13 @@ export function bodyEpochsPending(model: ModelSummary | null): boolean {
   const last = model?.history.at(-1);
   return model?.stage === 'frozen' && last?.stage === 'frozen' && last.run?.frozenMode === 'fast';
 }
+
+/** Whether step 1 offers its epochs through the body on their own: pending, and the input asks for some. */
+export function bodyOnlyOffered(model: ModelSummary | null, text: string | null): boolean {
+  if (!bodyEpochsPending(model)) return false;
+  try {
+    return parseBodyEpochs(text) > 0;
+  } catch {
+    return false; // a value step 1 would refuse: nothing to offer until it is fixed
+  }
+}

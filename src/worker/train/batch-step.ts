@@ -8,6 +8,8 @@ import { crossEntropy } from '../../ml/loss';
 import { sliceTargets, type Targets } from '../../ml/mixup';
 import { caffePreprocess } from '../../ml/preprocess';
 import { labelSmoothing, passBatchNorm, type TrainConfig } from '../../protocol';
+import { rememberOutOfMemory } from '../../policy/memory-limits';
+import { EngineFailure, isEngineFailure, isOutOfMemory } from '../errors';
 import { disposeStats, passMomentum, updateRunningStats, type LayerStats } from '../ml/batchnorm';
 import type { ResNetGraph } from '../ml/resnet-graph';
 import { concatPool, type FastaiHead } from './head';
@@ -74,6 +76,37 @@ export async function optimiseBatch(m: StepModel, b: StepBatch): Promise<number>
   } finally {
     tf.dispose(grads);
     tf.dispose(losses.map((l) => l.value));
+  }
+}
+
+/**
+ * optimiseBatch, retried with half as many images per pass when the device runs out of memory (the
+ * lower limit remembered for this device and size; `lowered` tells the caller, whose next `model()`
+ * carries it). On wasm the engine is lost instead: the limit is lowered for the restarted one.
+ */
+export async function optimiseWithinMemory(
+  model: () => StepModel,
+  b: StepBatch,
+  lowered: (imagesPerPass: number, notice: string) => void,
+): Promise<number> {
+  for (;;) {
+    const m = model();
+    try {
+      return await optimiseBatch(m, b);
+    } catch (error) {
+      if (!isOutOfMemory(error) || b.input.rank !== 4) throw error;
+      const failedAt = m.imagesPerPass;
+      const next = await rememberOutOfMemory(tf.getBackend(), m.config.size, failedAt);
+      const advice = `Out of memory with ${failedAt} images per pass at ${m.config.size} px`;
+      if (next === null || isEngineFailure(error, tf.getBackend())) {
+        throw new EngineFailure(
+          `${advice}. The engine must restart` +
+            (next ? `; it will use ${next} images per pass. ` : '. Lower the image size. ') +
+            'Your data and checkpoints are kept: resume from the last autosave.',
+        );
+      }
+      lowered(next, `${advice}: continuing with ${next} (same batch size, gradients summed).`);
+    }
   }
 }
 

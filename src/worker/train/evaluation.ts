@@ -2,8 +2,8 @@
 // the error with fast.ai's test-time augmentation. In the fast frozen mode both read the cached body
 // features; TTA then caches its views' features too, so asking again costs no body pass.
 import * as tf from '@tensorflow/tfjs';
-import { confusionMatrix } from '../../ml/metrics';
-import type { Interpretation, TrainConfig, TrainProgress } from '../../protocol';
+import { confusionMatrix, errorRate } from '../../ml/metrics';
+import type { EpochRow, Interpretation, TrainConfig, TrainProgress } from '../../protocol';
 import type { Classifier } from './classifier';
 import { batches, batchTensor, decodeBatch, type Dataset } from './data';
 import { FeatureMatrix } from './feature-matrix';
@@ -125,4 +125,25 @@ export async function ttaErrorRate(
   }
   if (keep && cache) cache.validViews = keep;
   return { errorRate: valid.length ? wrong / valid.length : 0, valid: valid.length };
+}
+
+/** An epoch table's row: the epoch's facts, its validation's loss and error, the engine's memory. */
+export function epochRow(
+  data: Dataset,
+  evaluation: Evaluation,
+  epoch: Pick<EpochRow, 'run' | 'stage' | 'epoch' | 'trainLoss' | 'seconds'>,
+): EpochRow {
+  const errors = errorRate(
+    data.valid.map((e) => e.label),
+    evaluation.predicted,
+  );
+  const memory = tf.memory();
+  return {
+    ...epoch,
+    validLoss: evaluation.loss,
+    errorRate: errors,
+    accuracy: 1 - errors,
+    tensors: memory.numTensors,
+    bytes: memory.numBytes,
+  };
 }

@@ -3,10 +3,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { AdamW } from '../../ml/adamw';
 import { LR_FIND, suggestLr } from '../../ml/lr-find';
-import { errorRate } from '../../ml/metrics';
 import { drawTargets, mixInputs, type Targets } from '../../ml/mixup';
 import { batchesPerEpoch, epochPlan, type EpochBatch } from '../../ml/epochs';
-import { seededRandom, type SeededRandom } from '../../ml/random';
+import { RunRandom } from '../../ml/random';
 import { groupRates, parseLearningRate } from '../../ml/schedule';
 import {
   bodyStatistics,
@@ -21,8 +20,6 @@ import {
   type TrainConfig,
   type TrainProgress,
 } from '../../protocol';
-import { rememberOutOfMemory } from '../../policy/memory-limits';
-import { EngineFailure, isEngineFailure, isOutOfMemory } from '../errors';
 import type { ResNetGraph } from '../ml/resnet-graph';
 import {
   batchTensor,
@@ -36,6 +33,7 @@ import {
 import { Classifier } from './classifier';
 import { adaptBatchNorm } from './bn-adapt';
 import {
+  epochRow,
   evaluateValidation,
   interpretation,
   ttaErrorRate,
@@ -43,7 +41,7 @@ import {
   type EvaluationSources,
 } from './evaluation';
 import { computeFeatures, type Features } from './features';
-import { optimiseBatch } from './batch-step';
+import { optimiseWithinMemory, type StepModel } from './batch-step';
 import { FastaiHead } from './head';
 import { exportLearnerState, restoreLearnerState, type LearnerState } from './learner-state';
 import { Cancelled } from '../../ml/cancel';
@@ -74,11 +72,7 @@ export class Learner implements BatchRunner {
   private cache: Features | null = null;
   /** The inference side (features, classify with TTA, Grad-CAM). */
   private readonly classifier: Classifier;
-  private random!: SeededRandom;
-  /** Dropout masks: a stream of its own, so prefetching batches cannot reorder its draws. */
-  private dropoutRandom!: SeededRandom;
-  /** Mixup's draws: a stream of its own, so turning mixup on changes nothing else of a run. */
-  private mixRandom!: SeededRandom;
+  private readonly random: RunRandom;
   private readonly decode: DecodeImage;
 
   constructor(
@@ -92,21 +86,7 @@ export class Learner implements BatchRunner {
     this.passImages = options.imagesPerPass ?? settings.batchSize;
     this.decode = options.decode ?? decodeCropped;
     this.classifier = new Classifier(body, this.head, () => this.settings, this.decode);
-    this.seedStreams();
-  }
-
-  /** Shuffling and augmentation, dropout, mixup: each its own stream from the split seed. */
-  private seedStreams(): void {
-    this.random = seededRandom(this.settings.seed + 1);
-    this.dropoutRandom = seededRandom(this.settings.seed + 2);
-    this.mixRandom = seededRandom(this.settings.seed + 3);
-  }
-
-  /** Where each random stream stands, to return to (see lrFind). */
-  private streamPositions(): () => void {
-    const streams = [this.random, this.dropoutRandom, this.mixRandom];
-    const positions = streams.map((s) => s.position());
-    return () => streams.forEach((s, i) => s.seek(positions[i]));
+    this.random = new RunRandom(settings.seed);
   }
 
   /**
@@ -120,7 +100,7 @@ export class Learner implements BatchRunner {
     this.optimizer = new AdamW();
     this.frozen = true;
     this.rows = [];
-    this.seedStreams();
+    this.random.restart();
   }
 
   get config(): TrainConfig {
@@ -241,58 +221,39 @@ export class Learner implements BatchRunner {
     throw new Cancelled();
   }
 
-  /**
-   * One optimisation step; returns the batch loss. When the device runs out of memory the step is
-   * retried with half as many images per pass (remembered for this device and size); on wasm the
-   * engine is lost instead, and the limit is lowered for the restarted one.
-   */
-  private async step(
+  /** One optimisation step; returns the batch loss (fewer images per pass when memory runs out). */
+  private step(
     input: tf.Tensor4D | tf.Tensor2D,
     targets: Targets,
     lrs: number[],
     beta1: number,
   ): Promise<number> {
-    for (;;) {
-      try {
-        return await optimiseBatch(
-          {
-            body: this.body,
-            head: this.head,
-            config: this.config,
-            frozen: this.frozen,
-            groups: this.groups(),
-            optimizer: this.optimizer,
-            imagesPerPass: this.imagesPerPass,
-            dropoutSeed: () => Math.floor(this.dropoutRandom() * 2 ** 31),
-          },
-          { input, targets, lrs, beta1 },
-        );
-      } catch (error) {
-        if (!isOutOfMemory(error) || input.rank !== 4) throw error;
-        const failedAt = this.imagesPerPass;
-        const lowered = await rememberOutOfMemory(tf.getBackend(), this.config.size, failedAt);
-        const advice = `Out of memory with ${failedAt} images per pass at ${this.config.size} px`;
-        if (lowered === null || isEngineFailure(error, tf.getBackend())) {
-          throw new EngineFailure(
-            `${advice}. The engine must restart` +
-              (lowered ? `; it will use ${lowered} images per pass. ` : '. Lower the image size. ') +
-              'Your data and checkpoints are kept: resume from the last autosave.',
-          );
-        }
-        this.passImages = lowered;
-        this.notice = `${advice}: continuing with ${lowered} (same batch size, gradients summed).`;
-      }
-    }
+    const model = (): StepModel => ({
+      body: this.body,
+      head: this.head,
+      config: this.config,
+      frozen: this.frozen,
+      groups: this.groups(),
+      optimizer: this.optimizer,
+      imagesPerPass: this.imagesPerPass,
+      dropoutSeed: () => this.random.dropoutSeed(),
+    });
+    return optimiseWithinMemory(model, { input, targets, lrs, beta1 }, (imagesPerPass, notice) => {
+      this.passImages = imagesPerPass;
+      this.notice = notice;
+    });
   }
 
   /** The training set as one epoch's batches (see epochPlan): examples and their rows. */
   epochBatches(): EpochBatch<Example>[] {
-    return epochPlan(this.data.train, this.config.batchSize, this.random);
+    return epochPlan(this.data.train, this.config.batchSize, this.random.augment);
   }
 
   /** A batch's decode started ahead of its step (its draws made now, in order); none on cached features. */
   prefetch(batch: EpochBatch<Example>): Promise<RawBatch> | null {
-    return this.fastMode ? null : decodeBatch(batch.examples, this.config.size, this.random, this.decode);
+    return this.fastMode
+      ? null
+      : decodeBatch(batch.examples, this.config.size, this.random.augment, this.decode);
   }
 
   /** One optimisation step on a batch (on the cached features in the fast frozen mode). */
@@ -314,7 +275,8 @@ export class Learner implements BatchRunner {
       x.dispose();
       return loss;
     }
-    const raw = await (prefetched ?? decodeBatch(batch.examples, this.config.size, this.random, this.decode));
+    const raw = await (prefetched ??
+      decodeBatch(batch.examples, this.config.size, this.random.augment, this.decode));
     const { x, targets } = this.mixed(batchTensor(raw, this.config.size), raw.labels);
     try {
       return await this.step(x, targets, lrs, beta1);
@@ -326,7 +288,7 @@ export class Learner implements BatchRunner {
 
   /** The batch's targets, and its input mixed with mixup's partners when mixup is on (input freed). */
   private mixed<T extends tf.Tensor4D | tf.Tensor2D>(input: T, labels: number[]): { x: T; targets: Targets } {
-    const targets = drawTargets(labels, mixupAlpha(this.config), this.mixRandom);
+    const targets = drawTargets(labels, mixupAlpha(this.config), this.random.mixup);
     if (!targets.mix) return { x: input, targets };
     const x = mixInputs(input, targets.mix);
     input.dispose();
@@ -388,23 +350,13 @@ export class Learner implements BatchRunner {
           ...this.stepNotes(),
         });
       });
-      const evaluation = await this.evaluate();
-      const errors = errorRate(
-        this.data.valid.map((e) => e.label),
-        evaluation.predicted,
-      );
-      const row: EpochRow = {
+      const row = epochRow(this.data, await this.evaluate(), {
         run,
         stage: this.stage,
         epoch: this.history.filter((r) => r.stage === this.stage).length,
         trainLoss,
-        validLoss: evaluation.loss,
-        errorRate: errors,
-        accuracy: 1 - errors,
         seconds: (Date.now() - t0) / 1000,
-        tensors: tf.memory().numTensors,
-        bytes: tf.memory().numBytes,
-      };
+      });
       this.rows.push(row);
       rows.push(row);
       await onEpoch(row);
@@ -474,7 +426,7 @@ export class Learner implements BatchRunner {
     const snapshot = new Map([...this.namedVariables()].map(([k, v]) => [k, tf.clone(v)]));
     const savedOptimizer = this.optimizer;
     this.optimizer = new AdamW();
-    const returnStreams = this.streamPositions();
+    const returnStreams = this.random.bookmark();
     const startedAt = Date.now();
     this.report({ phase: 'lr_find', done: 0, total: iterations, startedAt, pass: this.passShape() });
     try {
