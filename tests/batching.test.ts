@@ -30,8 +30,9 @@ describe('splitIntoPasses', () => {
 
 describe('images per pass', () => {
   it('defaults from the wasm heap limit by image size, whole batches on GPUs', () => {
-    expect(defaultImagesPerPass('wasm', 128, 16)).toBe(13);
-    expect(defaultImagesPerPass('wasm', 224, 16)).toBe(4);
+    expect(defaultImagesPerPass('wasm', 128, 16)).toBe(16); // one pass: see pass-memory.test.ts
+    expect(defaultImagesPerPass('wasm', 160, 16)).toBe(10);
+    expect(defaultImagesPerPass('wasm', 224, 16)).toBe(5); // passes of 4, 4, 4, 4
     expect(defaultImagesPerPass('wasm', 64, 16)).toBe(16);
     expect(defaultImagesPerPass('wasm', 512, 16)).toBe(2);
     expect(defaultImagesPerPass('webgpu', 224, 16)).toBe(16);

@@ -2,12 +2,15 @@
 // passes are summed, so the optimizer still sees one batch and the schedule is unchanged.
 
 /**
- * Images per pass with no failure seen yet. wasm32 addresses 4 GB: measured on ResNet50, 8 images
- * train at 128 px and 4 at 224 px, 16 at 128 px run out. GPUs: the whole batch, lowered on failure.
+ * Images per pass with no failure seen yet. wasm32 addresses 4 GiB; ResNet50's training step takes
+ * ~1.1 GiB plus ~0.1 GiB per image at 128 px (tfjs's heap after an unfrozen step: 2.0 GiB with 8 per
+ * pass, 2.9 with 16 — tests/pass-memory.test.ts), so at 128 px a batch of 16 is one pass: BatchNorm
+ * over exactly the batch, as PyTorch's, and no statistics pass (see whole-batch.ts for more passes).
+ * GPUs: the whole batch. Either way lowered, and remembered, after a failure.
  */
 export function defaultImagesPerPass(backend: string, size: number, batch: number): number {
   if (backend !== 'wasm' && backend !== 'cpu') return batch;
-  return Math.max(2, Math.min(batch, Math.floor(13 * (128 / size) ** 2)));
+  return Math.max(2, Math.min(batch, Math.floor(16 * (128 / size) ** 2)));
 }
 
 /**
