@@ -4,33 +4,21 @@
 // tfjs's heap and pushed through our convolution gradients (whose buffers the engine reuses).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TrainConfig } from '../src/protocol';
 import { registerWasmTrainingKernels } from '../src/worker/kernels/register';
 import { ResNetGraph } from '../src/worker/ml/resnet-graph';
-import { layerWeights, loadResNet50Weights } from '../src/worker/ml/resnet-loader';
 import { Learner } from '../src/worker/train/learner';
 import { colourDataset, decodeColour } from './support/colour-dataset';
+import { loadResNet50Body } from './support/resnet50';
 
-const DIR = 'public/models/resnet50/';
 const CONFIG: TrainConfig = { size: 32, batchSize: 8, seed: 43, frozenMode: 'faithful', variants: 1 };
 let body: ResNetGraph;
 
 beforeAll(async () => {
   registerWasmTrainingKernels();
   await tf.setBackend('wasm');
-  const read = (path: string) => readFileSync(path);
-  const loaded = await loadResNet50Weights(
-    DIR + 'model.json',
-    {
-      json: async (path) => JSON.parse(read(path).toString('utf8')),
-      binary: async (path) => new Uint8Array(read(path)).buffer,
-    },
-    () => undefined,
-  );
-  body = ResNetGraph.fromTopology(loaded.topology, layerWeights(loaded.topology, loaded.weights));
-  tf.dispose(Object.values(loaded.weights));
+  body = await loadResNet50Body();
 }, 120_000);
 afterAll(() => body?.dispose());
 

@@ -4,34 +4,22 @@
 // after the step is the step's high-water mark (2.86 GiB when measured; 8 per pass: 2.01 GiB).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { defaultImagesPerPass, splitIntoPasses } from '../src/ml/batching';
 import type { TrainConfig } from '../src/protocol';
 import { registerWasmTrainingKernels } from '../src/worker/kernels/register';
 import { ResNetGraph } from '../src/worker/ml/resnet-graph';
-import { layerWeights, loadResNet50Weights } from '../src/worker/ml/resnet-loader';
 import { Learner } from '../src/worker/train/learner';
 import { colourDataset, decodeColour } from './support/colour-dataset';
+import { loadResNet50Body } from './support/resnet50';
 
-const DIR = 'public/models/resnet50/';
 const GiB = 2 ** 30;
 let body: ResNetGraph;
 
 beforeAll(async () => {
   registerWasmTrainingKernels();
   await tf.setBackend('wasm');
-  const read = (path: string) => readFileSync(path);
-  const loaded = await loadResNet50Weights(
-    DIR + 'model.json',
-    {
-      json: async (path) => JSON.parse(read(path).toString('utf8')),
-      binary: async (path) => new Uint8Array(read(path)).buffer,
-    },
-    () => undefined,
-  );
-  body = ResNetGraph.fromTopology(loaded.topology, layerWeights(loaded.topology, loaded.weights));
-  tf.dispose(Object.values(loaded.weights));
+  body = await loadResNet50Body();
 }, 120_000);
 afterAll(() => body?.dispose());
 
