@@ -3,24 +3,14 @@
 // an unzeroed sum) would make two runs of one seed differ. Garbage: huge values, then NaN, left in
 // tfjs's heap and pushed through our convolution gradients (whose buffers the engine reuses).
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { TrainConfig } from '../src/protocol';
-import { registerWasmTrainingKernels } from '../src/worker/kernels/register';
-import { ResNetGraph } from '../src/worker/ml/resnet-graph';
 import { Learner } from '../src/worker/train/learner';
 import { colourDataset, decodeColour } from './support/colour-dataset';
-import { loadResNet50Body } from './support/resnet50';
+import { resNet50OnWasm } from './support/resnet50';
 
 const CONFIG: TrainConfig = { size: 32, batchSize: 8, seed: 43, frozenMode: 'faithful', variants: 1 };
-let body: ResNetGraph;
-
-beforeAll(async () => {
-  registerWasmTrainingKernels();
-  await tf.setBackend('wasm');
-  body = await loadResNet50Body();
-}, 120_000);
-afterAll(() => body?.dispose());
+const body = resNet50OnWasm();
 
 /** Leaves `value` in freed heap blocks and in the engine's buffers (one conv gradient on it). */
 function garbage(value: number): void {
@@ -37,7 +27,7 @@ function garbage(value: number): void {
 
 it('a seeded unfrozen fit is bit-identical with garbage left in the heap and the engine', async () => {
   const fit = async (value: number | null): Promise<number[]> => {
-    const learner = new Learner(body, colourDataset(4), CONFIG, () => undefined, {
+    const learner = new Learner(body(), colourDataset(4), CONFIG, () => undefined, {
       decode: decodeColour,
       imagesPerPass: 4, // passes of 4 with whole-batch statistics, as the app on wasm
     });

@@ -3,25 +3,15 @@
 // on the real ResNet50 through one unfrozen step of the learner. The heap never shrinks, so its size
 // after the step is the step's high-water mark (2.86 GiB when measured; 8 per pass: 2.01 GiB).
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { defaultImagesPerPass, splitIntoPasses } from '../src/ml/batching';
 import type { TrainConfig } from '../src/protocol';
-import { registerWasmTrainingKernels } from '../src/worker/kernels/register';
-import { ResNetGraph } from '../src/worker/ml/resnet-graph';
 import { Learner } from '../src/worker/train/learner';
 import { colourDataset, decodeColour } from './support/colour-dataset';
-import { loadResNet50Body } from './support/resnet50';
+import { resNet50OnWasm } from './support/resnet50';
 
 const GiB = 2 ** 30;
-let body: ResNetGraph;
-
-beforeAll(async () => {
-  registerWasmTrainingKernels();
-  await tf.setBackend('wasm');
-  body = await loadResNet50Body();
-}, 120_000);
-afterAll(() => body?.dispose());
+const body = resNet50OnWasm();
 
 /** The bytes tfjs-wasm's module has grown its memory to. */
 function heapBytes(): number {
@@ -34,7 +24,7 @@ it('at 128 px a batch of 16 trains in one pass, within 3.25 GiB of wasm’s 4', 
   expect(splitIntoPasses(config.batchSize, perPass)).toEqual([16]);
   // 16 training images (one batch), 2 to validate.
   const data = colourDataset(6);
-  const learner = new Learner(body, { ...data, train: data.train.slice(0, 16) }, config, () => undefined, {
+  const learner = new Learner(body(), { ...data, train: data.train.slice(0, 16) }, config, () => undefined, {
     decode: decodeColour,
     imagesPerPass: perPass,
   });

@@ -251,9 +251,12 @@ export class Learner implements BatchRunner {
 
   /** A batch's decode started ahead of its step (its draws made now, in order); none on cached features. */
   prefetch(batch: EpochBatch<Example>): Promise<RawBatch> | null {
-    return this.fastMode
-      ? null
-      : decodeBatch(batch.examples, this.config.size, this.random.augment, this.decode);
+    return this.fastMode ? null : this.decodeBatch(batch);
+  }
+
+  /** A batch's pixels, augmented with the run's next draws. */
+  private decodeBatch(batch: EpochBatch<Example>): Promise<RawBatch> {
+    return decodeBatch(batch.examples, this.config.size, this.random.augment, this.decode);
   }
 
   /** One optimisation step on a batch (on the cached features in the fast frozen mode). */
@@ -275,8 +278,7 @@ export class Learner implements BatchRunner {
       x.dispose();
       return loss;
     }
-    const raw = await (prefetched ??
-      decodeBatch(batch.examples, this.config.size, this.random.augment, this.decode));
+    const raw = await (prefetched ?? this.decodeBatch(batch));
     const { x, targets } = this.mixed(batchTensor(raw, this.config.size), raw.labels);
     try {
       return await this.step(x, targets, lrs, beta1);
