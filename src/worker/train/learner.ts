@@ -8,7 +8,6 @@ import { batchesPerEpoch, epochPlan, type EpochBatch } from '../../ml/epochs';
 import { RunRandom } from '../../ml/random';
 import { groupRates, parseLearningRate } from '../../ml/schedule';
 import {
-  bodyStatistics,
   featureCacheKey,
   mixupAlpha,
   StudioError,
@@ -31,7 +30,6 @@ import {
   type RawBatch,
 } from './data';
 import { Classifier } from './classifier';
-import { adaptBatchNorm } from './bn-adapt';
 import {
   epochRow,
   evaluateValidation,
@@ -40,7 +38,7 @@ import {
   type Evaluation,
   type EvaluationSources,
 } from './evaluation';
-import { computeFeatures, type Features } from './features';
+import { FeatureCache } from './feature-cache';
 import { optimiseWithinMemory, type StepModel } from './batch-step';
 import { FastaiHead } from './head';
 import { exportLearnerState, restoreLearnerState, type LearnerState } from './learner-state';
@@ -69,7 +67,7 @@ export class Learner implements BatchRunner {
   /** The running fit's frozen mode when it is not the config's (see fitOneCycle). */
   private runMode: TrainConfig['frozenMode'] | null = null;
   /** Pooled body features for the fast frozen mode; dropped whenever the body changes. */
-  private cache: Features | null = null;
+  private readonly cache: FeatureCache;
   /** The inference side (features, classify with TTA, Grad-CAM). */
   private readonly classifier: Classifier;
   private readonly random: RunRandom;
@@ -87,6 +85,16 @@ export class Learner implements BatchRunner {
     this.decode = options.decode ?? decodeCropped;
     this.classifier = new Classifier(body, this.head, () => this.settings, this.decode);
     this.random = new RunRandom(settings.seed);
+    this.cache = new FeatureCache({
+      body,
+      data,
+      classifier: this.classifier,
+      decode: this.decode,
+      config: () => this.config,
+      isNewModel: () => this.rows.length === 0,
+      report,
+      stopIfCancelled: (toDispose) => this.stopIfCancelled(toDispose),
+    });
   }
 
   /**
@@ -178,35 +186,11 @@ export class Learner implements BatchRunner {
 
   /** Whether the fast frozen mode's body features are cached (for time estimates). */
   get featuresCached(): boolean {
-    return this.cache !== null;
+    return this.cache.current !== null;
   }
 
   invalidateCache(): void {
-    this.cache = null;
-  }
-
-  /** Body features for the fast frozen mode, computed once (see features.ts). */
-  private async ensureCache(): Promise<Features> {
-    if (this.cache) return this.cache;
-    if (this.rows.length === 0 && bodyStatistics(this.config) === 'data')
-      await adaptBatchNorm({
-        body: this.body,
-        train: this.data.train,
-        config: this.config,
-        decode: this.decode,
-        report: this.report,
-        stopIfCancelled: (toDispose) => this.stopIfCancelled(toDispose),
-      });
-    this.cache = await computeFeatures({
-      data: this.data,
-      config: this.config,
-      decode: this.decode,
-      pooled: (x) => this.classifier.pooledEval(x),
-      pooledBatchStats: (x) => this.classifier.pooledBatchStats(x),
-      report: this.report,
-      stopIfCancelled: () => this.stopIfCancelled(),
-    });
-    return this.cache;
+    this.cache.invalidate();
   }
 
   /**
@@ -268,7 +252,7 @@ export class Learner implements BatchRunner {
     beta1: number,
   ): Promise<number> {
     if (this.fastMode) {
-      const cache = await this.ensureCache();
+      const cache = await this.cache.ensure();
       const variant = cache.train[epoch % cache.train.length];
       const { x, targets } = this.mixed(
         variant.gather(batch.rows),
@@ -384,7 +368,7 @@ export class Learner implements BatchRunner {
 
   /** Validation set in eval mode (on the cached features in the fast frozen mode). */
   async evaluate(): Promise<Evaluation> {
-    return evaluateValidation(this.evaluationSources(), this.fastMode ? await this.ensureCache() : null);
+    return evaluateValidation(this.evaluationSources(), this.fastMode ? await this.cache.ensure() : null);
   }
 
   async interpret(): Promise<Interpretation> {
@@ -394,7 +378,7 @@ export class Learner implements BatchRunner {
   /** Validation error with test-time augmentation (see evaluation.ts; views cached with the features). */
   async ttaErrorRate(): Promise<{ errorRate: number; valid: number }> {
     this.cancelRequested = false;
-    return ttaErrorRate(this.evaluationSources(), this.cache);
+    return ttaErrorRate(this.evaluationSources(), this.cache.current);
   }
 
   private evaluationSources(): EvaluationSources {
@@ -424,7 +408,7 @@ export class Learner implements BatchRunner {
     // The fast frozen mode's features (and a new model's re-measured body statistics) first, so the
     // snapshot restored below holds the body they were computed with: lr_find trains only the head
     // there, and the fit after it reuses them.
-    if (this.fastMode) await this.ensureCache();
+    if (this.fastMode) await this.cache.ensure();
     const snapshot = new Map([...this.namedVariables()].map(([k, v]) => [k, tf.clone(v)]));
     const savedOptimizer = this.optimizer;
     this.optimizer = new AdamW();
