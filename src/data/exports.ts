@@ -10,7 +10,8 @@ import {
   ZipStream,
   type ProjectInfo,
 } from '../formats/project-zip';
-import { getMeta, imageBlob, listImages, openStudioDb, type StudioDb } from './db';
+import { getMeta, openStudioDb, type StudioDb } from './db';
+import { imageBlob, listImages } from './images';
 import { STORES } from './schema';
 import { redactCredentials, toCsv, toUrlList } from './url-list';
 

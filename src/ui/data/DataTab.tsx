@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { clearDataset, openStudioDb, unfinishedJobs } from '../../data/db';
+import { clearDataset, openStudioDb } from '../../data/db';
+import { unfinishedJobs } from '../../data/jobs';
 import { ConfirmButton } from '../shared/ConfirmButton';
 import { DEFAULT_INGEST_SETTINGS, type IngestSettings } from '../../protocol';
 import { useBridge, useStudioState } from '../studio';

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
-import { getImages, imageBlob, imageIds, openStudioDb } from '../../data/db';
+import { openStudioDb } from '../../data/db';
+import { getImages, imageBlob, imageIds } from '../../data/images';
 import { STORES } from '../../data/schema';
 import type { ImageRecord } from '../../data/schema';
 import { useObjectUrl } from '../useObjectUrl';

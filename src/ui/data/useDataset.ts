@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
-import { classCounts, listFailures, openStudioDb, relayCounts } from '../../data/db';
+import { openStudioDb } from '../../data/db';
+import { classCounts, listFailures, relayCounts } from '../../data/images';
 import type { FailureRecord } from '../../data/schema';
 import { useStudioState } from '../studio';
 import { STORES } from '../../data/schema';

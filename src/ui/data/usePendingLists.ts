@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
-import { deleteJob, jobsWithStatus, openStudioDb, pendingLists, updateJob } from '../../data/db';
+import { openStudioDb } from '../../data/db';
+import { deleteJob, jobsWithStatus, pendingLists, updateJob } from '../../data/jobs';
 import type { JobRecord } from '../../data/schema';
 import type { PendingList } from '../../protocol';
 import { parseList } from './list-parser';

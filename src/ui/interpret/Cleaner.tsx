@@ -1,7 +1,8 @@
 // fast.ai's ImageCleaner: walk the top losses, or every image of one class, and keep / delete /
 // relabel each; every change goes to the IndexedDB dataset at once, with an undo for a few seconds.
 import { useEffect, useMemo, useState } from 'react';
-import { imageIdsOfClass, openStudioDb } from '../../data/db';
+import { openStudioDb } from '../../data/db';
+import { imageIds } from '../../data/images';
 import { STORES } from '../../data/schema';
 import { topLosses } from '../../ml/metrics';
 import type { GradCamMap, Interpretation } from '../../protocol';
@@ -22,7 +23,7 @@ function useClassIds(className: string | null, version: number): number[] {
     if (className === null) setIds([]);
     else
       void openStudioDb()
-        .then((db) => imageIdsOfClass(db, className))
+        .then((db) => imageIds(db, className))
         .then((found) => live && setIds(found));
     return () => {
       live = false;

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { imageIds, openStudioDb } from '../../data/db';
+import { openStudioDb } from '../../data/db';
+import { imageIds } from '../../data/images';
 import { STORES } from '../../data/schema';
 import { useStoreVersion } from '../shared/useStoreVersion';
 

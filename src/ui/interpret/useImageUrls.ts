@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { imageBlob, openStudioDb } from '../../data/db';
+import { openStudioDb } from '../../data/db';
+import { imageBlob } from '../../data/images';
 import { STORES } from '../../data/schema';
 
 /** Object URLs of stored images by id (revoked when the set changes). */

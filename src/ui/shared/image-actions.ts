@@ -1,5 +1,6 @@
 // Delete and relabel of one stored image, each with an undo (same id, same bytes, same split).
-import { deleteImage, openStudioDb, relabelImage, restoreImage } from '../../data/db';
+import { openStudioDb } from '../../data/db';
+import { deleteImage, relabelImage, restoreImage } from '../../data/images';
 import { undoStore } from './undo';
 
 export async function deleteWithUndo(id: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { classCounts, openStudioDb } from '../../data/db';
+import { openStudioDb } from '../../data/db';
+import { classCounts } from '../../data/images';
 import { STORES } from '../../data/schema';
 import { useStoreVersion } from './useStoreVersion';
 

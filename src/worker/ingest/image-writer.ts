@@ -1,6 +1,7 @@
 // Groups the images a download pool verifies into shared transactions: each waits at most a few
 // milliseconds for company, and learns its own outcome (or its batch's storage error).
-import { addImages, type AddOutcome, type StudioDb } from '../../data/db';
+import { type StudioDb } from '../../data/db';
+import { addImages, type AddOutcome } from '../../data/images';
 import type { ImageRecord } from '../../data/schema';
 
 const BATCH = 16;

@@ -3,7 +3,8 @@
 // source hash and split, byte for byte, so an export → import round trip restores the dataset
 // exactly. Into an empty store the split seed comes along too, so the same split is used.
 import { readImageHeader } from '../../data/image/header';
-import { addImages, getMeta, imageIds, openStudioDb, setMeta, storageFailure } from '../../data/db';
+import { getMeta, openStudioDb, setMeta, storageFailure } from '../../data/db';
+import { addImages, imageIds } from '../../data/images';
 import type { ImageRecord } from '../../data/schema';
 import { readDatasetZip, type ReadImage } from '../../formats/dataset-zip';
 import { readProject } from '../../formats/project-zip';

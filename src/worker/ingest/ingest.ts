@@ -2,19 +2,9 @@
 // runs it; each result stored (or its failure recorded) in one transaction, so a reload at any
 // moment loses nothing and resumes exactly. Other tabs see its progress (a BroadcastChannel) and
 // take over if the running tab closes.
-import {
-  addImage,
-  type AddOutcome,
-  jobUrls,
-  openStudioDb,
-  putFailures,
-  StorageError,
-  storageFailure,
-  storedUrls,
-  unfinishedJobs,
-  updateJob,
-  type StudioDb,
-} from '../../data/db';
+import { openStudioDb, StorageError, storageFailure, type StudioDb } from '../../data/db';
+import { addImage, type AddOutcome, putFailures, storedUrls } from '../../data/images';
+import { jobUrls, unfinishedJobs, updateJob } from '../../data/jobs';
 import type { FailureReason, ImageRecord, JobRecord } from '../../data/schema';
 import type { ClassProgress, IngestProgress, IngestSettings, LocalImage } from '../../protocol';
 import { Cancelled } from '../../ml/cancel';

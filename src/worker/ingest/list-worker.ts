@@ -1,7 +1,8 @@
 // A small worker of its own for dropped URL lists: a 50 MB list is read and parsed here in chunks,
 // stored as a pending job in IndexedDB, and only its summary goes back to the page (whose main
 // thread never holds the URLs). Separate from the ML worker, which may be busy training.
-import { openStudioDb, savePendingList, StorageError } from '../../data/db';
+import { openStudioDb, StorageError } from '../../data/db';
+import { savePendingList } from '../../data/jobs';
 import { UrlListParser } from '../../data/url-list';
 import type { ParseListCommand, ParseListEvent } from '../../protocol';
 

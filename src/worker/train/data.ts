@@ -2,7 +2,8 @@
 // batches decoded, resized and cropped by the browser's image decoder, augmented on the backend.
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../../protocol';
-import { getMeta, imageBlob, listImages, setMeta, type StudioDb } from '../../data/db';
+import { getMeta, setMeta, type StudioDb } from '../../data/db';
+import { imageBlob, listImages } from '../../data/images';
 import { STORES, type ImageRecord, type Split } from '../../data/schema';
 import { drawAugment, pixelTransform, type AugmentDraw } from '../../ml/augment';
 import { seededRandom, splitIds } from '../../ml/random';
