@@ -6,13 +6,7 @@ import { batchNormInfer, batchNormTrain, type BnParams, type LayerStats } from '
 
 import type { KerasTopology } from './resnet-loader';
 import { nodeInputs, nodesFromTopology, type LayerWeights, type Node } from './resnet-topology';
-
-interface FoldedConv {
-  filter: tf.Tensor4D;
-  bias: tf.Tensor1D;
-  /** dataIds of the variables it was folded from. */
-  sources: object[];
-}
+import { FoldedBatchNorm } from './folded-bn';
 
 let graphCount = 0;
 
@@ -26,29 +20,14 @@ export class ResNetGraph {
 
   /** For inference: after which node each value can be freed. */
   private readonly lastUse = new Map<string, string>();
-  /**
-   * For inference: conv → the BatchNorm that alone consumes it. With running statistics that
-   * BatchNorm (and its ReLU) folds into the conv's weights, so XNNPACK/WebGPU run one fused kernel
-   * instead of a conv and three full-size elementwise passes.
-   */
-  private readonly foldedBn = new Map<string, Extract<Node, { op: 'bn' }>>();
-  private readonly folded = new Map<string, FoldedConv>();
+  /** For inference: BatchNorm on running statistics folded into the conv before it. */
+  private readonly folding: FoldedBatchNorm;
   private channels: number | undefined;
 
   private constructor(nodes: Node[]) {
     this.nodes = nodes;
-    const consumers = new Map<string, number>();
-    for (const node of nodes) {
-      for (const input of nodeInputs(node)) {
-        this.lastUse.set(input, node.name);
-        consumers.set(input, (consumers.get(input) ?? 0) + 1);
-      }
-    }
-    const ops = new Map(nodes.map((n) => [n.name, n.op]));
-    for (const node of nodes) {
-      if (node.op === 'bn' && ops.get(node.input) === 'conv' && consumers.get(node.input) === 1)
-        this.foldedBn.set(node.input, node);
-    }
+    for (const node of nodes) for (const input of nodeInputs(node)) this.lastUse.set(input, node.name);
+    this.folding = new FoldedBatchNorm(nodes, this.convs, this.bns);
     const gap = nodes.find((n) => n.op === 'gap') as { input: string } | undefined;
     this.bodyOutput = gap ? gap.input : nodes[nodes.length - 1].name;
   }
@@ -199,8 +178,8 @@ export class ResNetGraph {
         ]);
       }
       case 'conv': {
-        const folded = training ? undefined : this.foldedBn.get(node.name);
-        if (folded) return this.convWithFoldedBn(node, folded, get(node.input) as tf.Tensor4D);
+        const folded = training ? undefined : this.folding.foldedInto(node.name);
+        if (folded) return this.folding.conv(node, folded, get(node.input) as tf.Tensor4D);
         if (fixedWeights)
           return tf.fused.conv2d({
             x: get(node.input) as tf.Tensor4D,
@@ -218,7 +197,7 @@ export class ResNetGraph {
       case 'bn': {
         const p = this.bns.get(node.name)!;
         const input = get(node.input);
-        if (!training && this.foldedBn.get(node.input) === node) {
+        if (!training && this.folding.isFolded(node)) {
           // Already applied by the conv: hand its value on (and drop the conv's entry, so the
           // value is freed once, under this node's name).
           values.delete(node.input);
@@ -268,46 +247,6 @@ export class ResNetGraph {
         return node.softmax ? tf.softmax(logits) : logits;
       }
     }
-  }
-
-  /** conv → BatchNorm(running statistics) → optional ReLU, as one fused conv with folded weights. */
-  private convWithFoldedBn(
-    conv: Extract<Node, { op: 'conv' }>,
-    bn: Extract<Node, { op: 'bn' }>,
-    x: tf.Tensor4D,
-  ): tf.Tensor4D {
-    const { filter, bias } = this.foldedWeights(conv.name, bn);
-    return tf.fused.conv2d({
-      x,
-      filter,
-      bias,
-      strides: conv.strides,
-      pad: conv.padding,
-      activation: bn.relu ? 'relu' : 'linear',
-    });
-  }
-
-  /**
-   * Folded weights, cached: wasm packs a conv's weights for XNNPACK once per filter tensor, so a
-   * fresh filter per call would repack every time. A variable gets a new dataId whenever it is
-   * assigned, so comparing dataIds tells exactly when training or a checkpoint changed them.
-   */
-  private foldedWeights(convName: string, bn: Extract<Node, { op: 'bn' }>): FoldedConv {
-    const p = this.bns.get(bn.name)!;
-    const sources = [this.convs.get(convName)!, p.gamma, p.beta, p.movingMean, p.movingVariance];
-    const cached = this.folded.get(convName);
-    if (cached && cached.sources.every((id, i) => id === sources[i].dataId)) return cached;
-    if (cached) tf.dispose([cached.filter, cached.bias]);
-    const [filter, bias] = tf.tidy(() => {
-      const scale = tf.mul(p.gamma, tf.rsqrt(tf.add(p.movingVariance, bn.epsilon)));
-      return [
-        tf.keep(tf.mul(sources[0], scale) as tf.Tensor4D),
-        tf.keep(tf.sub(p.beta, tf.mul(p.movingMean, scale)) as tf.Tensor1D),
-      ];
-    });
-    const entry = { filter, bias, sources: sources.map((v) => v.dataId) };
-    this.folded.set(convName, entry);
-    return entry;
   }
 
   /** Channels of the body's output (2048 for ResNet50): the head's input is twice that. */
@@ -361,7 +300,6 @@ export class ResNetGraph {
     for (const v of this.convs.values()) v.dispose();
     for (const p of this.bns.values()) tf.dispose([p.gamma, p.beta, p.movingMean, p.movingVariance]);
     for (const d of this.dense.values()) tf.dispose([d.kernel, d.bias]);
-    for (const f of this.folded.values()) tf.dispose([f.filter, f.bias]);
-    this.folded.clear();
+    this.folding.dispose();
   }
 }
