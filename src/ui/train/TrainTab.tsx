@@ -1,28 +1,19 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { LR_FIND, parseLrFindSteps } from '../../ml/lr-find';
 import { parseLearningRate } from '../../ml/schedule';
-import { AUTOSAVE_CHECKPOINT, labelSmoothing, mixupAlpha } from '../../protocol';
+import { AUTOSAVE_CHECKPOINT } from '../../protocol';
 import { ModelPanel } from '../ModelPanel';
 import { useAction } from '../shared/useAction';
 import { useBridge, useStudioState } from '../studio';
 import { CheckpointsTable } from './CheckpointsTable';
 import { EpochTable } from './EpochTable';
 import { rate } from './format';
-import { LineChart, chartColors } from './LineChart';
+import { LossChart } from './LossChart';
 import { LrFinderPanel } from './LrFinderPanel';
 import { Recipe, type StepView } from './Recipe';
 import { TrainElsewhere } from './TrainElsewhere';
 import { RecipeChoice } from './RecipeChoice';
-import {
-  bodyOnlyOffered,
-  parseBodyEpochs,
-  RECIPE,
-  RECIPES,
-  stepStates,
-  type RecipeId,
-  whatComesFirst,
-  type StepId,
-} from './recipe';
+import { bodyOnlyOffered, parseBodyEpochs, RECIPE, stepStates, whatComesFirst, type StepId } from './recipe';
 import { FrozenFitControls } from './FrozenFitControls';
 import { StepField } from './StepField';
 import { stepEstimates } from './estimates';
@@ -31,6 +22,8 @@ import { RunsTable } from './RunsTable';
 import { TrainSettings } from './TrainSettings';
 import { useTrainModel } from './useTrainModel';
 import { useCheckpoints } from './useCheckpoints';
+import { NewModelNotice } from './NewModelNotice';
+import { useRecipeValues } from './useRecipeValues';
 
 export function TrainTab() {
   const bridge = useBridge();
@@ -49,29 +42,22 @@ export function TrainTab() {
     startNewModel,
     setStartFresh,
   } = useTrainModel(model, device, run);
-  const [epochs1, setEpochs1] = useState(String(RECIPE.frozenEpochs));
-  const [lr1, setLr1] = useState<string>(RECIPE.frozenLr);
-  const [bodyEpochs, setBodyEpochs] = useState(String(RECIPE.bodyEpochs));
-  const [epochs2, setEpochs2] = useState(String(RECIPE.unfrozenEpochs));
-  const [lr2, setLr2] = useState<string>(RECIPE.unfrozenLr);
+  const {
+    recipeId,
+    recipe,
+    chooseRecipe,
+    epochs1,
+    setEpochs1,
+    lr1,
+    setLr1,
+    bodyEpochs,
+    setBodyEpochs,
+    epochs2,
+    setEpochs2,
+    lr2,
+    setLr2,
+  } = useRecipeValues(config, changeConfig);
   const [lrSteps, setLrSteps] = useState(String(LR_FIND.iterations));
-  const [recipeId, setRecipeId] = useState<RecipeId>('fastai');
-  const chooseRecipe = (id: RecipeId) => {
-    const r = RECIPES[id];
-    setRecipeId(id);
-    setEpochs1(String(r.frozenEpochs));
-    setLr1(r.frozenLr);
-    setBodyEpochs(String(r.bodyEpochs));
-    setEpochs2(String(r.unfrozenEpochs));
-    setLr2(r.unfrozenLr);
-    if (
-      config.size !== r.size ||
-      config.variants !== r.variants ||
-      labelSmoothing(config) !== r.labelSmoothing ||
-      mixupAlpha(config) !== r.mixup
-    )
-      changeConfig({ size: r.size, variants: r.variants, labelSmoothing: r.labelSmoothing, mixup: r.mixup });
-  };
   // A step's outcome comes into view when it arrives (a long job may have scrolled the page away).
   const messageLine = useRef<HTMLParagraphElement>(null);
   useEffect(() => {
@@ -89,14 +75,14 @@ export function TrainTab() {
 
   /** The recipe's last fit done: its validation error with test-time augmentation, if it asks. */
   const ttaOutcome = async () => {
-    if (!RECIPES[recipeId].tta) return;
+    if (!recipe.tta) return;
     const { errorRate } = await bridge.request('ttaErrorRate', {});
     return `Validation error with test-time augmentation: ${(errorRate * 100).toFixed(1)} %.`;
   };
 
   // The fast frozen mode's stage ends with epochs through the body (none in the faithful mode).
   const bodyEpochsText = config.frozenMode === 'fast' ? bodyEpochs : null;
-  const bodyLr = RECIPES[recipeId].bodyLr;
+  const bodyLr = recipe.bodyLr;
 
   const fitThroughBody = (epochs: number) =>
     bridge.request('fit', { epochs, maxLr: bodyLr, frozenMode: 'faithful' });
@@ -113,7 +99,7 @@ export function TrainTab() {
       await fit(epochs1, lr1);
       if (through > 0) await fitThroughBody(through);
       // A recipe without an unfrozen stage ends here.
-      if (RECIPES[recipeId].unfrozenEpochs === 0) return ttaOutcome();
+      if (recipe.unfrozenEpochs === 0) return ttaOutcome();
     },
     save1: async () => `Saved "${(await bridge.request('saveCheckpoint', { name: RECIPE.stage1 })).name}".`,
     unfreeze: async () => {
@@ -231,28 +217,6 @@ export function TrainTab() {
     { id: 'save2', hint: 'learn.save' },
   ];
 
-  const lossSeries = useMemo(() => {
-    const colors = chartColors();
-    return [
-      {
-        label: 'train loss (batch)',
-        data: batchLosses.map((p) => ({ x: p.iteration, y: p.loss })),
-        borderColor: colors.series[0],
-        pointRadius: 0,
-        borderWidth: 1,
-      },
-      {
-        label: 'valid loss (epoch)',
-        data: epochs.map((e, i) => ({
-          x: Math.round(((i + 1) * batchLosses.length) / Math.max(1, epochs.length)),
-          y: e.validLoss,
-        })),
-        borderColor: colors.series[1],
-        pointRadius: 3,
-      },
-    ];
-  }, [batchLosses, epochs]);
-
   const autosave = checkpoints.find((c) => c.name === AUTOSAVE_CHECKPOINT);
   const sweeping = job?.name === 'lrFind';
   return (
@@ -276,32 +240,7 @@ export function TrainTab() {
         onBackend={(backend) => void switchBackend(backend)}
       />
       {question && (
-        <div
-          className="notice"
-          role="alert"
-          data-testid={question.kind === 'seed' ? 'seed-change' : 'classes-change'}
-        >
-          {question.kind === 'seed'
-            ? 'A new split seed changes which images are held out for validation, so it needs a new model.'
-            : `The dataset's classes changed since this model was made (${[
-                ...question.added.map((c) => `added ${c}`),
-                ...question.removed.map((c) => `removed ${c}`),
-              ].join(', ')}): training on them needs a new model.`}{' '}
-          <button
-            type="button"
-            className="primary"
-            onClick={() =>
-              question.kind === 'seed'
-                ? startNewModel(`before-seed-${question.seed}`, { seed: question.seed })
-                : startNewModel('before-new-classes', {})
-            }
-          >
-            Save the current model and start a new one
-          </button>{' '}
-          <button type="button" onClick={() => setQuestion(null)}>
-            Keep the current model
-          </button>
-        </div>
+        <NewModelNotice question={question} onStartNew={startNewModel} onKeep={() => setQuestion(null)} />
       )}
       {stale && (
         <p className="muted small" data-testid="settings-pending">
@@ -327,9 +266,7 @@ export function TrainTab() {
       )}
       <EpochTable rows={epochs} />
       <div className="charts">
-        {batchLosses.length > 0 && (
-          <LineChart datasets={lossSeries} xLabel="batch" yLabel="loss" testId="loss-chart" />
-        )}
+        <LossChart batchLosses={batchLosses} epochs={epochs} />
         <LrFinderPanel
           sweep={sweeping ? lrSweep : []}
           result={sweeping ? null : (model?.lrFind ?? null)}
