@@ -16,7 +16,8 @@ import {
   type WorkerEvent,
 } from '../protocol';
 import { initBackend, loseDevice, watchDeviceLoss } from './backend';
-import { cancelIngest, importImages, requestIngest } from './ingest/ingest';
+import { cancelIngest, requestIngest } from './ingest/ingest';
+import { importImages } from './ingest/import-images';
 import { importDataset } from './ingest/import-dataset';
 import { onnxModelFile, tfjsModelZip } from './export/model-zip';
 import { runBenchmark } from './bench';

@@ -3,14 +3,15 @@
 // moment loses nothing and resumes exactly. Other tabs see its progress (a BroadcastChannel) and
 // take over if the running tab closes.
 import { openStudioDb, StorageError, storageFailure, type StudioDb } from '../../data/db';
-import { addImage, type AddOutcome, putFailures, storedUrls } from '../../data/images';
+import { putFailures, storedUrls } from '../../data/images';
 import { jobUrls, unfinishedJobs, updateJob } from '../../data/jobs';
-import type { FailureReason, ImageRecord, JobRecord } from '../../data/schema';
-import type { ClassProgress, IngestProgress, IngestSettings, LocalImage } from '../../protocol';
+import type { JobRecord } from '../../data/schema';
+import type { ClassProgress, IngestProgress, IngestSettings } from '../../protocol';
 import { Cancelled } from '../../ml/cancel';
 import { createDownloader } from './download';
 import { ImageWriter } from './image-writer';
 import { verifyAndShrink, type Verified } from './verify';
+import { emptyProgress, record, type Store } from './outcomes';
 
 const LOCK = 'deep-art-studio:ingest';
 /** Verified images waiting to be written, at most (each holds its encoded bytes). */
@@ -35,15 +36,6 @@ export function cancelIngest(): boolean {
   else channel.postMessage({ type: 'cancel' } satisfies ChannelMessage);
   return true;
 }
-
-const emptyProgress = (className: string): ClassProgress => ({
-  className,
-  total: 0,
-  done: 0,
-  stored: 0,
-  failed: 0,
-  viaRelay: 0,
-});
 
 /**
  * Queues the given jobs (pending, stopped or cancelled ones resume) and runs every unfinished job
@@ -236,94 +228,4 @@ async function runJobs(
     }).catch(() => undefined);
   }
   return false;
-}
-
-type Store = (record: ImageRecord) => Promise<AddOutcome>;
-
-async function record(
-  db: StudioDb,
-  store: Store,
-  className: string,
-  url: string,
-  verified: Verified,
-  progress: ClassProgress,
-  viaRelay = false,
-): Promise<void> {
-  if (!verified.ok) return fail(db, className, url, verified.reason, verified.detail, progress);
-  const outcome = await store({
-    className,
-    url,
-    width: verified.width,
-    height: verified.height,
-    bytes: verified.blob.size,
-    data: await verified.blob.arrayBuffer(),
-    type: verified.blob.type,
-    hash: verified.hash,
-    addedAt: Date.now(),
-    ...(viaRelay ? { viaRelay: 1 as const } : {}),
-  });
-  if (outcome === 'duplicate') {
-    return fail(db, className, url, 'duplicate', 'the same image is already in this class', progress);
-  }
-  // 'full': the pool finished more downloads than the class had room for; not a failure.
-  if (outcome === 'added') {
-    progress.stored++;
-    if (viaRelay) progress.viaRelay++;
-  }
-}
-
-async function fail(
-  db: StudioDb,
-  className: string,
-  url: string,
-  reason: FailureReason,
-  detail: string,
-  progress: ClassProgress,
-): Promise<void> {
-  await putFailures(db, [{ className, url, reason, detail, at: Date.now() }]);
-  progress.failed++;
-}
-
-export async function importImages(
-  images: LocalImage[],
-  maxSize: number,
-): Promise<{ stored: number; failed: number; notStored: number; message?: string }> {
-  const db = await openStudioDb();
-  const progress = emptyProgress('');
-  const known = new Map<string, Set<string>>();
-  let stopped: StorageError | null = null;
-  let notStored = 0;
-  for (const image of images) {
-    if (stopped) {
-      notStored++;
-      continue;
-    }
-    const url = `file:${image.path}`;
-    if (!known.has(image.className)) known.set(image.className, await storedUrls(db, image.className));
-    if (known.get(image.className)!.has(url)) continue;
-    let verified: Verified;
-    try {
-      verified = await verifyAndShrink(new Uint8Array(await image.file.arrayBuffer()), maxSize);
-    } catch (error) {
-      verified = { ok: false, reason: 'corrupt', detail: `the file could not be read (${String(error)})` };
-    }
-    try {
-      await record(db, (r) => addImage(db, r), image.className, url, verified, progress);
-    } catch (error) {
-      stopped = await storageFailure(error);
-      notStored++;
-    }
-  }
-  if (!stopped) return { stored: progress.stored, failed: progress.failed, notStored };
-  const what = stopped.full ? 'Storage full' : stopped.message;
-  return {
-    stored: progress.stored,
-    failed: progress.failed,
-    notStored,
-    message:
-      `${what}: ${progress.stored} stored, ${notStored} not stored. ` +
-      (stopped.full
-        ? 'Free space, then drop the same files again: stored ones are skipped.'
-        : 'Drop them again to retry.'),
-  };
 }
