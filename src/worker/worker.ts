@@ -2,12 +2,9 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   isCommand,
-  MODEL_EXPORT_FORMATS,
   StudioError,
   traitsOf,
-  WEIGHTS_CACHE,
   type Command,
-  type InitOptions,
   type RequestArgs,
   type ModelFreeName,
   type ModelName,
@@ -15,74 +12,32 @@ import {
   type RequestResult,
   type WorkerEvent,
 } from '../protocol';
-import { initBackend, loseDevice, watchDeviceLoss } from './backend';
+import { loseDevice } from './backend';
 import { cancelIngest, requestIngest } from './ingest/ingest';
 import { importImages } from './ingest/import-images';
 import { importDataset } from './ingest/import-dataset';
-import { onnxModelFile, tfjsModelZip } from './export/model-zip';
+import { modelExport, trainBundle } from './export/requests';
 import { runBenchmark } from './bench';
 import { convolutionEngineThreads, releaseKernelCaches, simdPeak } from './kernels/register';
 import { filterGradientReport } from './kernels/webgpu/kernel-report';
-import { getMeta, openStudioDb } from '../data/db';
-import { datasetImages } from '../data/exports';
-import { trainBundleZip } from './export/train-bundle';
-import { decodeModelFile, encodeModelFile } from '../formats/model-file';
+import { openStudioDb } from '../data/db';
+import { decodeModelFile } from '../formats/model-file';
 import { STORES } from '../data/schema';
-import {
-  checkpointRecord,
-  deleteCheckpoint,
-  freeCheckpointName,
-  listCheckpoints,
-  readCheckpoint,
-} from './train/checkpoints';
+import { deleteCheckpoint, freeCheckpointName, listCheckpoints } from './train/checkpoints';
 import { TrainingSession } from './train/session';
 import { EngineFailure, failureCodeOf, humanMessage, isEngineFailure } from './errors';
 import { announce } from '../data/changes';
-import { classifyBlob, imagenetProbabilities, IMAGENET_SIZE } from './imagenet';
-import { ResNetGraph } from './ml/resnet-graph';
+import { classifyBlob, imagenetProbabilities } from './imagenet';
+import { loadModel, type Loaded } from './load-model';
 import { parseLrFindSteps } from '../ml/lr-find';
-import { cachedModelFiles } from './ml/model-files';
-import { layerWeights, loadResNet50Weights } from './ml/resnet-loader';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
-function emit(event: WorkerEvent, transfer: Transferable[] = []): void {
-  scope.postMessage(event, transfer);
-}
-
-interface Loaded {
-  model: ResNetGraph;
-  labels: string[];
-}
+/** The engine and the model, once init's loading is done. */
 let loaded: Promise<Loaded> | null = null;
 
-async function init(options: InitOptions): Promise<Loaded> {
-  const device = await initBackend(options.backend, options.raceSoftwareGpu);
-  emit({ type: 'device', device });
-  watchDeviceLoss(engineFailed);
-  emit({ type: 'model', state: { kind: 'loading', fraction: 0 } });
-  const [loadedWeights, labels] = await Promise.all([
-    loadResNet50Weights(options.modelUrl, cachedModelFiles(WEIGHTS_CACHE), (fraction) =>
-      emit({ type: 'model', state: { kind: 'loading', fraction } }),
-    ),
-    fetch(options.labelsUrl).then((r) => r.json() as Promise<string[]>),
-  ]);
-  // Our own graph (fast training, freezing, custom head) takes the Keras weights over.
-  const { topology, weights } = loadedWeights;
-  const model = ResNetGraph.fromTopology(topology, layerWeights(topology, weights));
-  tf.dispose(Object.values(weights));
-  // One pass compiles shaders and allocates buffers, so the first real prediction is not slow. A
-  // software GPU (SwiftShader, only ever chosen when asked for) compiles for ~30 s even at 32 px: there
-  // the first real pass pays it instead of every start.
-  if (!device.softwareGpu) {
-    emit({ type: 'model', state: { kind: 'warming' } });
-    const size = device.backend === 'cpu' ? 32 : IMAGENET_SIZE;
-    const warm = tf.tidy(() => model.forward(tf.zeros([1, size, size, 3]), { training: false }).output);
-    await warm.data();
-    warm.dispose();
-  }
-  emit({ type: 'model', state: { kind: 'ready' } });
-  return { model, labels };
+function emit(event: WorkerEvent, transfer: Transferable[] = []): void {
+  scope.postMessage(event, transfer);
 }
 
 type Reply<K extends RequestName> = Promise<{ result: RequestResult<K>; transfer?: Transferable[] }>;
@@ -225,45 +180,10 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
     return { result: await trainingSession(ctx).retrain(checkpoint, epochs, maxLr) };
   },
   async exportModel({ checkpoint, format = 'artmodel' }, ctx) {
-    const record = checkpoint
-      ? await readCheckpoint(checkpoint)
-      : await checkpointRecord(trainingSession(ctx).require(), 'export');
-    const slug = checkpoint ? `-${checkpoint.replace(/[^\w.-]+/g, '_')}` : '';
-    const source = checkpoint ? `checkpoint "${checkpoint}"` : 'the current model';
-    const fileName = `art-classifier-${record.classes.length}-classes${slug}${MODEL_EXPORT_FORMATS[format].extension}`;
-    const file =
-      format === 'tfjs' || format === 'tfjs16'
-        ? await tfjsModelZip(ctx.model, record, source, { float16: format === 'tfjs16' })
-        : format === 'onnx'
-          ? await onnxModelFile(ctx.model, record, source)
-          : await encodeModelFile(record);
-    return { result: { file, fileName, source } };
+    return { result: await modelExport(ctx.model, checkpoint, format, () => trainingSession(ctx).require()) };
   },
   async trainBundle({ config, stages }, ctx) {
-    const session = trainingSession(ctx);
-    if (!session.learner) await session.prepare(config);
-    const learner = session.require();
-    const summary = session.summary()!;
-    const source =
-      learner.history.length === 0
-        ? 'ImageNet weights with a new head'
-        : `the current model (${learner.stage}, ${learner.history.length} epochs)`;
-    const db = await openStudioDb();
-    const images = await datasetImages(db);
-    const file = await trainBundleZip({
-      graph: ctx.model,
-      record: await checkpointRecord(learner, summary.savedAs ?? 'start'),
-      // The Train tab's settings as they are now (size, batch…), on this model's split.
-      config: { ...config, seed: learner.config.seed },
-      stages,
-      images,
-      splitSeed: await getMeta<number>(db, 'split-seed'),
-      source,
-    });
-    const fileName = `train-elsewhere-${learner.data.classes.length}-classes-${config.size}px.zip`;
-    return {
-      result: { file, fileName, source, images: learner.data.train.length + learner.data.valid.length },
-    };
+    return { result: await trainBundle(ctx.model, trainingSession(ctx), config, stages) };
   },
   async importModel({ file, name }, ctx) {
     const record = await decodeModelFile(file, await freeCheckpointName(name));
@@ -293,7 +213,7 @@ function trainingSession(ctx: Loaded): TrainingSession {
 async function handle(command: Command): Promise<void> {
   if (command.type === 'init') {
     if (loaded) return;
-    loaded = init(command.options);
+    loaded = loadModel(command.options, emit, engineFailed);
     loaded.catch((error) => emit({ type: 'model', state: { kind: 'error', message: humanMessage(error) } }));
     return;
   }
