@@ -18,6 +18,8 @@ import {
 } from '../protocol';
 import { rememberOutOfMemory } from '../policy/memory-limits';
 import { RateBook } from './jobs/rates';
+import { StallWatch, type WatchedJob } from './jobs/stall-watch';
+import { afterProgress } from './jobs/progress';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -57,13 +59,6 @@ export interface ActiveJob {
   main: TrainProgress | null;
 }
 
-interface Job {
-  lastEventAt: number;
-  /** Time between the last two progress events: how long one step takes here. */
-  stepMs: number;
-  pass?: TrainProgress['pass'];
-}
-
 export class WorkerBridge {
   private worker: Worker;
   /** Set while a failed training job's message is being written (see endFailedJob). */
@@ -88,7 +83,7 @@ export class WorkerBridge {
     lrSweep: [],
   };
 
-  private job: Job | null = null;
+  private readonly watch: StallWatch;
   /** Measured seconds per image of each training phase on this device (estimates, ETAs). */
   readonly rates = new RateBook(globalThis.localStorage);
 
@@ -98,8 +93,9 @@ export class WorkerBridge {
    */
   constructor(
     private readonly createWorker: () => Worker,
-    private readonly stallSeconds = 180,
+    stallSeconds = 180,
   ) {
+    this.watch = new StallWatch(stallSeconds);
     this.worker = this.attach(createWorker());
     setInterval(() => void this.checkStall(), 2_000);
   }
@@ -120,8 +116,8 @@ export class WorkerBridge {
       // A dying worker can report several errors: the first one decides the message.
       if (worker !== this.worker || this.endingJob) return;
       // A crash in the middle of training passes is, in practice, the heap running out.
-      if (this.job?.pass) {
-        void this.endFailedJob(this.job, 'crashed', '');
+      if (this.watch.inPasses) {
+        void this.endFailedJob(this.watch.take()!, 'crashed', '');
         return;
       }
       this.update({ fatal: `The ML worker crashed: ${event.message || 'unknown error'}`, job: null });
@@ -140,7 +136,7 @@ export class WorkerBridge {
    * checkpoints live in IndexedDB, so nothing is lost; views keyed by `engine` start over.
    */
   restart(): void {
-    this.job = null;
+    this.watch.take();
     this.worker.terminate();
     this.rejectAll('The engine was restarted.');
     this.worker = this.attach(this.createWorker());
@@ -184,25 +180,20 @@ export class WorkerBridge {
       // exhausts the heap can crash the worker before any event).
       const model = this.snapshot.learner;
       const pass = model ? { size: model.config.size, imagesPerPass: model.imagesPerPass } : undefined;
-      const job: Job = { lastEventAt: Date.now(), stepMs: 0, pass };
-      this.job = job;
-      const end = () => {
-        if (this.job === job) this.job = null;
-      };
+      const end = this.watch.start(pass, Date.now());
       reply.then(end, end);
     }
     return reply;
   }
 
   private async checkStall(): Promise<void> {
-    const job = this.job;
-    if (!job || this.snapshot.fatal) return;
-    const idleMs = Date.now() - job.lastEventAt;
-    if (idleMs < Math.max(this.stallSeconds * 1000, 10 * job.stepMs)) return;
+    if (this.snapshot.fatal) return;
+    const idleSeconds = this.watch.stalledFor(Date.now());
+    if (idleSeconds === null) return;
     const wasm = this.snapshot.device?.backend === 'wasm';
     await this.endFailedJob(
-      job,
-      `stopped responding for ${Math.round(idleMs / 1000)} s`,
+      this.watch.take()!,
+      `stopped responding for ${Math.round(idleSeconds)} s`,
       wasm ? ' (WebAssembly stalls instead of failing)' : '',
     );
   }
@@ -211,8 +202,7 @@ export class WorkerBridge {
    * Ends a training job the engine cannot finish (stuck or crashed): most likely out of memory, so
    * the pass size is lowered for next time and the user is offered a restart.
    */
-  private async endFailedJob(job: Job, what: string, detail: string): Promise<void> {
-    this.job = null;
+  private async endFailedJob(job: WatchedJob, what: string, detail: string): Promise<void> {
     this.endingJob = true;
     const backend = this.snapshot.device?.backend;
     const lowered =
@@ -267,33 +257,9 @@ export class WorkerBridge {
         break;
       case 'train': {
         const { progress } = event;
-        if (this.job) {
-          const now = Date.now();
-          if (progress.done > 0) this.job.stepMs = now - this.job.lastEventAt;
-          this.job.lastEventAt = now;
-          this.job.pass = progress.pass ?? this.job.pass;
-        }
-        const batchLosses =
-          progress.phase === 'fit' && progress.loss !== undefined
-            ? [
-                ...this.snapshot.batchLosses,
-                { iteration: this.snapshot.batchLosses.length, loss: progress.loss },
-              ]
-            : this.snapshot.batchLosses;
-        const job = this.snapshot.job;
-        const main = progress.phase === 'fit' || progress.phase === 'lr_find';
-        const lrSweep =
-          progress.phase === 'lr_find' && progress.lr !== undefined && progress.loss !== undefined
-            ? [...this.snapshot.lrSweep, { lr: progress.lr, loss: progress.loss }]
-            : this.snapshot.lrSweep;
+        this.watch.observe(progress, Date.now());
         this.rates.observe(progress, this.snapshot.device?.backend, this.snapshot.learner);
-        this.update({
-          train: progress,
-          batchLosses,
-          lrSweep,
-          job: job && main ? { ...job, main: progress } : job,
-          notice: progress.notice ?? this.snapshot.notice,
-        });
+        this.update(afterProgress(this.snapshot, progress));
         break;
       }
       case 'learner':
