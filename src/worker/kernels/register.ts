@@ -1,7 +1,8 @@
 // Registers our training kernels for the wasm backend (no fork of tfjs needed): Conv2D and both of
 // its gradients on our SIMD outer-product engine where its tiles fit (else the stock kernel or a
 // tfjs-built fallback), MaxPoolGrad in plain JS, an Identity that shares data instead of copying, and
-// a Slice that copies from views of the heap (the stock one first copies its whole input out).
+// a Slice that copies from views of the heap (the stock one first copies its whole input out) — those
+// three and the transposed matrix product in heap-kernels.ts.
 // The kernels are top-level functions over one small context that owns the engine and the caches.
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -13,16 +14,22 @@ import {
   type ConvGeometry,
 } from './conv-backprop';
 import { convShape, inputGradientShape } from './conv-shapes';
-import { maxPoolGrad } from './max-pool-grad';
-import { copySlice } from './slice';
+import {
+  float32,
+  poolGradient,
+  sharedIdentity,
+  transposedMatMul,
+  viewSlice,
+  type KernelArgs,
+  type KernelFunc,
+  type KernelResult,
+  type WasmHeap,
+} from './heap-kernels';
 import { withTensors } from './tensor-info';
 import { OuterProductEngine } from './simd/engine';
 import { convolutionFits } from './simd/convolution-plan';
 import { tilesFit } from './simd/filter-gradient-plan';
 
-type KernelFunc = tf.KernelConfig['kernelFunc'];
-type KernelArgs = Parameters<KernelFunc>[0];
-type KernelResult = ReturnType<KernelFunc>;
 const BACKEND = 'wasm';
 
 export interface TrainingKernelOptions {
@@ -30,12 +37,6 @@ export interface TrainingKernelOptions {
   threads?: number;
   /** Starts one convolution helper worker (absent in Node: one thread). */
   spawnHelper?: () => Worker;
-}
-
-/** The wasm backend's heap, as its kernels use it. */
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
 }
 
 function backendHolds(dataId: object): boolean {
@@ -116,8 +117,6 @@ export function simdPeak(iterations: number): { gflops: number; threads: number;
 export function releaseKernelCaches(): void {
   context?.releaseCaches();
 }
-
-const float32 = (...infos: tf.TensorInfo[]) => infos.every((i) => i.dtype === 'float32');
 
 /** dFilter: our engine when its tiles fit, else a tfjs-built fallback. */
 function filterGradient(ctx: KernelContext, { inputs, attrs, backend }: KernelArgs): KernelResult {
@@ -204,108 +203,6 @@ function inputGradient(ctx: KernelContext, args: KernelArgs): KernelResult | nul
   );
 }
 
-/** MaxPoolGrad for float32 NHWC in plain JS; null: stock. */
-function poolGradient(_ctx: KernelContext, args: KernelArgs): KernelResult | null {
-  const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
-    filterSize: number | [number, number];
-    strides: number | [number, number];
-    pad: 'valid' | 'same' | number;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
-  if (input.dtype !== 'float32' || input.shape.length !== 4) return null;
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
-  const heap = args.backend as unknown as WasmHeap;
-  const out = heap.makeOutput(input.shape, 'float32');
-  maxPoolGrad(
-    heap.typedArrayFromHeap(input),
-    heap.typedArrayFromHeap(dy),
-    convShape(info),
-    heap.typedArrayFromHeap(out),
-  );
-  return out;
-}
-
-/**
- * BatchMatMul with a transposed operand: tfjs-wasm 4.22 runs those up to ~30× slower than the plain
- * product (the head's weight gradient x^T·dy, [4096, 16]·[16, 512]: 105 ms against 3.3 ms, measured
- * in Node), and every dense layer's backward pass has one of each. Ours runs the plain kernel on
- * explicitly transposed operands, in whichever of two equal forms copies fewer elements:
- * op(A)·op(B), or (op(B)^T·op(A)^T)^T — for dy·W^T that transposes dy and the [16, 4096] result
- * instead of the 2M-element weights. Agrees with the cpu backend to rounding
- * (tests/wasm-matmul.test.ts). Null: no transpose (the stock kernel), or not float32.
- */
-function transposedMatMul(_ctx: KernelContext, args: KernelArgs): KernelResult | null {
-  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-  const { transposeA: ta, transposeB: tb } = args.attrs as unknown as {
-    transposeA: boolean;
-    transposeB: boolean;
-  };
-  if ((!ta && !tb) || !float32(a, b)) return null;
-  const size = (info: tf.TensorInfo) => tf.util.sizeFromShape(info.shape);
-  const rows = (info: tf.TensorInfo, transposed: boolean) =>
-    info.shape[info.shape.length - (transposed ? 1 : 2)];
-  const cols = (info: tf.TensorInfo, transposed: boolean) =>
-    info.shape[info.shape.length - (transposed ? 2 : 1)];
-  const batch = Math.max(
-    size(a) / (a.shape.at(-1)! * a.shape.at(-2)!),
-    size(b) / (b.shape.at(-1)! * b.shape.at(-2)!),
-  );
-  const outSize = batch * rows(a, ta) * cols(b, tb);
-  const direct = (ta ? size(a) : 0) + (tb ? size(b) : 0);
-  const swapped = (tb ? 0 : size(b)) + (ta ? 0 : size(a)) + outSize;
-  const T = (t: tf.Tensor) => tf.transpose(t, [...Array(t.rank - 2).keys(), t.rank - 1, t.rank - 2]);
-  return withTensors([a, b], (at, bt) =>
-    tf.tidy(() =>
-      direct <= swapped
-        ? tf.matMul(ta ? T(at) : at, tb ? T(bt) : bt)
-        : T(tf.matMul(tb ? bt : T(bt), ta ? at : T(at))),
-    ),
-  );
-}
-
-/** One more reference to x's data, as a result: tfjs data is immutable, so results may share it. */
-function shareData(backend: KernelArgs['backend'], x: tf.TensorInfo): KernelResult {
-  (backend as tf.KernelBackend).incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-}
-
-/**
- * Slice from views of the heap (stock: reads a copy of the whole input first); a slice of the whole
- * tensor shares its data, as Identity does, instead of copying it. Strings: stock.
- */
-function viewSlice(_ctx: KernelContext, args: KernelArgs): KernelResult | null {
-  const { x } = args.inputs as { x: tf.TensorInfo };
-  if (x.dtype === 'string' || x.dtype === 'complex64') return null;
-  const { begin, size } = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
-  const [begin_, size_] = tf.slice_util.parseSliceParams(x, begin, size);
-  if (begin_.every((b) => b === 0) && tf.util.arraysEqual(size_, x.shape)) return shareData(args.backend, x);
-  const heap = args.backend as unknown as WasmHeap;
-  const out = heap.makeOutput(size_, x.dtype);
-  // Views after the allocation: growing a non-shared heap detaches the old ones.
-  copySlice(heap.typedArrayFromHeap(x), x.shape, begin_, size_, heap.typedArrayFromHeap(out));
-  return out;
-}
-
-/**
- * tf.clone without a copy. The engine clones every tensor a gradient needs (saved activations), and
- * tfjs-wasm's Identity copies the buffer: ≈ 950 copies per ResNet50 step, and every saved activation
- * held twice. tfjs data is immutable, so the clone may share it (as the cpu, webgl and webgpu
- * backends do): one more reference, freed with the last one. Strings: stock.
- */
-function sharedIdentity(_ctx: KernelContext, args: KernelArgs): KernelResult | null {
-  const { x } = args.inputs as { x: tf.TensorInfo };
-  if (x.dtype === 'string') return null;
-  return shareData(args.backend, x);
-}
-
 /** Ours where it applies (non-null), else the stock wasm kernel: the one place that choice is made. */
 type OursOrStock = (ctx: KernelContext, args: KernelArgs) => KernelResult | null;
 
@@ -313,10 +210,10 @@ const KERNELS: [name: string, ours: OursOrStock][] = [
   ['Conv2DBackpropFilter', filterGradient],
   ['Conv2DBackpropInput', inputGradient],
   ['Conv2D', convolution],
-  ['MaxPoolGrad', poolGradient],
-  ['BatchMatMul', transposedMatMul],
-  ['Identity', sharedIdentity],
-  ['Slice', viewSlice],
+  ['MaxPoolGrad', (_ctx, args) => poolGradient(args)],
+  ['BatchMatMul', (_ctx, args) => transposedMatMul(args)],
+  ['Identity', (_ctx, args) => sharedIdentity(args)],
+  ['Slice', (_ctx, args) => viewSlice(args)],
 ];
 
 export function registerWasmTrainingKernels(options: TrainingKernelOptions = {}): void {
