@@ -10,76 +10,13 @@
 // The whole lesson-1 recipe on the real app in headless Chromium: ingest the folder through the Data
 // tab, then fit frozen → save → unfreeze → lr_find → fit(slice) in the worker; per-phase wall time,
 // images/s and error rate, next to the PyTorch 1.13 reference measured on this machine.
-import { readFileSync, rmSync } from 'node:fs';
-import {
-  chromiumMegabytes,
-  launchBrowser,
-  mean,
-  openIngested,
-  parseArgs,
-  pm,
-  printTable,
-  request,
-  saveJson,
-  sd,
-} from './lib.mjs';
+import { rmSync } from 'node:fs';
+import { launchBrowser, mean, openIngested, pm, printTable, request, saveJson, sd } from './lib.mjs';
+import { timed } from './progress.mjs';
 import { generateSynthetic } from './synthetic.mjs';
+import { trainOptions } from './train-options.mjs';
 
-const recipes = JSON.parse(readFileSync(new URL('../src/ml/recipes.json', import.meta.url), 'utf8'));
-const given = parseArgs(process.argv.slice(2), {});
-const preset = given.recipe ? recipes[given.recipe] : null;
-if (given.recipe && !preset) {
-  console.error(`unknown recipe ${given.recipe}: one of ${Object.keys(recipes).join(', ')}`);
-  process.exit(2);
-}
-const fromPreset = preset
-  ? {
-      size: String(preset.size),
-      variants: String(preset.variants),
-      epochs1: String(preset.frozenEpochs),
-      epochs2: String(preset.unfrozenEpochs),
-      lr1: preset.frozenLr,
-      'faithful-epochs': String(preset.bodyEpochs),
-      'faithful-lr': preset.bodyLr,
-      lr2: preset.unfrozenLr,
-      'label-smoothing': String(preset.labelSmoothing),
-      mixup: String(preset.mixup),
-      tta: String(preset.tta),
-      // A recipe without an unfrozen stage never unfreezes, so it has no learning rate to find.
-      'lr-find': String(preset.unfrozenEpochs > 0),
-    }
-  : {};
-const options = parseArgs(process.argv.slice(2), {
-  size: '128',
-  epochs1: '4',
-  epochs2: '2',
-  backend: 'wasm',
-  frozen: 'fast',
-  batch: '16',
-  lr1: '3e-3',
-  lr2: 'slice(1e-5,1e-3)',
-  'lr-find': 'true',
-  parallel: '8',
-  'max-size': '500',
-  'max-per-class': '300',
-  port: '5291',
-  seeds: '42',
-  bn: 'whole-batch',
-  'body-stats': 'data',
-  'feature-stats': 'running',
-  // The default recipe's augmented copies (src/ml/recipes.json), as the Train tab starts with.
-  variants: String(recipes.fastai.variants),
-  // The default recipe's epochs through the body at the end of the fast frozen stage (the Train tab's).
-  'faithful-epochs': String(recipes.fastai.bodyEpochs),
-  'faithful-lr': recipes.fastai.bodyLr,
-  'label-smoothing': '0',
-  mixup: '0',
-  tta: 'false',
-  recipe: '',
-  // 0: the app's default for the backend and size (src/ml/batching.ts).
-  'images-per-pass': '0',
-  ...fromPreset,
-});
+const { options } = trainOptions(process.argv.slice(2));
 let folder = options._[0];
 if (!folder && options.synthetic) {
   const browser = await launchBrowser();
@@ -116,63 +53,6 @@ const baseConfig = {
   mixup: Number(options.mixup),
   ...(Number(options['images-per-pass']) > 0 ? { imagesPerPass: Number(options['images-per-pass']) } : {}),
 };
-
-const epochLine = (label, row) =>
-  `  ${label} epoch ${row.epoch}: train_loss ${row.trainLoss.toFixed(4)} valid_loss ${row.validLoss.toFixed(4)} ` +
-  `error_rate ${row.errorRate.toFixed(4)} ${row.seconds.toFixed(0)} s`;
-
-/** Logs the worker's progress once a minute, and each epoch as soon as it ends (long runs). */
-function watchProgress(page, label, memory) {
-  let seen = null;
-  let ticks = 0;
-  const sampler = setInterval(() => (memory.peak = Math.max(memory.peak, chromiumMegabytes())), 2000);
-  const tick = async () => {
-    const snapshot = await page
-      .evaluate(() => {
-        const { train, epochs } = window.__studio.getSnapshot();
-        return { train, epochs };
-      })
-      .catch(() => null);
-    if (!snapshot) return;
-    seen ??= snapshot.epochs.length;
-    for (const row of snapshot.epochs.slice(seen)) console.log(epochLine(label, row));
-    seen = snapshot.epochs.length;
-    // A job that adapted (memory: fewer images per pass) says so: a run that did is not comparable.
-    const notice = snapshot.train?.notice;
-    if (notice && !memory.notices.includes(notice)) {
-      memory.notices.push(notice);
-      console.log(`  ${label}: NOTICE ${notice}`);
-    }
-    if (++ticks % 4 === 0 && snapshot.train) {
-      const { phase, done, total, loss } = snapshot.train;
-      const lossText = loss === undefined ? '' : ` loss ${loss.toFixed(3)}`;
-      console.log(
-        `  ${label}: ${phase} ${done}/${total}${lossText}, browser ${memory.peak.toFixed(0)} MB at most`,
-      );
-    }
-  };
-  const timer = setInterval(tick, 15_000);
-  void tick();
-  return async () => {
-    clearInterval(timer);
-    clearInterval(sampler);
-    ticks = 1; // no progress line on the final flush
-    await tick();
-  };
-}
-
-async function timed(page, label, name, args) {
-  const memory = { peak: chromiumMegabytes(), notices: [] };
-  const stop = watchProgress(page, label, memory);
-  const t0 = Date.now();
-  try {
-    const result = await request(page, name, args);
-    memory.peak = Math.max(memory.peak, chromiumMegabytes());
-    return { result, seconds: (Date.now() - t0) / 1000, peakMB: memory.peak, notices: memory.notices };
-  } finally {
-    await stop();
-  }
-}
 
 const session = await openIngested(folder, options, options.backend);
 const { page, device, ingest } = session;
