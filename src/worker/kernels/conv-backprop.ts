@@ -100,7 +100,7 @@ export function conv2dBackpropFilter(
     const xPadded = padInput(x, info);
     if (kh === 1 && kw === 1) {
       const n = b * ho * wo;
-      // (A slice of the whole tensor shares its data on wasm: see viewSlice in register.ts.)
+      // (A slice of the whole tensor shares its data on wasm: see viewSlice in heap-kernels.ts.)
       const taps = tf.slice(subsample(xPadded, sh, sw), [0, 0, 0, 0], [b, ho, wo, ci]);
       // Transpose the operand with fewer channels (a transposed operand is slow in wasm's matmul).
       if (ci <= co)
