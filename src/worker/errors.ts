@@ -22,7 +22,9 @@ export function humanMessage(error: unknown): string {
   if (DEVICE_LOST.test(raw)) {
     return `The GPU device was lost (${raw}). Restart the engine; your data and checkpoints are kept.`;
   }
-  return raw || 'Unknown error';
+  // Some browser failures carry only a name (an IndexedDB "UnknownError", an aborted transaction).
+  const name = error instanceof Error && error.name !== 'Error' ? error.name : '';
+  return raw || (name ? `${name} (the browser gave no details)` : 'An error the browser gave no details of');
 }
 
 /** The code a failure crosses the protocol with (see FAILURE_CODES). */

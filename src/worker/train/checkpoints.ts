@@ -1,6 +1,6 @@
 // save(name) / load(name): weights, Adam moments, stage, classes, split seed and history, in one
 // IndexedDB record (one transaction: a crash leaves the previous checkpoint intact).
-import { openStudioDb } from '../../data/db';
+import { openStudioDb, storageFailure } from '../../data/db';
 import { announce } from '../../data/changes';
 import { STORES, type CheckpointRecord } from '../../data/schema';
 import {
@@ -68,7 +68,12 @@ export async function saveCheckpoint(
   lrFind: LrFindResult | null = null,
 ): Promise<CheckpointInfo> {
   const record = await checkpointRecord(learner, name, lrFind);
-  await (await openStudioDb()).put(STORES.checkpoints, record);
+  try {
+    await (await openStudioDb()).put(STORES.checkpoints, record);
+  } catch (error) {
+    // A full quota named as such; any other refusal with the browser's own name for it.
+    throw await storageFailure(error, recordBytes(record));
+  }
   announce(STORES.checkpoints);
   return info(record);
 }
@@ -123,4 +128,9 @@ export async function deleteCheckpoint(name: string): Promise<boolean> {
   await (await openStudioDb()).delete(STORES.checkpoints, name);
   announce(STORES.checkpoints);
   return true;
+}
+
+/** The bytes a checkpoint's tensors take in storage. */
+function recordBytes(record: CheckpointRecord): number {
+  return record.tensors.reduce((n, t) => n + t.data.size, 0);
 }

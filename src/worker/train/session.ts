@@ -1,7 +1,7 @@
 // The worker's training session: one learner at a time, its requests, and the pretrained body kept
 // aside so every new learner starts from ImageNet weights, not from the last experiment.
 import * as tf from '@tensorflow/tfjs';
-import { openStudioDb } from '../../data/db';
+import { openStudioDb, StorageError } from '../../data/db';
 import {
   DEFAULT_TRAIN_CONFIG,
   StudioError,
@@ -174,7 +174,21 @@ export class TrainingSession {
     const onEpoch = async (row: EpochRow) => {
       this.provenance = { ...this.provenance, savedAs: null, autosaved: false };
       // Saved before the row is shown: once the user sees an epoch, a reload or crash keeps it.
-      await this.save(AUTOSAVE);
+      // Storage that refuses the save (full, or the browser's own failure) does not throw the
+      // trained epochs away: training goes on, the model stays in memory, the user is told.
+      try {
+        await this.save(AUTOSAVE);
+      } catch (error) {
+        if (!(error instanceof StorageError)) throw error;
+        this.changed({ autosaved: false });
+        this.onProgress({
+          phase: 'save',
+          done: 1,
+          total: 1,
+          startedAt: Date.now(),
+          notice: autosaveRefused(row, error),
+        });
+      }
       this.onEpoch(row);
     };
     return learner.fitOneCycle(epochs, maxLr, onEpoch, frozenMode);
@@ -234,4 +248,15 @@ export class TrainingSession {
 
 function configOf(record: CheckpointRecord): TrainConfig {
   return record.config ?? { ...DEFAULT_TRAIN_CONFIG, size: record.size, seed: record.seed };
+}
+
+/** What the user reads when an epoch's automatic save was refused. */
+export function autosaveRefused(row: EpochRow, error: StorageError): string {
+  const what = error.full ? 'the browser storage is full' : error.message.replace(/\.$/, '');
+  return (
+    `Epoch ${row.epoch + 1} (${row.stage}) is trained, but its automatic save failed: ${what}. ` +
+    'The model is kept in memory and training goes on; ' +
+    (error.full ? 'free space (Data tab, or other sites’ data), then ' : '') +
+    'save it (Save) or export it before closing the tab.'
+  );
 }

@@ -1,0 +1,42 @@
+// What a person reads when something fails: never an empty message, never "Unknown error".
+import { describe, expect, it } from 'vitest';
+import { StorageError } from '../src/data/db';
+import type { EpochRow } from '../src/protocol';
+import { failureCodeOf, humanMessage } from '../src/worker/errors';
+import { autosaveRefused } from '../src/worker/train/session';
+
+describe('humanMessage', () => {
+  it("names a browser failure that carries only a name (IndexedDB's UnknownError)", () => {
+    const error = new DOMException('', 'UnknownError');
+    expect(humanMessage(error)).toBe('UnknownError (the browser gave no details)');
+    expect(humanMessage(new Error(''))).toBe('An error the browser gave no details of');
+    expect(humanMessage(new DOMException('Failed to write blobs.', 'UnknownError'))).toBe(
+      'Failed to write blobs.',
+    );
+  });
+
+  it('types a refused write by its reason', () => {
+    expect(failureCodeOf(new StorageError('The browser storage is full.', true))).toBe('storage-full');
+    expect(failureCodeOf(new StorageError('The browser refused to store data (UnknownError).', false))).toBe(
+      'failed',
+    );
+  });
+});
+
+describe('autosaveRefused', () => {
+  const row = { epoch: 0, stage: 'unfrozen' } as EpochRow;
+
+  it('says the epoch is kept, why the save failed, and what to do', () => {
+    const full = autosaveRefused(row, new StorageError('The browser storage is full.', true));
+    expect(full).toContain('Epoch 1 (unfrozen) is trained, but its automatic save failed');
+    expect(full).toContain('the browser storage is full');
+    expect(full).toContain('free space');
+    const other = autosaveRefused(
+      row,
+      new StorageError('The browser refused to store data (UnknownError: no details given).', false),
+    );
+    expect(other).toContain('failed: The browser refused to store data (UnknownError: no details given).');
+    expect(other).not.toContain('free space');
+    expect(other).toContain('kept in memory');
+  });
+});
