@@ -42,21 +42,7 @@ export function TrainTab() {
     startNewModel,
     setStartFresh,
   } = useTrainModel(model, device, run);
-  const {
-    recipeId,
-    recipe,
-    chooseRecipe,
-    epochs1,
-    setEpochs1,
-    lr1,
-    setLr1,
-    bodyEpochs,
-    setBodyEpochs,
-    epochs2,
-    setEpochs2,
-    lr2,
-    setLr2,
-  } = useRecipeValues(config, changeConfig);
+  const { recipeId, recipe, chooseRecipe, values, change } = useRecipeValues(config, changeConfig);
   const [lrSteps, setLrSteps] = useState(String(LR_FIND.iterations));
   // A step's outcome comes into view when it arrives (a long job may have scrolled the page away).
   const messageLine = useRef<HTMLParagraphElement>(null);
@@ -81,7 +67,7 @@ export function TrainTab() {
   };
 
   // The fast frozen mode's stage ends with epochs through the body (none in the faithful mode).
-  const bodyEpochsText = config.frozenMode === 'fast' ? bodyEpochs : null;
+  const bodyEpochsText = config.frozenMode === 'fast' ? values.bodyEpochs : null;
   const bodyLr = recipe.bodyLr;
 
   const fitThroughBody = (epochs: number) =>
@@ -96,7 +82,7 @@ export function TrainTab() {
   const actions: Record<StepId, () => Promise<string | void>> = {
     fit1: async () => {
       const through = parseBodyEpochs(bodyEpochsText); // a bad value stops before the fit, not after
-      await fit(epochs1, lr1);
+      await fit(values.frozenEpochs, values.frozenLr);
       if (through > 0) await fitThroughBody(through);
       // A recipe without an unfrozen stage ends here.
       if (recipe.unfrozenEpochs === 0) return ttaOutcome();
@@ -113,7 +99,7 @@ export function TrainTab() {
       await bridge.request('lrFind', { iterations });
     },
     fit2: async () => {
-      await fit(epochs2, lr2);
+      await fit(values.unfrozenEpochs, values.unfrozenLr);
       return ttaOutcome();
     },
     save2: async () => `Saved "${(await bridge.request('saveCheckpoint', { name: RECIPE.stage2 })).name}".`,
@@ -144,7 +130,7 @@ export function TrainTab() {
     });
 
   const pickLr = (lr: number) => {
-    setLr2(`slice(${rate(lr / 100)},${rate(lr)})`);
+    change({ unfrozenLr: `slice(${rate(lr / 100)},${rate(lr)})` });
     void bridge.request('pickLr', { lr }).catch(() => undefined);
     // The Fit step comes into view with the picked rate in it.
     const fitStep = document.querySelector('[data-testid=recipe-fit2]');
@@ -159,9 +145,9 @@ export function TrainTab() {
   const estimates = stepEstimates(
     { rates: bridge.rates, backend: device?.backend, config, model: current, images: total },
     {
-      frozen: { epochs: epochs1, bodyEpochs: bodyEpochsText },
+      frozen: { epochs: values.frozenEpochs, bodyEpochs: bodyEpochsText },
       lrSteps,
-      unfrozen: { epochs: epochs2 },
+      unfrozen: { epochs: values.unfrozenEpochs },
     },
   );
 
@@ -171,11 +157,11 @@ export function TrainTab() {
       hint: 'fit_one_cycle',
       controls: (
         <FrozenFitControls
-          values={{ epochs: epochs1, lr: lr1, bodyEpochs: bodyEpochsText, bodyLr }}
+          values={{ epochs: values.frozenEpochs, lr: values.frozenLr, bodyEpochs: bodyEpochsText, bodyLr }}
           onChange={(patch) => {
-            if (patch.epochs !== undefined) setEpochs1(patch.epochs);
-            if (patch.lr !== undefined) setLr1(patch.lr);
-            if (patch.bodyEpochs !== undefined) setBodyEpochs(patch.bodyEpochs);
+            if (patch.epochs !== undefined) change({ frozenEpochs: patch.epochs });
+            if (patch.lr !== undefined) change({ frozenLr: patch.lr });
+            if (patch.bodyEpochs !== undefined) change({ bodyEpochs: patch.bodyEpochs });
           }}
           model={current}
           disabled={busy !== null}
@@ -208,8 +194,20 @@ export function TrainTab() {
       hint: 'fit_one_cycle, discriminative rates',
       controls: (
         <>
-          <StepField label="epochs" name="Unfrozen epochs" value={epochs2} onChange={setEpochs2} size={3} />
-          <StepField label="max lr" name="Unfrozen max lr" value={lr2} onChange={setLr2} size={18} />
+          <StepField
+            label="epochs"
+            name="Unfrozen epochs"
+            value={values.unfrozenEpochs}
+            onChange={(v) => change({ unfrozenEpochs: v })}
+            size={3}
+          />
+          <StepField
+            label="max lr"
+            name="Unfrozen max lr"
+            value={values.unfrozenLr}
+            onChange={(v) => change({ unfrozenLr: v })}
+            size={18}
+          />
         </>
       ),
       estimate: estimates.fit2,
@@ -277,10 +275,10 @@ export function TrainTab() {
       <TrainElsewhere
         config={config}
         stages={{
-          frozenEpochs: Number(epochs1),
-          frozenLr: lr1,
-          unfrozenEpochs: Number(epochs2),
-          unfrozenLr: lr2,
+          frozenEpochs: Number(values.frozenEpochs),
+          frozenLr: values.frozenLr,
+          unfrozenEpochs: Number(values.unfrozenEpochs),
+          unfrozenLr: values.unfrozenLr,
         }}
         disabled={busy !== null}
       />

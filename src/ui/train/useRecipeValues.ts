@@ -3,24 +3,36 @@
 // augmented copies, label smoothing, mixup) — at once.
 import { useState } from 'react';
 import { labelSmoothing, mixupAlpha, type TrainConfig } from '../../protocol';
-import { RECIPE, RECIPES, type RecipeId } from './recipe';
+import { RECIPES, type RecipeId, type RecipePreset } from './recipe';
+
+/** The editable fields of a recipe's steps, as the user types them. */
+export interface StepValues {
+  frozenEpochs: string;
+  frozenLr: string;
+  bodyEpochs: string;
+  unfrozenEpochs: string;
+  unfrozenLr: string;
+}
+
+function stepValues(r: RecipePreset): StepValues {
+  return {
+    frozenEpochs: String(r.frozenEpochs),
+    frozenLr: r.frozenLr,
+    bodyEpochs: String(r.bodyEpochs),
+    unfrozenEpochs: String(r.unfrozenEpochs),
+    unfrozenLr: r.unfrozenLr,
+  };
+}
 
 export function useRecipeValues(config: TrainConfig, changeConfig: (patch: Partial<TrainConfig>) => void) {
   const [recipeId, setRecipeId] = useState<RecipeId>('fastai');
-  const [epochs1, setEpochs1] = useState(String(RECIPE.frozenEpochs));
-  const [lr1, setLr1] = useState<string>(RECIPE.frozenLr);
-  const [bodyEpochs, setBodyEpochs] = useState(String(RECIPE.bodyEpochs));
-  const [epochs2, setEpochs2] = useState(String(RECIPE.unfrozenEpochs));
-  const [lr2, setLr2] = useState<string>(RECIPE.unfrozenLr);
+  const [values, setValues] = useState<StepValues>(() => stepValues(RECIPES.fastai));
+  const change = (patch: Partial<StepValues>) => setValues((v) => ({ ...v, ...patch }));
 
   const chooseRecipe = (id: RecipeId) => {
     const r = RECIPES[id];
     setRecipeId(id);
-    setEpochs1(String(r.frozenEpochs));
-    setLr1(r.frozenLr);
-    setBodyEpochs(String(r.bodyEpochs));
-    setEpochs2(String(r.unfrozenEpochs));
-    setLr2(r.unfrozenLr);
+    setValues(stepValues(r));
     if (
       config.size !== r.size ||
       config.variants !== r.variants ||
@@ -30,19 +42,5 @@ export function useRecipeValues(config: TrainConfig, changeConfig: (patch: Parti
       changeConfig({ size: r.size, variants: r.variants, labelSmoothing: r.labelSmoothing, mixup: r.mixup });
   };
 
-  return {
-    recipeId,
-    recipe: RECIPES[recipeId],
-    chooseRecipe,
-    epochs1,
-    setEpochs1,
-    lr1,
-    setLr1,
-    bodyEpochs,
-    setBodyEpochs,
-    epochs2,
-    setEpochs2,
-    lr2,
-    setLr2,
-  };
+  return { recipeId, recipe: RECIPES[recipeId], chooseRecipe, values, change };
 }

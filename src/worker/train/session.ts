@@ -180,7 +180,7 @@ export class TrainingSession {
         await this.save(AUTOSAVE);
       } catch (error) {
         if (!(error instanceof StorageError)) throw error;
-        this.changed({ autosaved: false });
+        this.changed(); // the model panel gets the new epoch, unsaved (set above)
         this.onProgress({
           phase: 'save',
           done: 1,
