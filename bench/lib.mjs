@@ -29,13 +29,24 @@ export async function startApp(port = 5288) {
 }
 
 export async function launchBrowser() {
-  return chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS, env: chromiumEnv() });
+  // BENCH_CHROMIUM_LOG=1 (with DEBUG=pw:browser, which forwards the browser's stderr): Chromium's own
+  // log, where storage and process failures that reach JavaScript without details are named.
+  const log = process.env.BENCH_CHROMIUM_LOG ? ['--enable-logging=stderr', '--v=0'] : [];
+  return chromium.launch({
+    executablePath: findChromium(),
+    args: [...CHROMIUM_ARGS, ...log],
+    env: chromiumEnv(),
+  });
 }
 
 /** Opens the app on a backend and waits for the model; returns the device the worker reports. */
 export async function openApp(browser, url, backend, page = null) {
   page ??= await browser.newPage();
   page.on('pageerror', (error) => console.error(`[page] ${error.message}`));
+  // The worker's console too: an unexpected failure's raw type, message and stack (worker.ts).
+  page.on('console', (message) => {
+    if (['error', 'warning'].includes(message.type())) console.error(`[console] ${message.text()}`);
+  });
   await page.goto(`${url}/?backend=${backend}`);
   await page.waitForSelector('[data-model-state="ready"], [data-model-state="error"]', { timeout: 300_000 });
   const device = await page.evaluate(() => window.__studio.getSnapshot().device);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../src/data/db';
 import type { EpochRow } from '../src/protocol';
-import { failureCodeOf, humanMessage } from '../src/worker/errors';
+import { failureCodeOf, humanMessage, rawFailure } from '../src/worker/errors';
 import { autosaveRefused } from '../src/worker/train/session';
 
 describe('humanMessage', () => {
@@ -38,5 +38,18 @@ describe('autosaveRefused', () => {
     expect(other).toContain('failed: The browser refused to store data (UnknownError: no details given).');
     expect(other).not.toContain('free space');
     expect(other).toContain('kept in memory');
+  });
+});
+
+describe('rawFailure', () => {
+  it("keeps a failure's type, message and stack for the console, whatever was thrown", () => {
+    const unknown = rawFailure(new DOMException('', 'UnknownError'));
+    expect(unknown.split('\n')[0]).toBe('UnknownError: (empty message)');
+    const error = new RangeError('Array buffer allocation failed');
+    const raw = rawFailure(error);
+    expect(raw.split('\n')[0]).toBe('RangeError: Array buffer allocation failed');
+    expect(raw).toContain(error.stack!.split('\n')[1]!.trim());
+    expect(rawFailure(undefined)).toBe('undefined: undefined');
+    expect(rawFailure(42)).toBe('number: 42');
   });
 });

@@ -27,6 +27,13 @@ export function humanMessage(error: unknown): string {
   return raw || (name ? `${name} (the browser gave no details)` : 'An error the browser gave no details of');
 }
 
+/** A failure's raw form for a developer's console: its type, message and stack, whatever was thrown. */
+export function rawFailure(error: unknown): string {
+  if (!(error instanceof Error)) return `${typeof error}: ${String(error)}`;
+  const head = `${error.name}: ${error.message || '(empty message)'}`;
+  return error.stack ? `${head}\n${error.stack}` : head;
+}
+
 /** The code a failure crosses the protocol with (see FAILURE_CODES). */
 export function failureCodeOf(error: unknown): FailureCode {
   if (error instanceof StudioError) return error.code;

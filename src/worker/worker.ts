@@ -25,7 +25,7 @@ import { decodeModelFile } from '../formats/model-file';
 import { STORES } from '../data/schema';
 import { deleteCheckpoint, freeCheckpointName, listCheckpoints } from './train/checkpoints';
 import { TrainingSession } from './train/session';
-import { EngineFailure, failureCodeOf, humanMessage, isEngineFailure } from './errors';
+import { EngineFailure, failureCodeOf, humanMessage, isEngineFailure, rawFailure } from './errors';
 import { announce } from '../data/changes';
 import { classifyBlob, imagenetProbabilities } from './imagenet';
 import { loadModel, type Loaded } from './load-model';
@@ -228,7 +228,11 @@ async function handle(command: Command): Promise<void> {
       : await (modelFree[name as ModelFreeName] as ModelFreeHandler<ModelFreeName>)(args as never);
     emit({ type: 'reply', id, result }, transfer);
   } catch (error) {
-    emit({ type: 'failed', id, code: failureCodeOf(error), message: humanMessage(error) });
+    const code = failureCodeOf(error);
+    // An unexpected failure keeps its raw form for the developer tools (the person reads humanMessage).
+    if (code !== 'cancelled' && !(error instanceof StudioError))
+      console.error(`${name} failed:`, rawFailure(error));
+    emit({ type: 'failed', id, code, message: humanMessage(error) });
     if (isEngineFailure(error, tf.getBackend())) engineFailed(humanMessage(error));
   } finally {
     // Between jobs the worker holds only the model and the learner: the tensor counts tests compare.

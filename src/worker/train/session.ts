@@ -180,6 +180,7 @@ export class TrainingSession {
         await this.save(AUTOSAVE);
       } catch (error) {
         if (!(error instanceof StorageError)) throw error;
+        console.warn(`Epoch ${row.epoch + 1}'s automatic save refused: ${error.message}`);
         this.changed(); // the model panel gets the new epoch, unsaved (set above)
         this.onProgress({
           phase: 'save',
