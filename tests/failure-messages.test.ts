@@ -1,6 +1,6 @@
 // What a person reads when something fails: never an empty message, never "Unknown error".
 import { describe, expect, it } from 'vitest';
-import { StorageError } from '../src/data/db';
+import { quotaDetail, StorageError } from '../src/data/db';
 import type { EpochRow } from '../src/protocol';
 import { failureCodeOf, humanMessage, rawFailure } from '../src/worker/errors';
 import { autosaveRefused } from '../src/worker/train/session';
@@ -38,6 +38,22 @@ describe('autosaveRefused', () => {
     expect(other).toContain('failed: The browser refused to store data (UnknownError: no details given).');
     expect(other).not.toContain('free space');
     expect(other).toContain('kept in memory');
+  });
+
+  it("gives a full quota's figures, as the 20,000-image run's refused save needed", () => {
+    const detail = quotaDetail(4.21e9, 4.33e9, 307e6, 'QuotaExceededError');
+    expect(detail).toBe(
+      "4.2 GB of this site's 4.3 GB quota in use, 307 MB more needed; the browser said QuotaExceededError",
+    );
+    expect(quotaDetail(20e3, 50e6, 0, 'UnknownError')).toBe(
+      "1 MB of this site's 50 MB quota in use; the browser said UnknownError",
+    );
+    const notice = autosaveRefused(
+      row,
+      new StorageError(`The browser storage is full (${detail}).`, true, detail),
+    );
+    expect(notice).toContain(`automatic save failed: the browser storage is full (${detail}).`);
+    expect(notice).toContain('a private window allows far less storage');
   });
 });
 

@@ -29,29 +29,42 @@ export class StorageError extends Error {
   constructor(
     message: string,
     readonly full: boolean,
+    /** What the quota estimate and the browser said, e.g. "4.1 GB of this site's 4.3 GB quota in use, 307 MB more needed". */
+    readonly detail = '',
   ) {
     super(message);
   }
 }
 
+const size = (bytes: number): string =>
+  bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(bytes / 1e6))} MB`;
+
+/** The quota's figures as a person reads them (pure; see storageFailure). */
+export function quotaDetail(usage: number, quota: number, needed: number, browserSaid: string): string {
+  const figures = `${size(usage)} of this site's ${size(quota)} quota in use`;
+  const more = needed > 0 ? `, ${size(needed)} more needed` : '';
+  return `${figures}${more}; the browser said ${browserSaid}`;
+}
+
 /**
  * Names a failed write truly. Chromium reports a full quota as QuotaExceededError, or (for Blob
- * writes) as an aborted transaction or "UnknownError": the quota estimate tells those apart.
+ * writes) as an aborted transaction or "UnknownError": the quota estimate tells those apart, and its
+ * figures go with the message (a private window's quota is a share of memory, far below a profile's).
  */
 export async function storageFailure(error: unknown, bytes = 0): Promise<StorageError> {
   if (error instanceof StorageError) return error;
   const { name = 'Error', message = '' } = (error ?? {}) as { name?: string; message?: string };
-  let full = name === 'QuotaExceededError';
-  if (!full) {
-    const estimate = await navigator.storage?.estimate?.().catch(() => undefined);
-    if (estimate?.quota) full = (estimate.usage ?? 0) + bytes + 64 * 1024 >= estimate.quota;
-  }
-  return full
-    ? new StorageError('The browser storage is full.', true)
-    : new StorageError(
-        `The browser refused to store data (${name}: ${message || 'no details given'}).`,
-        false,
-      );
+  const estimate = await navigator.storage?.estimate?.().catch(() => undefined);
+  const usage = estimate?.usage ?? 0;
+  const quota = estimate?.quota ?? 0;
+  const full = name === 'QuotaExceededError' || (quota > 0 && usage + bytes + 64 * 1024 >= quota);
+  if (!full)
+    return new StorageError(
+      `The browser refused to store data (${name}: ${message || 'no details given'}).`,
+      false,
+    );
+  const detail = quota > 0 ? quotaDetail(usage, quota, bytes, name) : `the browser said ${name}`;
+  return new StorageError(`The browser storage is full (${detail}).`, true, detail);
 }
 
 /** Deletes every image, failure and download job (checkpoints stay). */

@@ -253,11 +253,15 @@ function configOf(record: CheckpointRecord): TrainConfig {
 
 /** What the user reads when an epoch's automatic save was refused. */
 export function autosaveRefused(row: EpochRow, error: StorageError): string {
-  const what = error.full ? 'the browser storage is full' : error.message.replace(/\.$/, '');
+  const what = error.full
+    ? `the browser storage is full${error.detail ? ` (${error.detail})` : ''}`
+    : error.message.replace(/\.$/, '');
   return (
     `Epoch ${row.epoch + 1} (${row.stage}) is trained, but its automatic save failed: ${what}. ` +
     'The model is kept in memory and training goes on; ' +
-    (error.full ? 'free space (Data tab, or other sites’ data), then ' : '') +
+    (error.full
+      ? 'free space (Data tab, or other sites’ data; a private window allows far less storage), then '
+      : '') +
     'save it (Save) or export it before closing the tab.'
   );
 }
