@@ -64,6 +64,8 @@ test('reload mid-epoch resumes from the last autosave; Cancel stops within one b
   await page.getByTestId('step-fit1').click();
   await expect(rows).toHaveCount(saved + 1, { timeout: 120_000 });
   await expect(rows.nth(saved).locator('td').nth(1)).toHaveText(String(saved));
+  // The row shows before the job ends (its reply frees the step's kernel caches): count after the end.
+  await expect(page.getByTestId('train-progress')).toBeHidden();
   const settled = await request(page, 'memory', {});
 
   // Cancel in the middle of an epoch: the job ends within one batch, the model stays usable.
@@ -87,6 +89,7 @@ test('reload mid-epoch resumes from the last autosave; Cancel stops within one b
   await panel.getByLabel('Frozen epochs', { exact: true }).fill('1');
   await page.getByTestId('step-fit1').click();
   await expect(rows).toHaveCount(saved + 2, { timeout: 120_000 });
+  await expect(page.getByTestId('train-progress')).toBeHidden();
   expect((await request(page, 'memory', {})).numTensors).toBe(settled.numTensors);
 });
 
