@@ -43,10 +43,10 @@ describe('autosaveRefused', () => {
   it("gives a full quota's figures, as the 20,000-image run's refused save needed", () => {
     const detail = quotaDetail(4.21e9, 4.33e9, 307e6, 'QuotaExceededError');
     expect(detail).toBe(
-      "4.2 GB of this site's 4.3 GB quota in use, 307 MB more needed; the browser said QuotaExceededError",
+      "4.21 GB of this site's 4.33 GB quota in use, 307.0 MB more needed; the browser said QuotaExceededError",
     );
     expect(quotaDetail(20e3, 50e6, 0, 'UnknownError')).toBe(
-      "1 MB of this site's 50 MB quota in use; the browser said UnknownError",
+      "0.0 MB of this site's 50.0 MB quota in use; the browser said UnknownError",
     );
     const notice = autosaveRefused(
       row,

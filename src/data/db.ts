@@ -29,20 +29,22 @@ export class StorageError extends Error {
   constructor(
     message: string,
     readonly full: boolean,
-    /** What the quota estimate and the browser said, e.g. "4.1 GB of this site's 4.3 GB quota in use, 307 MB more needed". */
+    /** What the quota estimate and the browser said, e.g. "4.21 GB of this site's 4.33 GB quota in use, 307.0 MB more needed". */
     readonly detail = '',
   ) {
     super(message);
   }
 }
 
-const size = (bytes: number): string =>
-  bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(bytes / 1e6))} MB`;
+/** Storage sizes as the Data tab and the storage messages show them. */
+export function formatBytes(bytes: number): string {
+  return bytes > 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
 
 /** The quota's figures as a person reads them (pure; see storageFailure). */
 export function quotaDetail(usage: number, quota: number, needed: number, browserSaid: string): string {
-  const figures = `${size(usage)} of this site's ${size(quota)} quota in use`;
-  const more = needed > 0 ? `, ${size(needed)} more needed` : '';
+  const figures = `${formatBytes(usage)} of this site's ${formatBytes(quota)} quota in use`;
+  const more = needed > 0 ? `, ${formatBytes(needed)} more needed` : '';
   return `${figures}${more}; the browser said ${browserSaid}`;
 }
 

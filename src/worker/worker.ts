@@ -232,8 +232,9 @@ async function handle(command: Command): Promise<void> {
     // An unexpected failure keeps its raw form for the developer tools (the person reads humanMessage).
     if (code !== 'cancelled' && !(error instanceof StudioError))
       console.error(`${name} failed:`, rawFailure(error));
-    emit({ type: 'failed', id, code, message: humanMessage(error) });
-    if (isEngineFailure(error, tf.getBackend())) engineFailed(humanMessage(error));
+    const message = humanMessage(error);
+    emit({ type: 'failed', id, code, message });
+    if (isEngineFailure(error, tf.getBackend())) engineFailed(message);
   } finally {
     // Between jobs the worker holds only the model and the learner: the tensor counts tests compare.
     if (traitsOf(name).backward) releaseKernelCaches();

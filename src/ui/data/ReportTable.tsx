@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { FailureReason, FailureRecord } from '../../data/schema';
 import { toCsv } from '../../data/url-list';
+import { formatBytes } from '../../data/db';
 import { downloadText } from './files';
 
 export const REASON_LABELS: Record<FailureReason, string> = {
@@ -17,10 +18,6 @@ export const REASON_LABELS: Record<FailureReason, string> = {
   duplicate: 'duplicate',
 };
 const REASONS = Object.keys(REASON_LABELS) as FailureReason[];
-
-function formatBytes(bytes: number): string {
-  return bytes > 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
-}
 
 interface Props {
   counts: Map<string, number>;
