@@ -3,16 +3,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { AdamW } from '../../ml/adamw';
 import { LR_FIND, suggestLr } from '../../ml/lr-find';
-import { drawTargets, mixInputs, type Targets } from '../../ml/mixup';
-import { batchesPerEpoch, epochPlan, type EpochBatch } from '../../ml/epochs';
+import type { Targets } from '../../ml/mixup';
+import type { EpochBatch } from '../../ml/epochs';
 import { RunRandom } from '../../ml/random';
-import { groupRates, parseLearningRate } from '../../ml/schedule';
 import {
   featureCacheKey,
-  mixupAlpha,
-  StudioError,
   type EpochRow,
-  type RunInfo,
   type GradCamMap,
   type Interpretation,
   type LrFindResult,
@@ -20,18 +16,10 @@ import {
   type TrainProgress,
 } from '../../protocol';
 import type { ResNetGraph } from '../ml/resnet-graph';
-import {
-  batchTensor,
-  decodeBatch,
-  decodeCropped,
-  type Dataset,
-  type DecodeImage,
-  type Example,
-  type RawBatch,
-} from './data';
+import { decodeCropped, type Dataset, type DecodeImage, type Example, type RawBatch } from './data';
+import { BatchInputs } from './batch-inputs';
 import { Classifier } from './classifier';
 import {
-  epochRow,
   evaluateValidation,
   interpretation,
   ttaErrorRate,
@@ -43,7 +31,8 @@ import { optimiseWithinMemory, type StepModel } from './batch-step';
 import { FastaiHead } from './head';
 import { exportLearnerState, restoreLearnerState, type LearnerState } from './learner-state';
 import { Cancelled } from '../../ml/cancel';
-import { lrSweep, oneCycleEpoch, type BatchRunner } from './loops';
+import { fitEpochs, requireBatches, type FitHost } from './fit-run';
+import { lrSweep } from './loops';
 
 export type { LearnerState } from './learner-state';
 
@@ -54,7 +43,7 @@ export interface LearnerOptions {
   decode?: DecodeImage;
 }
 
-export class Learner implements BatchRunner {
+export class Learner implements FitHost {
   private frozen = true;
   private rows: EpochRow[] = [];
   readonly head: FastaiHead;
@@ -72,6 +61,8 @@ export class Learner implements BatchRunner {
   private readonly classifier: Classifier;
   private readonly random: RunRandom;
   private readonly decode: DecodeImage;
+  /** Each step's input: batches, features or pixels, mixup. */
+  private readonly inputs: BatchInputs;
 
   constructor(
     readonly body: ResNetGraph,
@@ -94,6 +85,13 @@ export class Learner implements BatchRunner {
       isNewModel: () => this.rows.length === 0,
       report,
       stopIfCancelled: (toDispose) => this.stopIfCancelled(toDispose),
+    });
+    this.inputs = new BatchInputs({
+      data,
+      random: this.random,
+      cache: this.cache,
+      decode: this.decode,
+      config: () => this.config,
     });
   }
 
@@ -230,17 +228,12 @@ export class Learner implements BatchRunner {
 
   /** The training set as one epoch's batches (see epochPlan): examples and their rows. */
   epochBatches(): EpochBatch<Example>[] {
-    return epochPlan(this.data.train, this.config.batchSize, this.random.augment);
+    return this.inputs.epochBatches();
   }
 
   /** A batch's decode started ahead of its step (its draws made now, in order); none on cached features. */
   prefetch(batch: EpochBatch<Example>): Promise<RawBatch> | null {
-    return this.fastMode ? null : this.decodeBatch(batch);
-  }
-
-  /** A batch's pixels, augmented with the run's next draws. */
-  private decodeBatch(batch: EpochBatch<Example>): Promise<RawBatch> {
-    return decodeBatch(batch.examples, this.config.size, this.random.augment, this.decode);
+    return this.fastMode ? null : this.inputs.decode(batch);
   }
 
   /** One optimisation step on a batch (on the cached features in the fast frozen mode). */
@@ -251,34 +244,17 @@ export class Learner implements BatchRunner {
     lrs: number[],
     beta1: number,
   ): Promise<number> {
-    if (this.fastMode) {
-      const cache = await this.cache.ensure();
-      const variant = cache.train[epoch % cache.train.length];
-      const { x, targets } = this.mixed(
-        variant.gather(batch.rows),
-        batch.examples.map((e) => e.label),
-      );
-      const loss = await this.step(x, targets, lrs, beta1);
-      x.dispose();
-      return loss;
-    }
-    const raw = await (prefetched ?? this.decodeBatch(batch));
-    const { x, targets } = this.mixed(batchTensor(raw, this.config.size), raw.labels);
+    const fast = this.fastMode;
+    const { x, targets } = fast
+      ? await this.inputs.fromFeatures(batch, epoch)
+      : await this.inputs.fromPixels(batch, prefetched);
     try {
       return await this.step(x, targets, lrs, beta1);
     } finally {
       x.dispose();
-      this.invalidateCache();
+      // A step through the body changed the body: its cached features no longer hold.
+      if (!fast) this.invalidateCache();
     }
-  }
-
-  /** The batch's targets, and its input mixed with mixup's partners when mixup is on (input freed). */
-  private mixed<T extends tf.Tensor4D | tf.Tensor2D>(input: T, labels: number[]): { x: T; targets: Targets } {
-    const targets = drawTargets(labels, mixupAlpha(this.config), this.random.mixup);
-    if (!targets.mix) return { x: input, targets };
-    const x = mixInputs(input, targets.mix);
-    input.dispose();
-    return { x, targets };
   }
 
   /**
@@ -299,66 +275,25 @@ export class Learner implements BatchRunner {
     }
   }
 
-  private async fitRun(
+  private fitRun(
     epochs: number,
     maxLrText: string,
     onEpoch: (row: EpochRow) => Promise<void>,
   ): Promise<EpochRow[]> {
-    const peaks = groupRates(parseLearningRate(maxLrText), 3);
     this.cancelRequested = false;
-    const total = epochs * this.requireBatches();
-    const rows: EpochRow[] = [];
-    const startedAt = Date.now();
-    let iteration = 0;
-    const { size, batchSize } = this.config;
-    const run: RunInfo = {
-      id: Math.max(0, ...this.history.map((r) => r.run?.id ?? 0)) + 1,
-      maxLr: maxLrText,
-      size,
-      batchSize,
-      frozenMode: this.runMode ?? this.config.frozenMode,
-    };
-    this.report({ phase: 'fit', done: 0, total, startedAt, pass: this.passShape(), images: 0 });
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const t0 = Date.now();
-      const at = { epoch, first: iteration, total, peaks };
-      const trainLoss = await oneCycleEpoch(this, at, ({ lr, loss }) => {
-        iteration++;
-        const images = iteration * batchSize;
-        this.report({
-          phase: 'fit',
-          done: iteration,
-          total,
-          lr,
-          loss,
-          startedAt,
-          images,
-          ...this.stepNotes(),
-        });
-      });
-      const row = epochRow(this.data, await this.evaluate(), {
-        run,
-        stage: this.stage,
-        epoch: this.history.filter((r) => r.stage === this.stage).length,
-        trainLoss,
-        seconds: (Date.now() - t0) / 1000,
-      });
-      this.rows.push(row);
-      rows.push(row);
-      await onEpoch(row);
-    }
-    return rows;
+    const frozenMode = this.runMode ?? this.config.frozenMode;
+    const reporting = { report: this.report, stepNotes: () => this.stepNotes() };
+    return fitEpochs(this, reporting, { epochs, maxLrText, frozenMode }, onEpoch);
   }
 
-  /** Batches per epoch (see epochPlan), or a clear refusal when the training set cannot fill one. */
+  /** Appends an epoch's row to the history (see fitEpochs). */
+  record(row: EpochRow): void {
+    this.rows.push(row);
+  }
+
+  /** Batches per epoch, or a clear refusal when the training set cannot fill one. */
   private requireBatches(): number {
-    const perEpoch = batchesPerEpoch(this.data.train.length, this.config.batchSize);
-    if (!perEpoch)
-      throw new StudioError(
-        'invalid-input',
-        'Too few training images for one batch: add images or lower the batch size.',
-      );
-    return perEpoch;
+    return requireBatches(this.data.train.length, this.config.batchSize);
   }
 
   /** What every step's progress carries beside its numbers: a notice, the pass shape. */
