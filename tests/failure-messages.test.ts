@@ -1,8 +1,10 @@
 // What a person reads when something fails: never an empty message, never "Unknown error".
 import { describe, expect, it } from 'vitest';
 import { quotaDetail, StorageError } from '../src/data/db';
-import type { EpochRow } from '../src/protocol';
-import { failureCodeOf, humanMessage, rawFailure } from '../src/worker/errors';
+import { Cancelled } from '../src/ml/cancel';
+import { StudioError, type EpochRow } from '../src/protocol';
+import { failureCodeOf, humanMessage, rawFailure, unreadableImage } from '../src/worker/errors';
+import { decodeBatch } from '../src/worker/train/data';
 import { autosaveRefused } from '../src/worker/train/session';
 
 describe('humanMessage', () => {
@@ -67,5 +69,47 @@ describe('rawFailure', () => {
     expect(raw).toContain(error.stack!.split('\n')[1]!.trim());
     expect(rawFailure(undefined)).toBe('undefined: undefined');
     expect(rawFailure(42)).toBe('number: 42');
+  });
+});
+
+describe('unreadableImage', () => {
+  // The browser's decoder is the thing that fails here; these decoders fail as Chromium's does.
+  const lost = () =>
+    Promise.reject(new DOMException('The requested file could not be read.', 'NotReadableError'));
+  const corrupt = () =>
+    Promise.reject(new DOMException('The source image could not be decoded.', 'InvalidStateError'));
+  const examples = [
+    { id: 7, label: 0, blob: new Blob(['a']), url: 'http://127.0.0.1:4599/cubism/a.jpg' },
+    { id: 12, label: 1, blob: new Blob(['b']) },
+  ];
+
+  it("names the stored image and why: the browser lost its data, or the bytes don't decode", async () => {
+    const gone = await decodeBatch(examples.slice(0, 1), 32, null, lost).catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(StudioError);
+    expect(failureCodeOf(gone)).toBe('invalid-input');
+    expect(humanMessage(gone)).toBe(
+      'The stored image http://127.0.0.1:4599/cubism/a.jpg could not be read back (NotReadableError: The ' +
+        'requested file could not be read.): the browser holds image data in memory only up to a limit, ' +
+        'about 2 GB in a private window. Use a normal window, or fewer or smaller images.',
+    );
+    const bad = await decodeBatch(examples.slice(1), 32, null, corrupt).catch((e: unknown) => e);
+    expect(humanMessage(bad)).toBe(
+      'The stored image #12 could not be decoded (InvalidStateError: The source image could not be decoded.): ' +
+        'remove it in the Data tab, then train again.',
+    );
+  });
+
+  it('names a file the person handed in as a file, and lets memory and cancels through untouched', async () => {
+    const given = await decodeBatch(examples.slice(0, 1), 32, null, corrupt, false).catch((e: unknown) => e);
+    expect(humanMessage(given)).toBe(
+      'This file is not an image the browser can decode, or it is corrupt ' +
+        '(InvalidStateError: The source image could not be decoded.).',
+    );
+    const oom = new RangeError('Array buffer allocation failed');
+    expect(unreadableImage(oom, examples[0])).toBe(oom);
+    const cancelled = new Cancelled();
+    expect(unreadableImage(cancelled, examples[0])).toBe(cancelled);
+    const typed = new StudioError('no-model', 'No model.');
+    expect(unreadableImage(typed, null)).toBe(typed);
   });
 });

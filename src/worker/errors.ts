@@ -27,6 +27,35 @@ export function humanMessage(error: unknown): string {
   return raw || (name ? `${name} (the browser gave no details)` : 'An error the browser gave no details of');
 }
 
+/**
+ * An image the decoder could not read, named with the browser's reason. `stored`: the stored image
+ * (its id and URL), or null for a file the person handed in (Predict). NotReadableError: the browser
+ * would not hand the bytes back — it holds image data in memory up to a limit, and a private window
+ * (nothing spilled to disk) reaches it at about 2 GB; anything else: the bytes do not decode.
+ * Out-of-memory and cancels pass through.
+ */
+export function unreadableImage(error: unknown, stored: { id: number; url?: string } | null): unknown {
+  if (error instanceof StudioError || error instanceof Cancelled || isOutOfMemory(error)) return error;
+  const name = error instanceof Error ? error.name : '';
+  const said = error instanceof Error ? `${name}: ${error.message || 'no details'}` : String(error);
+  if (stored === null)
+    return new StudioError(
+      'invalid-input',
+      `This file is not an image the browser can decode, or it is corrupt (${said}).`,
+    );
+  const image = `The stored image ${stored.url ?? `#${stored.id}`}`;
+  if (name === 'NotReadableError')
+    return new StudioError(
+      'invalid-input',
+      `${image} could not be read back (${said}): the browser holds image data in memory only up to a ` +
+        'limit, about 2 GB in a private window. Use a normal window, or fewer or smaller images.',
+    );
+  return new StudioError(
+    'invalid-input',
+    `${image} could not be decoded (${said}): remove it in the Data tab, then train again.`,
+  );
+}
+
 /** A failure's raw form for a developer's console: its type, message and stack, whatever was thrown. */
 export function rawFailure(error: unknown): string {
   if (!(error instanceof Error)) return `${typeof error}: ${String(error)}`;

@@ -4,6 +4,7 @@ import { caffePreprocess, centerSquare } from '../ml/preprocess';
 import { topK } from '../ml/topk';
 import type { Prediction } from '../protocol';
 import { StudioError } from '../protocol';
+import { unreadableImage } from './errors';
 import type { ResNetGraph } from './ml/resnet-graph';
 
 export const IMAGENET_SIZE = 224;
@@ -13,12 +14,8 @@ export async function decodeImage(blob: Blob): Promise<ImageBitmap> {
   if (blob.size === 0) throw new StudioError('invalid-input', 'The file is empty.');
   try {
     return await createImageBitmap(blob);
-  } catch {
-    const kind = blob.type ? ` (${blob.type})` : '';
-    throw new StudioError(
-      'invalid-input',
-      `This file${kind} is not an image the browser can decode, or it is corrupt.`,
-    );
+  } catch (error) {
+    throw unreadableImage(error, null);
   }
 }
 

@@ -58,7 +58,8 @@ export class Classifier {
   /** One image's pooled body features: [1, 4096], or [6, 4096] for its TTA views. */
   async pooledViews(blob: Blob, tta: boolean): Promise<tf.Tensor2D> {
     const size = this.config().size;
-    const raw = await decodeBatch([{ id: 0, label: 0, blob }], tta ? ttaSize(size) : size, null, this.decode);
+    const image = [{ id: 0, label: 0, blob }];
+    const raw = await decodeBatch(image, tta ? ttaSize(size) : size, null, this.decode, false);
     const x = tf.tidy(() => {
       const image = batchTensor(raw, raw.pixels[0].width);
       return tta ? ttaViews(image, size) : image;

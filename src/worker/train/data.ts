@@ -7,6 +7,7 @@ import { imageBlob, listImages } from '../../data/images';
 import { STORES, type ImageRecord, type Split } from '../../data/schema';
 import { drawAugment, pixelTransform, type AugmentDraw } from '../../ml/augment';
 import { seededRandom, splitIds } from '../../ml/random';
+import { unreadableImage } from '../errors';
 // tf.image.transform on the cpu backend warps every image of a batch (see cpu-transform.ts).
 import '../kernels/cpu-transform';
 
@@ -14,6 +15,8 @@ export interface Example {
   id: number;
   label: number;
   blob: Blob;
+  /** Where the image came from (its URL, or file:<path>), to name it when it fails. */
+  url?: string;
 }
 
 export interface Dataset {
@@ -68,6 +71,7 @@ export async function loadDataset(db: StudioDb, seed: number): Promise<Dataset> 
     id: i.id!,
     label: classes.indexOf(i.className),
     blob: imageBlob(i),
+    url: i.url,
   });
   return {
     classes,
@@ -112,18 +116,28 @@ export interface RawBatch {
   draws: AugmentDraw[] | null;
 }
 
-/** Decoding happens in the browser's image decoder, so it overlaps with the step in flight. */
+/**
+ * Decoding happens in the browser's image decoder, so it overlaps with the step in flight. A failure
+ * names the image and the browser's reason (`stored`: the examples are stored images, by id).
+ */
 export async function decodeBatch(
   examples: Example[],
   size: number,
   random: (() => number) | null,
   decode: DecodeImage = decodeCropped,
+  stored = true,
 ): Promise<RawBatch> {
   // Every random draw happens now, in example order, before any decode: images decode in parallel
   // and finish in any order, so drawing after them would make a seeded run irreproducible.
   const crops = examples.map((): [number, number] => (random ? [random(), random()] : [0.5, 0.5]));
   const draws = random ? examples.map(() => drawAugment(random)) : null;
-  const pixels = await Promise.all(examples.map((e, i) => decode(e.blob, size, crops[i])));
+  const pixels = await Promise.all(
+    examples.map((e, i) =>
+      decode(e.blob, size, crops[i]).catch((error: unknown) => {
+        throw unreadableImage(error, stored ? e : null);
+      }),
+    ),
+  );
   return { pixels, labels: examples.map((e) => e.label), ids: examples.map((e) => e.id), draws };
 }
 
