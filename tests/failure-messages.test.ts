@@ -89,13 +89,13 @@ describe('unreadableImage', () => {
     expect(failureCodeOf(gone)).toBe('invalid-input');
     expect(humanMessage(gone)).toBe(
       'The stored image http://127.0.0.1:4599/cubism/a.jpg could not be read back (NotReadableError: The ' +
-        'requested file could not be read.): the browser holds image data in memory only up to a limit, ' +
+        'requested file could not be read): the browser holds image data in memory only up to a limit, ' +
         'about 2 GB in a private window. Use a normal window, or fewer or smaller images.',
     );
     const bad = await decodeBatch(examples.slice(1), 32, null, corrupt).catch((e: unknown) => e);
     expect(humanMessage(bad)).toBe(
-      'The stored image #12 could not be decoded (InvalidStateError: The source image could not be decoded.): ' +
-        'remove it in the Data tab, then train again.',
+      'The stored image #12 could not be decoded (InvalidStateError: The source image could not be decoded). ' +
+        "It shows as a broken picture in the Data tab's show_batch: delete it there, then train again.",
     );
   });
 
@@ -103,7 +103,7 @@ describe('unreadableImage', () => {
     const given = await decodeBatch(examples.slice(0, 1), 32, null, corrupt, false).catch((e: unknown) => e);
     expect(humanMessage(given)).toBe(
       'This file is not an image the browser can decode, or it is corrupt ' +
-        '(InvalidStateError: The source image could not be decoded.).',
+        '(InvalidStateError: The source image could not be decoded).',
     );
     const oom = new RangeError('Array buffer allocation failed');
     expect(unreadableImage(oom, examples[0])).toBe(oom);

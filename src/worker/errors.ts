@@ -37,7 +37,8 @@ export function humanMessage(error: unknown): string {
 export function unreadableImage(error: unknown, stored: { id: number; url?: string } | null): unknown {
   if (error instanceof StudioError || error instanceof Cancelled || isOutOfMemory(error)) return error;
   const name = error instanceof Error ? error.name : '';
-  const said = error instanceof Error ? `${name}: ${error.message || 'no details'}` : String(error);
+  const said =
+    error instanceof Error ? `${name}: ${error.message.replace(/\.$/, '') || 'no details'}` : String(error);
   if (stored === null)
     return new StudioError(
       'invalid-input',
@@ -52,7 +53,7 @@ export function unreadableImage(error: unknown, stored: { id: number; url?: stri
     );
   return new StudioError(
     'invalid-input',
-    `${image} could not be decoded (${said}): remove it in the Data tab, then train again.`,
+    `${image} could not be decoded (${said}). It shows as a broken picture in the Data tab's show_batch: delete it there, then train again.`,
   );
 }
 
