@@ -4,11 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { splitCall, type KernelCall } from '../src/worker/kernels/simd/filter-gradient-plan';
 import { OuterProductEngine } from '../src/worker/kernels/simd/engine';
+import { PEAK_ACCUMULATORS, PEAK_FLOPS_PER_ITERATION } from '../src/worker/kernels/simd/peak-loop';
 import {
   KERNEL_FUNCTIONS,
   KERNEL_PARAMS,
-  PEAK_ACCUMULATORS,
-  PEAK_FLOPS_PER_ITERATION,
   kernelFunctions,
   outerProductModule,
 } from '../src/worker/kernels/simd/outer-product-kernel';

@@ -4,13 +4,8 @@
 // SharedArrayBuffer) or without Worker (Node tests) the same code runs on the calling thread alone.
 import { convolutionLayout, packFilter, packFlippedFilter, planConvolution } from './convolution-plan';
 import { planFilterGradient, splitCall, type ConvShape, type KernelCall } from './filter-gradient-plan';
-import {
-  KERNEL_PARAMS,
-  PEAK_ACCUMULATORS,
-  PEAK_FLOPS_PER_ITERATION,
-  kernelFunctions,
-  outerProductModule,
-} from './outer-product-kernel';
+import { PEAK_ACCUMULATORS, PEAK_FLOPS_PER_ITERATION } from './peak-loop';
+import { KERNEL_PARAMS, kernelFunctions, outerProductModule } from './outer-product-kernel';
 import {
   CONTROL,
   MAX_CALLS,

@@ -7,6 +7,7 @@
 // (tfjs-wasm's XNNPACK must repack a weight operand on every call whose weights are new, i.e. every
 // training step, at 7–13 ns per element on one thread; for the filter gradient it must also
 // transpose an activation. That cost more than the arithmetic.)
+import { peakFunction } from './peak-loop';
 import { Code, I32, V128, moduleBytes } from './wasm-writer';
 
 /** Rows of C per register tile (one f32 splat each) and columns (two f32x4 vectors). */
@@ -221,62 +222,6 @@ function body(v: Variant): Code {
   return code;
 }
 
-/** Independent accumulators of the peak loop: enough to hide the multiply-add latency. */
-export const PEAK_ACCUMULATORS = 12;
-/** Floating-point operations of one `peak` iteration (each accumulator: 4 lanes × multiply + add). */
-export const PEAK_FLOPS_PER_ITERATION = PEAK_ACCUMULATORS * 8;
-
-/**
- * The SIMD peak: `outerCount` iterations of acc ← acc·v0 + v1 on PEAK_ACCUMULATORS f32x4 registers
- * (fused where relaxed SIMD has it), read from and written back to `b` (PEAK_ACCUMULATORS + 2
- * vectors), nothing else touching memory: the arithmetic ceiling our kernels run under.
- */
-function peakBody(fma: boolean): Code {
-  const code = new Code();
-  const counter = KERNEL_PARAMS.length;
-  const acc = counter + 1;
-  const v0 = acc + PEAK_ACCUMULATORS;
-  const v1 = v0 + 1;
-  for (let r = 0; r < PEAK_ACCUMULATORS; r++)
-    code
-      .get(P.b)
-      .v128Load(16 * r)
-      .set(acc + r);
-  code
-    .get(P.b)
-    .v128Load(16 * PEAK_ACCUMULATORS)
-    .set(v0);
-  code
-    .get(P.b)
-    .v128Load(16 * (PEAK_ACCUMULATORS + 1))
-    .set(v1);
-  code.get(P.outerCount).set(counter);
-  code.countdown(counter, (k) => {
-    for (let r = 0; r < PEAK_ACCUMULATORS; r++) {
-      // acc·v0 depends on acc, so the engine cannot hoist the product out of the loop.
-      if (fma)
-        k.get(acc + r)
-          .get(v0)
-          .get(v1)
-          .f32x4RelaxedMadd()
-          .set(acc + r);
-      else
-        k.get(acc + r)
-          .get(v0)
-          .f32x4Mul()
-          .get(v1)
-          .f32x4Add()
-          .set(acc + r);
-    }
-  });
-  for (let r = 0; r < PEAK_ACCUMULATORS; r++)
-    code
-      .get(P.b)
-      .get(acc + r)
-      .v128Store(16 * r);
-  return code;
-}
-
 /** The exported functions, in the order KernelCall.fn indexes them. */
 export const KERNEL_FUNCTIONS = ['channels', 'pixels', 'pixelsPacked', 'peak'] as const;
 
@@ -291,7 +236,7 @@ export const PACKED_UNROLL = 4;
  * Exports `channels` (tile rows 4 bytes apart in A), `pixels` (tile rows aRow apart) and
  * `pixelsPacked` (pixels over a packed filter, PACKED_UNROLL k steps per iteration; aInner and
  * bInner are implied). Each computes, for every TILE_ROWS × TILE_COLS tile of C,
- * C += Σ_k A-rows ⊗ B-row. Counts must be ≥ 1.
+ * C += Σ_k A-rows ⊗ B-row. Counts must be ≥ 1. Also `peak`, the multiply-add loop of peak-loop.ts.
  */
 export function outerProductModule(maxPages: number, shared: boolean, fma = false): Uint8Array<ArrayBuffer> {
   const locals = [
@@ -307,15 +252,7 @@ export function outerProductModule(maxPages: number, shared: boolean, fma = fals
           ['pixelsPacked', { contiguousRows: false, fma, unroll: PACKED_UNROLL }],
         ] as const
       ).map(([name, variant]) => ({ name, params: KERNEL_PARAMS.length, locals, code: body(variant) })),
-      {
-        name: 'peak',
-        params: KERNEL_PARAMS.length,
-        locals: [
-          { type: I32, count: 1 },
-          { type: V128, count: PEAK_ACCUMULATORS + 2 },
-        ],
-        code: peakBody(fma),
-      },
+      peakFunction(fma, KERNEL_PARAMS.length, { b: P.b, count: P.outerCount }),
     ],
     maxPages,
     shared,
