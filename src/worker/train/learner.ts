@@ -268,22 +268,13 @@ export class Learner implements FitHost {
     frozenMode: TrainConfig['frozenMode'] = this.config.frozenMode,
   ): Promise<EpochRow[]> {
     this.runMode = frozenMode;
+    this.cancelRequested = false;
+    const reporting = { report: this.report, stepNotes: () => this.stepNotes() };
     try {
-      return await this.fitRun(epochs, maxLrText, onEpoch);
+      return await fitEpochs(this, reporting, { epochs, maxLrText, frozenMode }, onEpoch);
     } finally {
       this.runMode = null;
     }
-  }
-
-  private fitRun(
-    epochs: number,
-    maxLrText: string,
-    onEpoch: (row: EpochRow) => Promise<void>,
-  ): Promise<EpochRow[]> {
-    this.cancelRequested = false;
-    const frozenMode = this.runMode ?? this.config.frozenMode;
-    const reporting = { report: this.report, stepNotes: () => this.stepNotes() };
-    return fitEpochs(this, reporting, { epochs, maxLrText, frozenMode }, onEpoch);
   }
 
   /** Appends an epoch's row to the history (see fitEpochs). */
