@@ -46,6 +46,7 @@ export function trainOptions(argv) {
     bn: 'whole-batch',
     'body-stats': 'data',
     'feature-stats': 'running',
+    'epoch-stats': 'off',
     // The default recipe's augmented copies (src/ml/recipes.json), as the Train tab starts with.
     variants: String(recipes.fastai.variants),
     // The default recipe's epochs through the body at the end of the fast frozen stage (the Train tab's).

@@ -1,6 +1,7 @@
 // npm run bench:train -- <folder with class subfolders> [--size 128] [--epochs1 4] [--epochs2 2]
 //   [--backend wasm] [--frozen fast|faithful] [--batch 16] [--lr-find true|false]
 //   [--seeds 42,43,44] [--bn batch|whole-batch|running] [--body-stats data|imagenet] [--feature-stats running|batch]
+//   [--epoch-stats off|plain|augmented]
 //   [--variants 2] [--faithful-epochs 1] [--faithful-lr 1e-3]
 //   [--label-smoothing 0] [--mixup 0] [--tta false] [--recipe fastai|best] [--images-per-pass N]
 // npm run bench:train -- --synthetic 18x1112 --max-per-class 1112 … trains on generated images (the
@@ -49,6 +50,7 @@ const baseConfig = {
   unfrozenBatchNorm: options.bn,
   bodyStatistics: options['body-stats'],
   featureStatistics: options['feature-stats'],
+  epochStatistics: options['epoch-stats'],
   labelSmoothing: Number(options['label-smoothing']),
   mixup: Number(options.mixup),
   ...(Number(options['images-per-pass']) > 0 ? { imagesPerPass: Number(options['images-per-pass']) } : {}),
@@ -169,7 +171,7 @@ function printPhases(run) {
   });
   console.log(
     `\nseed ${run.seed}: ResNet50, size ${size}, batch ${baseConfig.batchSize}, ${device.backend}, frozen mode ` +
-      `${options.frozen}, unfrozen BatchNorm ${options.bn}, label smoothing ${options['label-smoothing']}, mixup ${options.mixup}, body statistics ${options['body-stats']}, feature statistics ${options['feature-stats']}, variants ${options.variants}, epochs through the body after the cached-feature ones ${options.frozen === 'fast' ? options['faithful-epochs'] : '– (faithful mode)'}, ${run.train} train / ${run.valid} valid\n`,
+      `${options.frozen}, unfrozen BatchNorm ${options.bn}, label smoothing ${options['label-smoothing']}, mixup ${options.mixup}, body statistics ${options['body-stats']}, feature statistics ${options['feature-stats']}, epoch statistics ${options['epoch-stats']}, variants ${options.variants}, epochs through the body after the cached-feature ones ${options.frozen === 'fast' ? options['faithful-epochs'] : '– (faithful mode)'}, ${run.train} train / ${run.valid} valid\n`,
   );
   printTable(rows, [
     'phase',

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../src/protocol';
 import { ResNetGraph } from '../src/worker/ml/resnet-graph';
 import { lrFindRate } from '../src/ml/lr-find';
+import { adaptBatchNorm } from '../src/worker/train/bn-adapt';
 import { Learner, type LearnerState } from '../src/worker/train/learner';
 import { colourDataset as dataset, decodeColour as decode } from './support/colour-dataset';
 import { tinyKeras } from './support/tiny-resnet';
@@ -200,6 +201,49 @@ describe('Learner (training core, in Node)', () => {
     expect(next.run?.frozenMode).toBe('fast');
     expect(finished.featuresCached).toBe(true);
     finished.dispose();
+    for (const [k, v] of body.namedBodyVariables()) v.assign(initial.get(k)!);
+    tf.dispose([...initial.values()]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+  it('statistics re-measured after an epoch through the body change what validation uses, never what training computes', async () => {
+    const before = tf.memory().numTensors;
+    const initial = new Map([...body.namedBodyVariables()].map(([k, v]) => [k, tf.clone(v)]));
+    const running = () =>
+      [...body.namedBodyVariables()]
+        .filter(([name]) => name.includes('/moving_'))
+        .map(([, v]) => Array.from(v.dataSync()));
+    /** The same unfrozen fit from the same weights, with the given epoch statistics. */
+    const fit = async (epochStatistics: TrainConfig['epochStatistics']) => {
+      for (const [k, v] of body.namedBodyVariables()) v.assign(initial.get(k)!);
+      const l = new Learner(body, dataset(6), { ...CONFIG, epochStatistics }, () => undefined, { decode });
+      l.freezeTo(false);
+      const rows = await l.fitOneCycle(2, 'slice(1e-4,1e-2)', noop);
+      const stats = running();
+      // By hand on the final weights: what 'plain' must have left (no augmentation, every image).
+      await adaptBatchNorm({
+        body,
+        train: l.data.train,
+        config: l.config,
+        decode,
+        report: () => undefined,
+        stopIfCancelled: async () => undefined,
+        random: null,
+      });
+      const byHand = running();
+      l.dispose();
+      return { rows, stats, byHand };
+    };
+    const off = await fit('off');
+    const plain = await fit('plain');
+    const augmented = await fit('augmented');
+    const trainLosses = (r: typeof off) => r.rows.map((row) => row.trainLoss);
+    expect(trainLosses(plain)).toEqual(trainLosses(off)); // training computes exactly the same
+    expect(trainLosses(augmented)).toEqual(trainLosses(off));
+    expect(plain.stats).toEqual(plain.byHand); // re-measured on the final weights
+    expect(off.stats).not.toEqual(off.byHand); // the running averages lag them
+    expect(augmented.stats).not.toEqual(plain.stats);
+    expect(plain.rows[1].validLoss).not.toBe(off.rows[1].validLoss); // and validation uses them
+    expect(plain.rows[1].tensors).toBe(plain.rows[0].tensors);
     for (const [k, v] of body.namedBodyVariables()) v.assign(initial.get(k)!);
     tf.dispose([...initial.values()]);
     expect(tf.memory().numTensors).toBe(before);

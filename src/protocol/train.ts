@@ -33,6 +33,15 @@ export interface TrainConfig {
    * running statistics. Absent: featureStatistics().
    */
   featureStatistics?: 'running' | 'batch';
+  /**
+   * The body's BatchNorm running statistics re-measured after each epoch that trained through the
+   * body, before its validation (PyTorch's update_bn, "precise BatchNorm"): the running averages
+   * lag the weights that moved under them. 'plain': on up to BN_ADAPT_IMAGES training images centre-
+   * cropped as validation sees them; 'augmented': with the training augmentation; 'off': the running
+   * averages as training left them (fast.ai). Never changes what training computes (batch
+   * statistics), only what validation, checkpoints and predictions use. Absent: epochStatistics().
+   */
+  epochStatistics?: 'off' | 'plain' | 'augmented';
   /** Label smoothing ε of the training loss (0: plain cross-entropy; fast.ai uses 0.1). Absent: 0. */
   labelSmoothing?: number;
   /**
@@ -69,6 +78,11 @@ export function passBatchNorm(config: TrainConfig): NonNullable<TrainConfig['unf
 /** Body BatchNorm statistics a new fast-mode model starts from, when the config does not say. */
 export function bodyStatistics(config: TrainConfig): NonNullable<TrainConfig['bodyStatistics']> {
   return config.bodyStatistics ?? 'data';
+}
+
+/** Statistics re-measured after an epoch through the body when the config does not say. */
+export function epochStatistics(config: TrainConfig): NonNullable<TrainConfig['epochStatistics']> {
+  return config.epochStatistics ?? 'off';
 }
 
 /** BatchNorm of the fast frozen mode's cached training features when the config does not say. */

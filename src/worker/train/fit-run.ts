@@ -21,6 +21,8 @@ export interface FitHost extends BatchRunner {
   /** Every epoch trained so far, across stages and runs. */
   readonly history: readonly EpochRow[];
   readonly stage: 'frozen' | 'unfrozen';
+  /** After an epoch, before its validation: whatever the weights' statistics need (see epochStatistics). */
+  settleStatistics(): Promise<void>;
   /** The validation set in eval mode, after an epoch. */
   evaluate(): Promise<Evaluation>;
   /** Appends an epoch's row to the history. */
@@ -81,6 +83,7 @@ export async function fitEpochs(
         ...reporting.stepNotes(),
       });
     });
+    await host.settleStatistics();
     const row = epochRow(host.data, await host.evaluate(), {
       run: info,
       stage: host.stage,

@@ -7,7 +7,9 @@ import type { Targets } from '../../ml/mixup';
 import type { EpochBatch } from '../../ml/epochs';
 import { RunRandom } from '../../ml/random';
 import {
+  epochStatistics,
   featureCacheKey,
+  passBatchNorm,
   type EpochRow,
   type GradCamMap,
   type Interpretation,
@@ -18,6 +20,7 @@ import {
 import type { ResNetGraph } from '../ml/resnet-graph';
 import { decodeCropped, type Dataset, type DecodeImage, type Example, type RawBatch } from './data';
 import { BatchInputs } from './batch-inputs';
+import { adaptBatchNorm } from './bn-adapt';
 import { Classifier } from './classifier';
 import {
   evaluateValidation,
@@ -290,6 +293,28 @@ export class Learner implements FitHost {
   /** What every step's progress carries beside its numbers: a notice, the pass shape. */
   private stepNotes(): Pick<TrainProgress, 'notice' | 'pass'> {
     return { notice: this.notice, pass: this.passShape() };
+  }
+
+  /**
+   * After an epoch that trained through the body: its BatchNorm running statistics re-measured on
+   * the training images when the config asks (epochStatistics), so validation, checkpoints and
+   * predictions use statistics of the final weights rather than averages that lag them. Training
+   * itself normalises on batch statistics, so what it computes next is unchanged; its own seeded
+   * draws, not the run's streams, keep the run's batches as they were.
+   */
+  async settleStatistics(): Promise<void> {
+    const mode = epochStatistics(this.config);
+    if (mode === 'off' || this.fastMode) return;
+    if (!this.frozen && passBatchNorm(this.config) === 'running') return; // running statistics train
+    await adaptBatchNorm({
+      body: this.body,
+      train: this.data.train,
+      config: this.config,
+      decode: this.decode,
+      report: this.report,
+      stopIfCancelled: (toDispose) => this.stopIfCancelled(toDispose),
+      random: mode === 'plain' ? null : undefined,
+    });
   }
 
   /** Validation set in eval mode (on the cached features in the fast frozen mode). */
