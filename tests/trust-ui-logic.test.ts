@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { announce, onStoresChanged } from '../src/data/changes';
 import { perClassMetrics } from '../src/ml/metrics';
 import { lrFindRate, suggestLr, valleyIndex } from '../src/ml/lr-find';
-import type { EpochRow, ModelSummary } from '../src/protocol';
+import type { EpochRow, ModelSummary, TrainConfig } from '../src/protocol';
 import { DEFAULT_TRAIN_CONFIG } from '../src/protocol';
 import { RateBook, roughDuration } from '../src/ui/jobs/rates';
 import { stepEstimates } from '../src/ui/train/estimates';
@@ -210,6 +210,28 @@ describe('time estimates from measured steps', () => {
     expect(stepEstimates({ ...inputs, rates: fresh }, texts('1')).fit1).toBe(
       'time: measured in the first steps',
     );
+  });
+  it('an epoch through the body that re-measures its statistics counts that pass (at the inference rate)', () => {
+    const book = new RateBook();
+    const m = model({ stage: 'unfrozen' });
+    book.record('wasm', 'unfrozen', m.config.size, 0.5);
+    book.record('wasm', 'validate', m.config.size, 0.1);
+    const plan = (config: TrainConfig) => ({
+      epochs: 2,
+      stage: 'unfrozen' as const,
+      config,
+      train: 80,
+      valid: 20,
+      needsFeatures: false,
+    });
+    const off = { ...m.config, epochStatistics: 'off' as const };
+    const plain = { ...m.config, epochStatistics: 'plain' as const };
+    expect(book.estimateFit('wasm', plan(plain))).toBeCloseTo(2 * 42, 6); // the pass not measured yet
+    book.record('wasm', 'features', m.config.size, 0.05);
+    expect(book.estimateFit('wasm', plan(off))).toBeCloseTo(2 * 42, 6);
+    expect(book.estimateFit('wasm', plan(plain))).toBeCloseTo(2 * (42 + 80 * 0.05), 6);
+    // Running BatchNorm once unfrozen: the running statistics are what trains, none re-measured.
+    expect(book.estimateFit('wasm', plan({ ...plain, unfrozenBatchNorm: 'running' }))).toBeCloseTo(2 * 42, 6);
   });
   it('keeps rates across visits', () => {
     const stored = new Map<string, string>();

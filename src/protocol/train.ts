@@ -85,6 +85,15 @@ export function epochStatistics(config: TrainConfig): NonNullable<TrainConfig['e
   return config.epochStatistics ?? 'off';
 }
 
+/**
+ * Whether an epoch through the body in `stage` ends by re-measuring the body's statistics: never
+ * when they are off, nor once unfrozen with 'running' BatchNorm (the running statistics are what trains).
+ */
+export function settlesStatistics(config: TrainConfig, stage: 'frozen' | 'unfrozen'): boolean {
+  if (epochStatistics(config) === 'off') return false;
+  return !(stage === 'unfrozen' && passBatchNorm(config) === 'running');
+}
+
 /** BatchNorm of the fast frozen mode's cached training features when the config does not say. */
 export function featureStatistics(config: TrainConfig): NonNullable<TrainConfig['featureStatistics']> {
   return config.featureStatistics ?? 'running';

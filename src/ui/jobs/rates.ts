@@ -3,6 +3,7 @@
 // its estimate before it starts and its ETA while it runs.
 import {
   BN_ADAPT_IMAGES,
+  settlesStatistics,
   type BackendName,
   type ModelSummary,
   type TrainConfig,
@@ -119,6 +120,11 @@ export class RateBook {
       if (features === undefined) return null;
       const statistics = plan.needsStatistics ? Math.min(train, BN_ADAPT_IMAGES) : 0;
       seconds += (statistics + train * config.variants + valid) * features;
+    }
+    if (!fastFrozen && settlesStatistics(config, stage)) {
+      // Each epoch through the body ends with a statistics pass (an inference pass's cost), once measured.
+      const features = get('features');
+      if (features !== undefined) seconds += epochs * Math.min(train, BN_ADAPT_IMAGES) * features;
     }
     return seconds;
   }

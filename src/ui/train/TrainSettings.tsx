@@ -4,6 +4,8 @@ import {
   mixupAlpha,
   passBatchNorm,
   featureStatistics,
+  epochStatistics,
+  BN_ADAPT_IMAGES,
   type DeviceInfo,
   type ModelSummary,
   type TrainConfig,
@@ -107,6 +109,19 @@ export function TrainSettings({
             <option value="whole-batch">whole batch, as one pass (fast.ai)</option>
             <option value="batch">each pass's own statistics</option>
             <option value="running">running statistics (body)</option>
+          </select>
+        </label>
+        <label
+          title={`After each epoch that trains through the body, its BatchNorm running statistics re-measured on up to ${BN_ADAPT_IMAGES} training images before validation, so validation, checkpoints and predictions use the final weights' statistics: 'as validation sees them' (centre crops, no augmentation), 'augmented' (PyTorch's update_bn) or 'running averages' (fast.ai: as training left them). Training computes the same either way; the pass costs what inference on those images does`}
+        >
+          Statistics after each epoch
+          <select
+            value={epochStatistics(config)}
+            onChange={(e) => onChange({ epochStatistics: e.target.value as TrainConfig['epochStatistics'] })}
+          >
+            <option value="plain">re-measured, as validation sees images</option>
+            <option value="augmented">re-measured, augmented</option>
+            <option value="off">running averages (fast.ai)</option>
           </select>
         </label>
         <label>

@@ -9,7 +9,7 @@ import { RunRandom } from '../../ml/random';
 import {
   epochStatistics,
   featureCacheKey,
-  passBatchNorm,
+  settlesStatistics,
   type EpochRow,
   type GradCamMap,
   type Interpretation,
@@ -303,9 +303,7 @@ export class Learner implements FitHost {
    * draws, not the run's streams, keep the run's batches as they were.
    */
   async settleStatistics(): Promise<void> {
-    const mode = epochStatistics(this.config);
-    if (mode === 'off' || this.fastMode) return;
-    if (!this.frozen && passBatchNorm(this.config) === 'running') return; // running statistics train
+    if (this.fastMode || !settlesStatistics(this.config, this.stage)) return;
     await adaptBatchNorm({
       body: this.body,
       train: this.data.train,
@@ -313,7 +311,7 @@ export class Learner implements FitHost {
       decode: this.decode,
       report: this.report,
       stopIfCancelled: (toDispose) => this.stopIfCancelled(toDispose),
-      random: mode === 'plain' ? null : undefined,
+      random: epochStatistics(this.config) === 'plain' ? null : undefined,
     });
   }
 
