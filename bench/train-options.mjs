@@ -46,7 +46,8 @@ export function trainOptions(argv) {
     bn: 'whole-batch',
     'body-stats': 'data',
     'feature-stats': 'running',
-    'epoch-stats': 'off',
+    // The Train tab's default (src/protocol/train.ts, epochStatistics).
+    'epoch-stats': 'plain',
     // The default recipe's augmented copies (src/ml/recipes.json), as the Train tab starts with.
     variants: String(recipes.fastai.variants),
     // The default recipe's epochs through the body at the end of the fast frozen stage (the Train tab's).

@@ -12,6 +12,7 @@ import { AUGMENT, drawAugment, normalisedWarp } from '../src/ml/augment';
 import { seededRandom } from '../src/ml/random';
 import { oneCycleAt } from '../src/ml/schedule';
 import { BUNDLE_FORMAT, bundleGraph, bundleRecipe } from '../src/worker/export/train-bundle';
+import { adaptBatchNorm } from '../src/worker/train/bn-adapt';
 import { concatPool } from '../src/worker/train/head';
 import { crossEntropy } from '../src/ml/loss';
 import { drawTargets, mixInputs } from '../src/ml/mixup';
@@ -85,6 +86,65 @@ print(json.dumps({"p": p.flatten().tolist(), "roundTrip": same, "names": sorted(
     expect(got.names).toBe(true);
     expect(got.roundTrip).toBe(true);
     tf.dispose([x, expected]);
+    body.dispose();
+    head.dispose();
+  });
+
+  it("re-measures the body's BatchNorm statistics after an epoch as the app does (epoch statistics)", async () => {
+    const { body, head } = await tinyClassifier();
+    const tensors: Record<string, { shape: number[]; values: number[] }> = {};
+    for (const [name, v] of [...body.namedBodyVariables(), ...head.namedVariables()])
+      tensors[name] = { shape: v.shape, values: Array.from(await v.data()) };
+    writeFileSync(join(dir, 'stats-net.json'), JSON.stringify({ graph: bundleGraph(body), tensors }));
+    // Six 8×8 images in batches of 2, centre crops ('plain'), through the app's own statistics pass.
+    const random = seededRandom(11);
+    const pixels = Array.from({ length: 6 }, () => {
+      const data = new Uint8Array(8 * 8 * 4).map((_, i) => (i % 4 === 3 ? 255 : Math.floor(random() * 256)));
+      return { width: 8, height: 8, data };
+    });
+    const train = pixels.map((_, i) => ({ id: i + 1, label: 0, blob: new Blob([Uint8Array.of(i)]) }));
+    await adaptBatchNorm({
+      body,
+      train,
+      config: { ...DEFAULT_TRAIN_CONFIG, size: 8, batchSize: 2 },
+      decode: async (blob) => pixels[new Uint8Array(await blob.arrayBuffer())[0]],
+      report: () => undefined,
+      stopIfCancelled: async () => undefined,
+      random: null,
+    });
+    const measured = new Map<string, number[]>();
+    for (const [name, v] of body.namedBodyVariables())
+      if (name.includes('/moving_')) measured.set(name, Array.from(await v.data()));
+    const rgb = pixels.flatMap((p) => Array.from(p.data).filter((_, i) => i % 4 !== 3));
+    writeFileSync(join(dir, 'stats-x.json'), JSON.stringify({ values: rgb }));
+    const got = python(
+      dir,
+      `
+import numpy as np, torch, train
+train.DIST = type("D", (), {"world": 1})()
+net = json.load(open("stats-net.json"))
+tensors = {k: np.array(v["values"], dtype=np.float32).reshape(v["shape"]) for k, v in net["tensors"].items()}
+model = train.StudioNet(net["graph"], tensors, 3, 0.1)
+x = torch.tensor(json.load(open("stats-x.json"))["values"], dtype=torch.float32).reshape(6, 8, 8, 3).permute(0, 3, 1, 2)
+train.measure_statistics(model, [x[0:2], x[2:4], x[4:6]])
+back = model.named_weights()
+head_same = all(np.array_equal(back[k], tensors[k]) for k in tensors if k.startswith("head/"))
+print(json.dumps({"stats": {k: back[k].tolist() for k in back if "/moving_" in k and k.startswith("body/")}, "head": head_same}))
+`,
+    ) as { stats: Record<string, number[]>; head: boolean };
+    expect(Object.keys(got.stats).sort()).toEqual([...measured.keys()].sort());
+    let moved = 0;
+    for (const [name, want] of measured) {
+      const before = tensors[name].values;
+      got.stats[name].forEach((value, i) => {
+        expect(Math.abs(value - want[i]), `${name}[${i}]`).toBeLessThanOrEqual(
+          1e-4 * Math.max(1, Math.abs(want[i])),
+        );
+        if (Math.abs(want[i] - before[i]) > 1e-3 * Math.max(1, Math.abs(before[i]))) moved++;
+      });
+    }
+    expect(moved).toBeGreaterThan(10); // the statistics did change: the comparison is not of untouched values
+    expect(got.head).toBe(true); // the head's own statistics stay as they were
     body.dispose();
     head.dispose();
   });

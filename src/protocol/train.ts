@@ -39,7 +39,9 @@ export interface TrainConfig {
    * lag the weights that moved under them. 'plain': on up to BN_ADAPT_IMAGES training images centre-
    * cropped as validation sees them; 'augmented': with the training augmentation; 'off': the running
    * averages as training left them (fast.ai). Never changes what training computes (batch
-   * statistics), only what validation, checkpoints and predictions use. Absent: epochStatistics().
+   * statistics), only what validation, checkpoints and predictions use. Absent: 'plain' — measured
+   * in bench:train: the running averages follow augmented images, validation sees plain ones (see
+   * the README).
    */
   epochStatistics?: 'off' | 'plain' | 'augmented';
   /** Label smoothing ε of the training loss (0: plain cross-entropy; fast.ai uses 0.1). Absent: 0. */
@@ -82,7 +84,7 @@ export function bodyStatistics(config: TrainConfig): NonNullable<TrainConfig['bo
 
 /** Statistics re-measured after an epoch through the body when the config does not say. */
 export function epochStatistics(config: TrainConfig): NonNullable<TrainConfig['epochStatistics']> {
-  return config.epochStatistics ?? 'off';
+  return config.epochStatistics ?? 'plain';
 }
 
 /**

@@ -12,7 +12,14 @@ import { ADAMW_DEFAULTS } from '../../ml/adamw';
 import { AUGMENT } from '../../ml/augment';
 import { CAFFE_MEAN_BGR } from '../../ml/preprocess';
 import { groupRates, ONE_CYCLE_DEFAULTS, parseLearningRate } from '../../ml/schedule';
-import { labelSmoothing, mixupAlpha, type RecipeStages, type TrainConfig } from '../../protocol';
+import {
+  BN_ADAPT_IMAGES,
+  epochStatistics,
+  labelSmoothing,
+  mixupAlpha,
+  type RecipeStages,
+  type TrainConfig,
+} from '../../protocol';
 import { BN_MOMENTUM } from '../ml/batchnorm';
 import { ResNetGraph } from '../ml/resnet-graph';
 import { HEAD_DROPOUT, HEAD_EPSILON, HEAD_HIDDEN } from '../train/head';
@@ -43,8 +50,16 @@ export interface BundleRecipe {
   loss: { labelSmoothing: number; mixup: number };
   oneCycle: typeof ONE_CYCLE_DEFAULTS;
   adamw: typeof ADAMW_DEFAULTS;
-  /** train.py always normalises over the whole batch (synced across processes), as fast.ai does. */
-  batchNorm: { momentum: number; statistics: 'whole-batch' };
+  /**
+   * train.py always normalises over the whole batch (synced across processes), as fast.ai does;
+   * after each epoch it re-measures the body's statistics as the app does (epochStatistics).
+   */
+  batchNorm: {
+    momentum: number;
+    statistics: 'whole-batch';
+    epochStatistics: NonNullable<TrainConfig['epochStatistics']>;
+    statisticsImages: number;
+  };
   augmentation: typeof AUGMENT;
   preprocessing: { mode: 'caffe'; channelOrder: 'BGR'; mean: number[] };
   start: { stage: CheckpointRecord['stage']; epochs: number; source: string };
@@ -91,7 +106,12 @@ export function bundleRecipe(
     loss: { labelSmoothing: labelSmoothing(config), mixup: mixupAlpha(config) },
     oneCycle: ONE_CYCLE_DEFAULTS,
     adamw: ADAMW_DEFAULTS,
-    batchNorm: { momentum: BN_MOMENTUM, statistics: 'whole-batch' },
+    batchNorm: {
+      momentum: BN_MOMENTUM,
+      statistics: 'whole-batch',
+      epochStatistics: epochStatistics(config),
+      statisticsImages: BN_ADAPT_IMAGES,
+    },
     augmentation: AUGMENT,
     preprocessing: { mode: 'caffe', channelOrder: 'BGR', mean: [...CAFFE_MEAN_BGR] },
     start: { stage: record.stage, epochs: record.history.length, source },

@@ -265,6 +265,7 @@ class StudioNet(torch.nn.Module):
         self.nodes = graph["nodes"]
         self.head_spec = graph["head"]
         self.momentum = momentum
+        self.collect = None  # while measure_statistics runs: body BatchNorm name -> (Σ n·mean, Σ n·E[x²], n)
         self.params = torch.nn.ParameterDict()
         self.group_of = {}
         self.bns = {}
@@ -317,6 +318,16 @@ class StudioNet(torch.nn.Module):
             "running_mean": getattr(self, spec["running_mean"]),
             "running_var": getattr(self, spec["running_var"]),
         }
+        if self.collect is not None:
+            if name.startswith("head/"):
+                return batch_norm(x, live, eps, False, 0.0)  # the head as validation runs it, unchanged
+            dims = [0] + list(range(2, x.dim()))
+            n = x.numel() / x.shape[1]
+            mean = x.mean(dims)
+            var = ((x * x).mean(dims) - mean * mean).clamp_min(0)
+            s, q, count = self.collect.get(name, (0.0, 0.0, 0.0))
+            self.collect[name] = (s + mean * n, q + (var + mean * mean) * n, count + n)
+            return F.batch_norm(x, None, None, live["weight"], live["bias"], True, 0.0, eps)
         return batch_norm(x, live, eps, self.training, self.momentum)
 
     def forward(self, x):
@@ -390,6 +401,27 @@ class StudioNet(torch.nn.Module):
             if self.p(name).requires_grad:
                 groups[group].append(self.p(name))
         return groups
+
+
+@torch.no_grad()
+def measure_statistics(net, batches):
+    """The studio's epoch statistics (adaptBatchNorm): every body BatchNorm's running mean and variance set
+    to its statistics over the images of `batches`, pooled (Σ n·mean, Σ n·E[x²]), each layer seeing the
+    layers below it normalised on each batch's own statistics as in training; the variance unbiased.
+    γ, β and the head are unchanged."""
+    net.train()
+    net.collect = {}
+    try:
+        for x in batches:
+            net(x)
+        for name, (s, q, n) in net.collect.items():
+            mean = s / n
+            var = (q / n - mean * mean).clamp_min(0) * (n / max(n - 1, 1))
+            spec = net.bns[name]
+            getattr(net, spec["running_mean"]).copy_(mean)
+            getattr(net, spec["running_var"]).copy_(var)
+    finally:
+        net.collect = None
 
 
 # ----------------------------------------------------------------------------- optimiser and schedule
@@ -576,6 +608,7 @@ class Trainer:
                 batch_loss = DIST.all_reduce(loss.detach().clone()) / DIST.world
                 smooth.add(float(batch_loss))
                 iteration += 1
+            self.settle_statistics()
             valid_loss, error, _ = self.evaluate()
             row = {
                 "run": run,
@@ -592,6 +625,32 @@ class Trainer:
             self.history.append(row)
             log(f"{row['epoch']:>5}  {row['trainLoss']:>10.6f}  {valid_loss:>10.6f}  {error:>10.6f}  "
                 f"{int(row['seconds']) // 60:02d}:{int(row['seconds']) % 60:02d}")
+
+    def settle_statistics(self):
+        """After an epoch, before its validation: the body's BatchNorm statistics re-measured on up to
+        statisticsImages training images (the recipe's epochStatistics: 'plain', centre crops as validation
+        sees them; 'augmented', with the training augmentation; 'off', fast.ai's running averages).
+        Training computes the same either way (it normalises on batch statistics)."""
+        bn = self.recipe["batchNorm"]
+        mode = bn.get("epochStatistics", "off")
+        if mode == "off":
+            return
+        train = self.bundle.train
+        limit = bn.get("statisticsImages", 512)
+        sample = train if len(train) <= limit else [train[(i * len(train)) // limit] for i in range(limit)]
+        rng = np.random.default_rng(self.seed * 31 + 997) if mode == "augmented" else None
+
+        def batches():
+            for start in range(0, len(sample), self.batch):
+                items = sample[start : start + self.batch]
+                if rng is None:
+                    yield self.load(items, [(0.5, 0.5)] * len(items))[0]
+                else:
+                    crops = [(rng.random(), rng.random()) for _ in items]
+                    draws = [draw_augment(rng, self.recipe["augmentation"]) for _ in items]
+                    yield augment(self.load(items, crops)[0], draws)
+
+        measure_statistics(self.net, batches())
 
     @torch.no_grad()
     def evaluate(self):
