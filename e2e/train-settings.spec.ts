@@ -53,6 +53,11 @@ test('changing batch size after training keeps the model; a new split seed asks 
 
   await panel.getByLabel('Batch size').fill('8');
   await expect(page.getByTestId('settings-pending')).toContainText('the trained model is kept');
+  // Statistics after each epoch: re-measured as validation sees images unless the person says otherwise.
+  const statistics = panel.getByLabel('Statistics after each epoch');
+  await expect(statistics).toHaveValue('plain');
+  await statistics.selectOption('off');
+  await expect(statistics).toHaveValue('off');
   await page.getByTestId('step-unfreeze').click();
   await expect(page.getByTestId('train-message')).toContainText('whole network');
   expect(await predictProbe(page)).toEqual(before); // the same model, not a fresh one

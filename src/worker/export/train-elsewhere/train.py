@@ -10,7 +10,8 @@ The bundle (Train tab -> "Train elsewhere") holds the dataset with its split (la
 starting weights, the recipe (recipe.json) and the network (graph.json). This script runs the same
 recipe as the studio: fast.ai's transforms, the fast.ai head, BatchNorm over the whole batch (synced
 across processes), AdamW with decoupled weight decay, one-cycle schedules, freeze -> fit -> unfreeze
--> fit with discriminative rates. The global batch size and schedule are the recipe's whatever the
+-> fit with discriminative rates, the body's BatchNorm statistics re-measured after each epoch as the
+recipe says (batchNorm.epochStatistics). The global batch size and schedule are the recipe's whatever the
 number of processes. It prints fast.ai's epoch table and writes trained-with-pytorch.artmodel (Predict tab ->
 "Import .artmodel" in the studio) and predictions.json next to it.
 """
