@@ -63,12 +63,15 @@ test('lr_find → fit frozen → unfreeze → fit slice: learns, restores, leaks
   expect(unfrozen.stage).toBe('unfrozen');
   expect(unfrozen2.tensors).toBe(unfrozen.tensors);
   expect(unfrozen2.bytes).toBe(unfrozen.bytes);
-  // The loss falls within each stage on this easy task, and unfreezing does not undo the frozen
-  // stage. An epoch here is 3 batches of 8, so an unfrozen epoch's training loss (smoothed over them,
-  // its images newly augmented) is a few noisy batches: the unfrozen stage is judged on validation.
+  // The loss falls within the frozen stage on this easy task, and unfreezing does not undo it. An
+  // epoch here is 3 batches of 8, so an unfrozen epoch's training loss (smoothed over them, its
+  // images newly augmented) is a few noisy batches: the unfrozen stage is judged on validation — which,
+  // with the body's statistics re-measured after each epoch, is near zero from its first epoch (0.001
+  // then 0.003 in one run): it must stay below the frozen stage's, not fall further.
   expect(frozen2.trainLoss).toBeLessThan(frozen.trainLoss);
-  expect(unfrozen2.validLoss).toBeLessThan(unfrozen.validLoss);
+  expect(unfrozen.validLoss).toBeLessThan(frozen2.validLoss);
   expect(unfrozen2.validLoss).toBeLessThan(frozen2.validLoss);
+  expect(unfrozen2.errorRate).toBeLessThanOrEqual(frozen2.errorRate);
   expect(Number.isFinite(unfrozen.validLoss)).toBe(true);
 
   const interpretation = await request(page, 'interpret', {});
