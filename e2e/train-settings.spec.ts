@@ -2,8 +2,7 @@
 // (the same predictions), and a new split seed asks first. Driven through the UI at 1280×720.
 import { test, expect } from '@playwright/test';
 import { openApp, predictProbe, request } from './support/app';
-import { dropFiles } from './support/drop';
-import { servedGeneratedDataset } from './support/generated';
+import { downloadGeneratedDataset } from './support/generated';
 import { watchPage } from './support/watch';
 
 test('changing batch size after training keeps the model; a new split seed asks first', async ({
@@ -13,18 +12,7 @@ test('changing batch size after training keeps the model; a new split seed asks 
   await page.setViewportSize({ width: 1280, height: 720 });
   const watch = watchPage(page);
   await openApp(page);
-  const served = await servedGeneratedDataset(page, 6);
-  try {
-    await page.getByRole('tab', { name: 'Data' }).click();
-    await dropFiles(page.getByTestId('data-drop'), served.csvs);
-    await expect(page.getByRole('button', { name: 'Download 18 images' })).toBeVisible();
-    await page.getByRole('button', { name: 'Download 18 images' }).click();
-    await expect(page.getByTestId('ingest-progress')).toHaveAttribute('data-running', 'false', {
-      timeout: 60_000,
-    });
-  } finally {
-    await served.host.close();
-  }
+  await downloadGeneratedDataset(page, 6);
 
   await page.getByRole('tab', { name: 'Train' }).click();
   const panel = page.getByRole('tabpanel', { name: 'Train' });

@@ -6,8 +6,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { test, expect, type Page } from '@playwright/test';
 import { openApp, predictProbe, request } from './support/app';
-import { dropFiles } from './support/drop';
-import { servedGeneratedDataset } from './support/generated';
+import { downloadGeneratedDataset } from './support/generated';
 import { watchPage } from './support/watch';
 
 const TABS = ['Data', 'Train', 'Interpret', 'Predict'] as const;
@@ -40,16 +39,7 @@ test('progress in view and on every tab, the model named, live views across page
   const shot = (name: string) => page.screenshot({ path: testInfo.outputPath(`${name}.png`) });
   await openApp(page);
   await expect(page.getByRole('tab', { name: 'Data' })).toHaveAttribute('aria-selected', 'true');
-  const served = await servedGeneratedDataset(page, 6);
-  try {
-    await dropFiles(page.getByTestId('data-drop'), served.csvs);
-    await page.getByRole('button', { name: 'Download 18 images' }).click();
-    await expect(page.getByTestId('ingest-progress')).toHaveAttribute('data-running', 'false', {
-      timeout: 60_000,
-    });
-  } finally {
-    await served.host.close();
-  }
+  await downloadGeneratedDataset(page, 6);
   await expect(storedCell(page, 'reds')).toHaveText('6');
 
   // A long faithful run, so there is time to look around while it runs; Cancel ends it.

@@ -3,8 +3,7 @@
 // the images stay stored and the recipe's step can be run again. Driven through the UI.
 import { test, expect } from '@playwright/test';
 import { openApp } from './support/app';
-import { dropFiles } from './support/drop';
-import { servedGeneratedDataset } from './support/generated';
+import { downloadGeneratedDataset } from './support/generated';
 import { storedImages } from './support/studio-data';
 import { watchPage } from './support/watch';
 
@@ -15,17 +14,7 @@ test('a stored image that no longer decodes is named, with its reason, and nothi
   await page.setViewportSize({ width: 1280, height: 720 });
   const watch = watchPage(page);
   await openApp(page);
-  const served = await servedGeneratedDataset(page, 6);
-  try {
-    await page.getByRole('tab', { name: 'Data' }).click();
-    await dropFiles(page.getByTestId('data-drop'), served.csvs);
-    await page.getByRole('button', { name: 'Download 18 images' }).click();
-    await expect(page.getByTestId('ingest-progress')).toHaveAttribute('data-running', 'false', {
-      timeout: 60_000,
-    });
-  } finally {
-    await served.host.close();
-  }
+  await downloadGeneratedDataset(page, 6);
 
   // The bytes of one stored image damaged in place (as a disk or an extension might), in the app's
   // real IndexedDB: the record keeps its URL, class and size; only its image no longer decodes.

@@ -13,7 +13,8 @@ import { seededRandom } from '../src/ml/random';
 import { oneCycleAt } from '../src/ml/schedule';
 import { BUNDLE_FORMAT, bundleGraph, bundleRecipe } from '../src/worker/export/train-bundle';
 import { adaptBatchNorm } from '../src/worker/train/bn-adapt';
-import { concatPool } from '../src/worker/train/head';
+import { concatPool, type FastaiHead } from '../src/worker/train/head';
+import type { ResNetGraph } from '../src/worker/ml/resnet-graph';
 import { crossEntropy } from '../src/ml/loss';
 import { drawTargets, mixInputs } from '../src/ml/mixup';
 import { DEFAULT_TRAIN_CONFIG } from '../src/protocol';
@@ -35,6 +36,23 @@ function python(dir: string, code: string): unknown {
   return JSON.parse(out.stdout.trim().split('\n').pop()!);
 }
 
+type NetTensors = Record<string, { shape: number[]; values: number[] }>;
+
+/** A classifier's graph and every weight as train.py reads them, written to `file`; the weights returned. */
+async function writeNet(file: string, body: ResNetGraph, head: FastaiHead): Promise<NetTensors> {
+  const tensors: NetTensors = {};
+  for (const [name, v] of [...body.namedBodyVariables(), ...head.namedVariables()])
+    tensors[name] = { shape: v.shape, values: Array.from(await v.data()) };
+  writeFileSync(file, JSON.stringify({ graph: bundleGraph(body), tensors }));
+  return tensors;
+}
+
+/** Python lines that load what writeNet wrote as a StudioNet `model` (3 classes), its weights as `tensors`. */
+const loadNet = (file: string) => `
+net = json.load(open(${JSON.stringify(file)}))
+tensors = {k: np.array(v["values"], dtype=np.float32).reshape(v["shape"]) for k, v in net["tensors"].items()}
+model = train.StudioNet(net["graph"], tensors, 3, 0.1)`;
+
 describe('train.py against the app', () => {
   let dir: string;
   beforeAll(async () => {
@@ -48,10 +66,7 @@ describe('train.py against the app', () => {
 
   it('builds the same network from the same weights: the same probabilities', async () => {
     const { body, head } = await tinyClassifier();
-    const tensors: Record<string, { shape: number[]; values: number[] }> = {};
-    for (const [name, v] of [...body.namedBodyVariables(), ...head.namedVariables()])
-      tensors[name] = { shape: v.shape, values: Array.from(await v.data()) };
-    writeFileSync(join(dir, 'net.json'), JSON.stringify({ graph: bundleGraph(body), tensors }));
+    await writeNet(join(dir, 'net.json'), body, head);
     const x = tf.randomUniform([3, 8, 8, 3], 0, 255, 'float32', 7) as tf.Tensor4D;
     const expected = tf.tidy(() => {
       const bgr = tf.sub(tf.reverse(x, -1), tf.tensor1d([103.939, 116.779, 123.68])) as tf.Tensor4D;
@@ -67,9 +82,8 @@ describe('train.py against the app', () => {
       `
 import numpy as np, torch, train
 train.DIST = type("D", (), {"world": 1})()
-net = json.load(open("net.json"))
-tensors = {k: np.array(v["values"], dtype=np.float32).reshape(v["shape"]) for k, v in net["tensors"].items()}
-model = train.StudioNet(net["graph"], tensors, 3, 0.1).eval()
+${loadNet('net.json')}
+model.eval()
 x = json.load(open("x.json"))
 nhwc = torch.tensor(x["values"], dtype=torch.float32).reshape(x["shape"])
 with torch.no_grad():
@@ -92,10 +106,7 @@ print(json.dumps({"p": p.flatten().tolist(), "roundTrip": same, "names": sorted(
 
   it("re-measures the body's BatchNorm statistics after an epoch as the app does (epoch statistics)", async () => {
     const { body, head } = await tinyClassifier();
-    const tensors: Record<string, { shape: number[]; values: number[] }> = {};
-    for (const [name, v] of [...body.namedBodyVariables(), ...head.namedVariables()])
-      tensors[name] = { shape: v.shape, values: Array.from(await v.data()) };
-    writeFileSync(join(dir, 'stats-net.json'), JSON.stringify({ graph: bundleGraph(body), tensors }));
+    const tensors = await writeNet(join(dir, 'stats-net.json'), body, head);
     // Six 8×8 images in batches of 2, centre crops ('plain'), through the app's own statistics pass.
     const random = seededRandom(11);
     const pixels = Array.from({ length: 6 }, () => {
@@ -122,9 +133,7 @@ print(json.dumps({"p": p.flatten().tolist(), "roundTrip": same, "names": sorted(
       `
 import numpy as np, torch, train
 train.DIST = type("D", (), {"world": 1})()
-net = json.load(open("stats-net.json"))
-tensors = {k: np.array(v["values"], dtype=np.float32).reshape(v["shape"]) for k, v in net["tensors"].items()}
-model = train.StudioNet(net["graph"], tensors, 3, 0.1)
+${loadNet('stats-net.json')}
 x = torch.tensor(json.load(open("stats-x.json"))["values"], dtype=torch.float32).reshape(6, 8, 8, 3).permute(0, 3, 1, 2)
 train.measure_statistics(model, [x[0:2], x[2:4], x[4:6]])
 back = model.named_weights()

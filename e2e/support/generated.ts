@@ -1,5 +1,6 @@
 // Generated, learnable image classes (a dominant hue plus stripes), encoded by the browser itself.
-import type { Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
+import { dropFiles } from './drop';
 import { startHost, type FixtureHost } from './fixture-server';
 
 export const CLASS_HUES: Record<string, number> = { reds: 0, greens: 120, blues: 230 };
@@ -101,4 +102,25 @@ export async function generatedImage(page: Page, hue: number, size = 80): Promis
     { hue, size },
   );
   return Buffer.from(b64, 'base64');
+}
+
+/**
+ * The generated dataset downloaded as a person does it: its URL lists served on 127.0.0.1, dropped on
+ * the Data tab's drop zone, "Download N images" clicked, the download waited out; the host closed after.
+ */
+export async function downloadGeneratedDataset(page: Page, perClass: number): Promise<void> {
+  const served = await servedGeneratedDataset(page, perClass);
+  const images = perClass * Object.keys(CLASS_HUES).length;
+  try {
+    await page.getByRole('tab', { name: 'Data' }).click();
+    await dropFiles(page.getByTestId('data-drop'), served.csvs);
+    const download = page.getByRole('button', { name: `Download ${images} images` });
+    await expect(download).toBeVisible();
+    await download.click();
+    await expect(page.getByTestId('ingest-progress')).toHaveAttribute('data-running', 'false', {
+      timeout: 60_000,
+    });
+  } finally {
+    await served.host.close();
+  }
 }
