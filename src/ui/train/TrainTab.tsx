@@ -44,11 +44,16 @@ export function TrainTab() {
   } = useTrainModel(model, device, run);
   const { recipeId, recipe, chooseRecipe, values, change } = useRecipeValues(config, changeConfig);
   const [lrSteps, setLrSteps] = useState(String(LR_FIND.iterations));
-  // A step's outcome comes into view when it arrives (a long job may have scrolled the page away).
+  // A step's outcome, and a notice that arrives while it runs (an automatic save the browser
+  // refused, a smaller pass), come into view when they arrive: they sit below the recipe's steps.
   const messageLine = useRef<HTMLParagraphElement>(null);
   useEffect(() => {
     messageLine.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }, [message]);
+  const noticeLine = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    noticeLine.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }, [notice]);
   const checkpoints = useCheckpoints();
 
   const fit = async (epochsText: string, lrText: string) => {
@@ -248,7 +253,7 @@ export function TrainTab() {
       <RecipeChoice value={recipeId} disabled={busy !== null} onChange={chooseRecipe} />
       <Recipe steps={steps} states={states} disabled={busy !== null} onRun={runStep} />
       {notice && (
-        <p className="notice" role="status" data-testid="train-notice">
+        <p ref={noticeLine} className="notice" role="status" data-testid="train-notice">
           {notice}
         </p>
       )}
