@@ -1,6 +1,6 @@
 // npm run bench:train -- <folder with class subfolders> [--size 128] [--epochs1 4] [--epochs2 2]
 //   [--backend wasm] [--frozen fast|faithful] [--batch 16] [--lr-find true|false]
-//   [--seeds 42,43,44] [--bn batch|whole-batch|running] [--body-stats data|imagenet] [--feature-stats running|batch]
+//   [--seeds 42,43,44] [--bn batch|whole-batch|running] [--body-stats data|plain|imagenet] [--feature-stats running|batch]
 //   [--epoch-stats off|plain|augmented]
 //   [--variants 2] [--faithful-epochs 1] [--faithful-lr 1e-3]
 //   [--label-smoothing 0] [--mixup 0] [--tta false] [--recipe fastai|best] [--images-per-pass N]

@@ -46,7 +46,16 @@ test('a refused autosave keeps the trained epoch, says why, and Save keeps it on
   await expect(notice).toContainText('save it (Save) or export it before closing the tab');
   await expect(notice).toBeInViewport();
   await expect(page.getByTestId('step-fit1')).toBeEnabled({ timeout: 60_000 });
-  await expect(panel.getByTestId('model-saved')).toHaveText('unsaved changes');
+  // Every tab's model panel says the model lives only in memory, and why.
+  for (const tab of ['Interpret', 'Train']) {
+    await page.getByRole('tab', { name: tab }).click();
+    const saved = page.getByRole('tabpanel', { name: tab }).getByTestId('model-saved');
+    await expect(saved).toHaveText(
+      'unsaved, only in memory: the automatic save failed (storage full) — Save or export it',
+    );
+    await expect(saved).toBeInViewport();
+  }
+  await notice.scrollIntoViewIfNeeded();
   await page.screenshot({ path: testInfo.outputPath('autosave-refused.png') });
 
   // Save while the disk is still full: refused with the same true reason, the model still held.
@@ -54,7 +63,7 @@ test('a refused autosave keeps the trained epoch, says why, and Save keeps it on
   const message = page.getByTestId('train-message');
   await expect(message).toContainText('The browser storage is full', { timeout: 60_000 });
   await expect(message).toBeInViewport();
-  await expect(panel.getByTestId('model-saved')).toHaveText('unsaved changes');
+  await expect(panel.getByTestId('model-saved')).toContainText('only in memory');
 
   // Space freed (the quota back to the browser's own): the same in-memory model saves.
   await cdp.send('Storage.overrideQuotaForOrigin', { origin });

@@ -44,6 +44,7 @@ function model(patch: Partial<ModelSummary>): ModelSummary {
     errorRate: null,
     savedAs: null,
     autosaved: false,
+    autosaveRefused: null,
     saves: [],
     classes: ['a', 'b'],
     train: 80,

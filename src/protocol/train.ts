@@ -21,10 +21,12 @@ export interface TrainConfig {
   unfrozenBatchNorm?: 'batch' | 'whole-batch' | 'running';
   /**
    * The body's BatchNorm running statistics a new model starts from in the fast frozen mode: 'data'
-   * re-estimates them on up to BN_ADAPT_IMAGES training images before the features are cached;
-   * 'imagenet' keeps the pretrained ones. Absent: 'data'.
+   * re-estimates them on up to BN_ADAPT_IMAGES training images, augmented as training sees them,
+   * before the features are cached; 'plain' on the same images centre-cropped as validation sees
+   * them (as epochStatistics 'plain' does after each epoch through the body); 'imagenet' keeps the
+   * pretrained ones. Absent: 'data'.
    */
-  bodyStatistics?: 'data' | 'imagenet';
+  bodyStatistics?: 'data' | 'plain' | 'imagenet';
   /**
    * BatchNorm in the frozen body while the fast frozen mode caches the training images' features:
    * 'running' normalises with the running statistics (inference mode); 'batch' with each batch's
@@ -207,6 +209,11 @@ export interface ModelSummary {
   savedAs: string | null;
   /** The last epoch is in the autosave checkpoint (a reload or crash keeps it). */
   autosaved: boolean;
+  /**
+   * Why the browser refused an epoch's automatic save since the model was last saved (storage
+   * full, with its figures), or null: every tab's model panel says the model lives only in memory.
+   */
+  autosaveRefused: string | null;
   /** Checkpoint names this model was saved under (or loaded from), oldest first. */
   saves: string[];
   classes: string[];

@@ -49,9 +49,11 @@ export function ModelPanel() {
           ? `saved as “${model.savedAs}”`
           : model.autosaved
             ? 'unsaved changes (autosaved)'
-            : model.epochs
-              ? 'unsaved changes'
-              : 'not trained yet'}
+            : model.autosaveRefused
+              ? `unsaved, only in memory: the automatic save failed (${model.autosaveRefused}) — Save or export it`
+              : model.epochs
+                ? 'unsaved changes'
+                : 'not trained yet'}
       </span>
     </div>
   );

@@ -70,7 +70,7 @@ function fitEstimate(
       (model.featuresCached ?? model.epochs > 0) &&
       featureCacheKey(config) === featureCacheKey(model.config)
     ),
-    needsStatistics: !(model && model.epochs > 0) && bodyStatistics(config) === 'data',
+    needsStatistics: !(model && model.epochs > 0) && bodyStatistics(config) !== 'imagenet',
   });
   if (seconds === null) return NOT_MEASURED;
   if (through === 0) return here(seconds);

@@ -42,7 +42,8 @@ export class FeatureCache {
     if (this.features) return this.features;
     const s = this.sources;
     const config = s.config();
-    if (s.isNewModel() && bodyStatistics(config) === 'data')
+    const statistics = bodyStatistics(config);
+    if (s.isNewModel() && statistics !== 'imagenet')
       await adaptBatchNorm({
         body: s.body,
         train: s.data.train,
@@ -50,6 +51,7 @@ export class FeatureCache {
         decode: s.decode,
         report: s.report,
         stopIfCancelled: (toDispose) => s.stopIfCancelled(toDispose),
+        random: statistics === 'plain' ? null : undefined,
       });
     this.features = await computeFeatures({
       data: s.data,

@@ -25,6 +25,7 @@ interface Provenance {
   origin: ModelSummary['origin'];
   savedAs: string | null;
   autosaved: boolean;
+  autosaveRefused: string | null;
   saves: string[];
   lrFind: LrFindResult | null;
 }
@@ -42,7 +43,14 @@ export class TrainingSession {
   ) {}
 
   private static fresh(): Provenance {
-    return { origin: { kind: 'new' }, savedAs: null, autosaved: false, saves: [], lrFind: null };
+    return {
+      origin: { kind: 'new' },
+      savedAs: null,
+      autosaved: false,
+      autosaveRefused: null,
+      saves: [],
+      lrFind: null,
+    };
   }
 
   /** The current model, as the UI's model panel shows it. */
@@ -104,10 +112,11 @@ export class TrainingSession {
     this.onProgress({ phase: 'save', done: 0, total, startedAt });
     const info = await saveCheckpoint(learner, name, this.provenance.lrFind);
     this.onProgress({ phase: 'save', done: total, total, startedAt });
-    if (name === AUTOSAVE) this.changed({ autosaved: true });
+    if (name === AUTOSAVE) this.changed({ autosaved: true, autosaveRefused: null });
     else
       this.changed({
         savedAs: name,
+        autosaveRefused: null,
         saves: [...this.provenance.saves.filter((n) => n !== name), name],
       });
     return info;
@@ -181,7 +190,8 @@ export class TrainingSession {
       } catch (error) {
         if (!(error instanceof StorageError)) throw error;
         console.warn(`Epoch ${row.epoch + 1}'s automatic save refused: ${error.message}`);
-        this.changed(); // the model panel gets the new epoch, unsaved (set above)
+        // The model panel gets the new epoch, unsaved (set above), and why it is only in memory.
+        this.changed({ autosaveRefused: error.full ? 'storage full' : error.message });
         this.onProgress({
           phase: 'save',
           done: 1,
@@ -234,6 +244,7 @@ export class TrainingSession {
       origin: { kind: origin, name },
       savedAs: name === AUTOSAVE ? null : name,
       autosaved: name === AUTOSAVE,
+      autosaveRefused: null,
       saves: name === AUTOSAVE ? [] : [name],
       lrFind: record.lrFind ?? null,
     };
