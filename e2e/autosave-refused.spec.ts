@@ -3,8 +3,9 @@
 // while still full says so, and once space is freed Save keeps it — across a reload. Driven through
 // the UI; the quota is the real browser's, lowered through DevTools as a full disk would.
 import { test, expect } from '@playwright/test';
-import { openApp } from './support/app';
+import { openApp, quickFrozenStep, request } from './support/app';
 import { downloadGeneratedDataset } from './support/generated';
+import { siteQuota } from './support/quota';
 import { storedImages } from './support/studio-data';
 import { watchPage } from './support/watch';
 
@@ -18,22 +19,11 @@ test('a refused autosave keeps the trained epoch, says why, and Save keeps it on
   await openApp(page);
   // A nearly full disk: 10 MB left beyond what the site already keeps (the app, the weights), room
   // for the images but not for a checkpoint (~95 MB here: the head's weights and Adam's moments).
-  // Set before the site's first write (once the quota is read, Chromium keeps it for the session).
-  const cdp = await context.newCDPSession(page);
-  const origin = new URL(page.url()).origin;
-  const used = await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    return (await navigator.storage.estimate()).usage ?? 0;
-  });
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: used + 10_000_000 });
+  const quota = await siteQuota(page, context);
+  await quota.set((await quota.usage()) + 10_000_000);
   await downloadGeneratedDataset(page, 6);
 
-  await page.getByRole('tab', { name: 'Train' }).click();
-  const panel = page.getByRole('tabpanel', { name: 'Train' });
-  await panel.getByLabel('Image size').fill('32');
-  await panel.getByLabel('Batch size').fill('4');
-  await panel.getByLabel('Frozen epochs', { exact: true }).fill('1');
-  await panel.getByLabel('Epochs through the body').fill('0');
+  const panel = await quickFrozenStep(page);
 
   await page.getByTestId('step-fit1').click();
   const rows = page.getByTestId('epoch-table').locator('tbody tr');
@@ -46,6 +36,8 @@ test('a refused autosave keeps the trained epoch, says why, and Save keeps it on
   await expect(notice).toContainText('save it (Save) or export it before closing the tab');
   await expect(notice).toBeInViewport();
   await expect(page.getByTestId('step-fit1')).toBeEnabled({ timeout: 60_000 });
+  const tensors = async () => (await request(page, 'memory', {})).numTensors;
+  const afterFit = await tensors();
   // Every tab's model panel says the model lives only in memory, and why.
   for (const tab of ['Interpret', 'Train']) {
     await page.getByRole('tab', { name: tab }).click();
@@ -66,10 +58,11 @@ test('a refused autosave keeps the trained epoch, says why, and Save keeps it on
   await expect(panel.getByTestId('model-saved')).toContainText('only in memory');
 
   // Space freed (the quota back to the browser's own): the same in-memory model saves.
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+  await quota.restore();
   await page.getByTestId('step-save1').click();
   await expect(message).toHaveText('Saved "stage-1".', { timeout: 60_000 });
   await expect(panel.getByTestId('model-saved')).toHaveText('saved as “stage-1”');
+  expect(await tensors()).toBe(afterFit); // the refused saves and the kept one leak nothing
   await watch.expectClean();
 
   // Kept: after a reload the checkpoint is there with its epoch, and no image was lost.

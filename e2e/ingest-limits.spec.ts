@@ -4,6 +4,7 @@ import { test, expect, type Page } from '@playwright/test';
 import { openApp } from './support/app';
 import { csvFile, dropFiles, dropTransfer } from './support/drop';
 import { startHost, type FixtureFile } from './support/fixture-server';
+import { siteQuota } from './support/quota';
 import { storedFailures, storedImages } from './support/studio-data';
 import { watchPage } from './support/watch';
 
@@ -58,16 +59,11 @@ test('a full quota stops the download cleanly; Download stays usable; Resume fin
     jpegs.map((body, i) => [`/n/${i}.jpg`, { body, type: 'image/jpeg' }]),
   );
   const host = await startHost(files, { cors: true });
-  const cdp = await context.newCDPSession(page);
-  const origin = new URL(page.url()).origin;
+  const quota = await siteQuota(page, context);
   try {
     // About 1 MB left: what the app itself already keeps (the service worker's cached app, the
     // weights the ML worker cached) plus 1 MB.
-    const used = await page.evaluate(async () => {
-      await navigator.serviceWorker.ready;
-      return (await navigator.storage.estimate()).usage ?? 0;
-    });
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: used + 1_000_000 });
+    await quota.set((await quota.usage()) + 1_000_000);
     await page.getByRole('tab', { name: 'Data' }).click();
     const zone = page.getByTestId('data-drop');
     await dropFiles(zone, [
@@ -86,8 +82,7 @@ test('a full quota stops the download cleanly; Download stays usable; Resume fin
 
     // Dropped files while full: a clear message, nothing lost silently. (Usage is estimated, and a
     // stopped transaction may give some bytes back: hold the quota at what is used now.)
-    const full = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: full });
+    await quota.set(await quota.usage());
     await dropFiles(
       zone,
       jpegs.slice(0, 3).map((buffer, i) => ({ name: `local_${i}.jpg`, mimeType: 'image/jpeg', buffer })),
@@ -107,7 +102,7 @@ test('a full quota stops the download cleanly; Download stays usable; Resume fin
       await page.getByTestId('pending').getByRole('button', { name: 'Remove urls_more.csv' }).click();
     }
 
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    await quota.restore();
     // Space freed: Resume finishes the stopped job, and a new list downloads (nothing is stuck).
     await page.getByTestId('ingest-resume').getByRole('button', { name: 'Resume' }).click();
     await idle(page);
@@ -122,7 +117,7 @@ test('a full quota stops the download cleanly; Download stays usable; Resume fin
     );
     await watch.expectClean();
   } finally {
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin }).catch(() => undefined);
+    await quota.restore().catch(() => undefined);
     await host.close();
   }
 });

@@ -1,7 +1,7 @@
 // A trained model is never discarded silently: a settings change after training keeps the model
 // (the same predictions), and a new split seed asks first. Driven through the UI at 1280×720.
 import { test, expect } from '@playwright/test';
-import { openApp, predictProbe, request } from './support/app';
+import { openApp, predictProbe, quickFrozenStep, request } from './support/app';
 import { downloadGeneratedDataset } from './support/generated';
 import { watchPage } from './support/watch';
 
@@ -14,13 +14,8 @@ test('changing batch size after training keeps the model; a new split seed asks 
   await openApp(page);
   await downloadGeneratedDataset(page, 6);
 
-  await page.getByRole('tab', { name: 'Train' }).click();
-  const panel = page.getByRole('tabpanel', { name: 'Train' });
-  await panel.getByLabel('Image size').fill('32');
-  await panel.getByLabel('Batch size').fill('4');
-  await panel.getByLabel('Frozen epochs', { exact: true }).fill('1');
   // Step 1 without its epoch through the body (as a reload in the middle of it would leave it)…
-  await panel.getByLabel('Epochs through the body').fill('0');
+  const panel = await quickFrozenStep(page);
   await page.getByTestId('step-fit1').click();
   const epochRows = page.getByTestId('epoch-table').locator('tbody tr');
   await expect(page.getByTestId('recipe-fit1')).toHaveAttribute('data-state', 'done', { timeout: 180_000 });

@@ -2,7 +2,7 @@
 // fit with a message that names the image by its URL and the browser's reason, in view at 1280×720;
 // the images stay stored and the recipe's step can be run again. Driven through the UI.
 import { test, expect } from '@playwright/test';
-import { openApp } from './support/app';
+import { openApp, quickFrozenStep } from './support/app';
 import { downloadGeneratedDataset } from './support/generated';
 import { storedImages } from './support/studio-data';
 import { watchPage } from './support/watch';
@@ -40,12 +40,7 @@ test('a stored image that no longer decodes is named, with its reason, and nothi
     return url;
   });
 
-  await page.getByRole('tab', { name: 'Train' }).click();
-  const panel = page.getByRole('tabpanel', { name: 'Train' });
-  await panel.getByLabel('Image size').fill('32');
-  await panel.getByLabel('Batch size').fill('4');
-  await panel.getByLabel('Frozen epochs', { exact: true }).fill('1');
-  await panel.getByLabel('Epochs through the body').fill('0');
+  await quickFrozenStep(page);
   await page.getByTestId('step-fit1').click();
   const message = page.getByTestId('train-message');
   await expect(message).toContainText(`The stored image ${damaged} could not be decoded`, {

@@ -1,5 +1,5 @@
 // Playwright helpers that drive the real app and its real worker.
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 import type { BackendName, DeviceInfo, RequestArgs, RequestName, RequestResult } from '../../src/protocol';
 
 export async function openApp(page: Page, backend?: BackendName): Promise<void> {
@@ -8,6 +8,20 @@ export async function openApp(page: Page, backend?: BackendName): Promise<void> 
     timeout: 170_000,
   });
   await expect(page.getByTestId('model-state')).toHaveText('ready');
+}
+
+/**
+ * The Train tab opened and set, as a person would, for a quick step 1 on a small generated dataset:
+ * 32 px, batch 4, one cached-feature epoch and none through the body. Returns the tab's panel.
+ */
+export async function quickFrozenStep(page: Page): Promise<Locator> {
+  await page.getByRole('tab', { name: 'Train' }).click();
+  const panel = page.getByRole('tabpanel', { name: 'Train' });
+  await panel.getByLabel('Image size').fill('32');
+  await panel.getByLabel('Batch size').fill('4');
+  await panel.getByLabel('Frozen epochs', { exact: true }).fill('1');
+  await panel.getByLabel('Epochs through the body').fill('0');
+  return panel;
 }
 
 export async function device(page: Page): Promise<DeviceInfo> {

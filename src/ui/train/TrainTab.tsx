@@ -46,14 +46,8 @@ export function TrainTab() {
   const [lrSteps, setLrSteps] = useState(String(LR_FIND.iterations));
   // A step's outcome, and a notice that arrives while it runs (an automatic save the browser
   // refused, a smaller pass), come into view when they arrive: they sit below the recipe's steps.
-  const messageLine = useRef<HTMLParagraphElement>(null);
-  useEffect(() => {
-    messageLine.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
-  }, [message]);
-  const noticeLine = useRef<HTMLParagraphElement>(null);
-  useEffect(() => {
-    noticeLine.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
-  }, [notice]);
+  const messageLine = useIntoView(message);
+  const noticeLine = useIntoView(notice);
   const checkpoints = useCheckpoints();
 
   const fit = async (epochsText: string, lrText: string) => {
@@ -295,4 +289,13 @@ export function TrainTab() {
       />
     </div>
   );
+}
+
+/** A line that scrolls into view each time `value` changes (and it is shown). */
+function useIntoView(value: unknown) {
+  const line = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    line.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }, [value]);
+  return line;
 }
