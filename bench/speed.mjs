@@ -1,11 +1,14 @@
 // npm run bench:speed [-- --backends wasm,webgl --sizes 128,224 --modes inference,train --batch 16 --steps 3
-//                        --images-per-pass N --profile true --kernels [--kernel-repeats 3]]
+//                        --images-per-pass N --profile true --kernels [--kernel-repeats 3]
+//                        --compare-heap-kernels true]
 // Inference and full fine-tuning images/s per available backend, and PyTorch's on the same CPU
 // and the same generated inputs, measured in the same run so the ratios are comparable. PyTorch runs
 // with the app's thread count (its own default can be 1 here); the CPU's model and SIMD level are
 // printed, and every result as GFLOP/s (convolutions + dense, counted from the graph) beside the
 // measured wasm SIMD peak (a register-resident multiply-add loop on all our engine's threads).
 // --kernels (webgpu): ResNet50's filter gradients per shape — tfjs-webgpu's kernel, ours, a matMul.
+// --compare-heap-kernels (wasm): the training step first with BatchNorm and AdamW as tfjs ops, then
+// with our kernels on tfjs's heap, in the same run.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -24,6 +27,7 @@ const options = parseArgs(process.argv.slice(2), {
   'images-per-pass': '0',
   kernels: 'false',
   'kernel-repeats': '3',
+  'compare-heap-kernels': 'false',
 });
 const sizes = options.sizes.split(',').map(Number);
 const modes = options.modes.split(',');
@@ -84,7 +88,9 @@ async function measureBackend(browser, url, backend, rows, context) {
     if (context.peak)
       console.log(
         `  wasm SIMD peak: ${context.peak.gflops.toFixed(1)} GFLOP/s on ${context.peak.threads} threads ` +
-          `(${context.peak.fused ? 'relaxed-SIMD FMA' : 'mul + add'}, 128-bit)`,
+          `(${context.peak.fused ? 'relaxed-SIMD FMA' : 'mul + add'}, 128-bit); ` +
+          `BatchNorm + AdamW kernels on tfjs's heap: ${context.peak.heapThreads || 'not set up'}` +
+          `${context.peak.heapThreads ? ' threads' : ''}`,
       );
   }
   if (backend === 'webgpu' && options.kernels === 'true')
@@ -130,44 +136,53 @@ async function measureBackend(browser, url, backend, rows, context) {
       console.log(`  train ${size}px: skipped, est. ${Math.round(estimate)} s/step`);
       continue;
     }
-    try {
-      const train = await request(page, 'benchmark', {
-        mode: 'train',
-        size,
-        batch,
-        microBatch: Number(options['images-per-pass']) || undefined,
-        steps,
-        warmup: 1,
-        budgetSeconds: 120,
-        profile: options.profile === 'true',
-      });
-      printProfile(train);
-      rows.push({
-        engine: `tfjs-${backend}`,
-        mode: 'train',
-        size,
-        batch,
-        microBatch: train.microBatch,
-        imgPerSec: train.imagesPerSecond,
-        flopsPerImage: train.flopsPerImage,
-        steps: train.stepSeconds.length,
-        tensorsLeaked: train.tensorsLeaked,
-      });
-      console.log(
-        `  train ${size}px: ${train.imagesPerSecond.toFixed(2)} img/s (${train.microBatch} images per pass)`,
-      );
-      context.flops[`train-${size}`] = train.flopsPerImage;
-    } catch (error) {
-      rows.push({
-        engine: `tfjs-${backend}`,
-        mode: 'train',
-        size,
-        batch,
-        imgPerSec: null,
-        note: error.message.slice(0, 80),
-      });
-      console.log(`  train ${size}px: failed: ${error.message}`);
-    }
+    const variants =
+      backend === 'wasm' && options['compare-heap-kernels'] === 'true'
+        ? [
+            { heapKernels: false, engine: 'tfjs-wasm, BN+AdamW as ops' },
+            { heapKernels: true, engine: 'tfjs-wasm' },
+          ]
+        : [{ heapKernels: true, engine: `tfjs-${backend}` }];
+    for (const variant of variants)
+      try {
+        const train = await request(page, 'benchmark', {
+          mode: 'train',
+          size,
+          batch,
+          microBatch: Number(options['images-per-pass']) || undefined,
+          steps,
+          warmup: 1,
+          budgetSeconds: 120,
+          profile: options.profile === 'true',
+          heapKernels: variant.heapKernels,
+        });
+        printProfile(train);
+        rows.push({
+          engine: variant.engine,
+          mode: 'train',
+          size,
+          batch,
+          microBatch: train.microBatch,
+          imgPerSec: train.imagesPerSecond,
+          flopsPerImage: train.flopsPerImage,
+          steps: train.stepSeconds.length,
+          tensorsLeaked: train.tensorsLeaked,
+        });
+        console.log(
+          `  train ${size}px${variant.heapKernels ? '' : ' (BN+AdamW as ops)'}: ${train.imagesPerSecond.toFixed(2)} img/s (${train.microBatch} images per pass)`,
+        );
+        context.flops[`train-${size}`] = train.flopsPerImage;
+      } catch (error) {
+        rows.push({
+          engine: variant.engine,
+          mode: 'train',
+          size,
+          batch,
+          imgPerSec: null,
+          note: error.message.slice(0, 80),
+        });
+        console.log(`  train ${size}px: failed: ${error.message}`);
+      }
   }
   await page.close();
 }
@@ -226,10 +241,10 @@ for (const row of rows) {
   const gflops = row.imgPerSec && row.flopsPerImage ? (row.imgPerSec * row.flopsPerImage) / 1e9 : null;
   row.gflops = gflops === null ? '' : gflops.toFixed(1);
   row.ofPeak =
-    gflops !== null && context.peak && row.engine === 'tfjs-wasm'
+    gflops !== null && context.peak && row.engine.startsWith('tfjs-wasm')
       ? `${((100 * gflops) / context.peak.gflops).toFixed(0)} %`
       : '';
-  row.threads ??= row.engine === 'tfjs-wasm' ? context.wasmThreads : '';
+  row.threads ??= row.engine.startsWith('tfjs-wasm') ? context.wasmThreads : '';
   row.imgPerSec = row.imgPerSec == null ? '—' : Number(row.imgPerSec.toFixed(2));
 }
 console.log(`\nResNet50, batch ${batch}, median of up to ${steps} steps after 1 warm-up step`);

@@ -11,6 +11,33 @@ export interface AdamWOptions {
 
 export const ADAMW_DEFAULTS: AdamWOptions = { beta2: 0.99, epsilon: 1e-8, weightDecay: 1e-2 };
 
+/** One update's scalars, as AdamW.apply computes them (float32 where a kernel takes them). */
+export interface AdamWScalars {
+  beta1: number;
+  oneMinusBeta1: number;
+  beta2: number;
+  oneMinusBeta2: number;
+  /** 1 − lr·wd: decoupled weight decay. */
+  decay: number;
+  /** √(1 − β2^t). */
+  sqrtBiasCorrection2: number;
+  epsilon: number;
+  /** lr / (1 − β1^t). */
+  stepSize: number;
+}
+
+/**
+ * One variable's whole update as a single fused op (the wasm backend's: one pass instead of ~14),
+ * giving what apply's ops give: [p', m', v']; null where it does not apply (then apply's ops run).
+ */
+export type FusedAdamWUpdate = (
+  p: tf.Tensor,
+  grad: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  scalars: AdamWScalars,
+) => [tf.Tensor, tf.Tensor, tf.Tensor] | null;
+
 interface Slot {
   m: tf.Variable;
   v: tf.Variable;
@@ -26,7 +53,10 @@ export class AdamW {
   private readonly slots = new Map<tf.Variable, Slot>();
   private stepCount = 0;
 
-  constructor(readonly options: AdamWOptions = ADAMW_DEFAULTS) {}
+  constructor(
+    readonly options: AdamWOptions = ADAMW_DEFAULTS,
+    private readonly fused: FusedAdamWUpdate | null = null,
+  ) {}
 
   /**
    * One update. `groups[i]` lists the variables trained with `lrs[i]`; grads are keyed by variable
@@ -44,6 +74,23 @@ export class AdamW {
           const grad = grads[p.name];
           if (!grad) continue;
           const slot = this.slot(p);
+          const fused = this.fused?.(p, grad, slot.m, slot.v, {
+            beta1,
+            oneMinusBeta1: 1 - beta1,
+            beta2,
+            oneMinusBeta2: 1 - beta2,
+            decay: 1 - lr * weightDecay,
+            sqrtBiasCorrection2: Math.sqrt(bc2),
+            epsilon,
+            stepSize: lr / bc1,
+          });
+          if (fused) {
+            const [updated, m, v] = fused;
+            slot.m.assign(m);
+            slot.v.assign(v);
+            p.assign(updated);
+            continue;
+          }
           slot.m.assign(tf.add(tf.mul(slot.m, beta1), tf.mul(grad, 1 - beta1)));
           slot.v.assign(tf.add(tf.mul(slot.v, beta2), tf.mul(tf.square(grad), 1 - beta2)));
           const decayed = tf.mul(p, 1 - lr * weightDecay);

@@ -60,6 +60,8 @@ export interface BenchArgs {
   budgetSeconds?: number;
   /** Also return the kernels that took the most time in one extra step. */
   profile?: boolean;
+  /** false: BatchNorm and AdamW as tfjs ops instead of our kernels on tfjs's heap (wasm; A/B). */
+  heapKernels?: boolean;
 }
 
 /** bench:speed --kernels and the WebGPU kernel parity test: ResNet50's filter gradients, one row per shape. */

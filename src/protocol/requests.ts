@@ -121,7 +121,8 @@ export interface RequestMap {
   /** GFLOP/s of a register-resident SIMD multiply-add loop on all our engine's threads (null: no engine). */
   simdPeak: {
     args: { iterations?: number };
-    result: { gflops: number; threads: number; fused: boolean } | null;
+    /** heapThreads: the threads our BatchNorm and AdamW kernels on tfjs's heap run on (0: not set up). */
+    result: { gflops: number; threads: number; fused: boolean; heapThreads: number } | null;
   };
 }
 export type RequestName = keyof RequestMap;

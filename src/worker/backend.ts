@@ -7,7 +7,7 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { BackendName, BackendRace, DeviceInfo } from '../protocol';
 import { raceBackends } from './backend-race';
-import { registerWasmTrainingKernels } from './kernels/register';
+import { registerWasmTrainingKernels, startWasmTrainingKernels } from './kernels/register';
 import { registerWebGpuTrainingKernels } from './kernels/webgpu/register';
 
 /** Minimal slice of the WebGPU API we read (kept local so the worker needs no extra type package). */
@@ -106,6 +106,7 @@ async function trySetBackend(name: BackendName): Promise<boolean> {
   try {
     const ok = await tf.setBackend(name);
     if (ok) await tf.ready();
+    if (ok && name === 'wasm') startWasmTrainingKernels();
     return ok && tf.getBackend() === name;
   } catch {
     return false;

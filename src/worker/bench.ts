@@ -9,6 +9,9 @@ import { releaseKernelCaches } from './kernels/register';
 import { countFlops } from './ml/flops';
 import { disposeStats, passMomentum, updateRunningStats } from './ml/batchnorm';
 import { sumPasses } from './train/passes';
+import { ADAMW_DEFAULTS, AdamW } from '../ml/adamw';
+import { fusedAdamWUpdate } from './kernels/adamw-op';
+import { setHeapKernelsEnabled } from './kernels/heap-ready';
 
 /** The same deterministic pattern the tests and the PyTorch benchmark use. */
 function generatedPixels(n: number, size: number): tf.Tensor4D {
@@ -30,11 +33,11 @@ async function inferenceStep(model: ResNetGraph, input: tf.Tensor4D): Promise<vo
 
 /**
  * One full fine-tuning step (every weight trains, BatchNorm in training mode), in passes as the app's
- * learner runs them (the same sumPasses and BatchNorm momentum per pass).
+ * learner runs them (the same sumPasses, BatchNorm momentum per pass and AdamW update).
  */
 async function trainStep(
   model: ResNetGraph,
-  optimizer: tf.Optimizer,
+  optimizer: AdamW,
   input: tf.Tensor4D,
   labels: tf.Tensor2D,
   imagesPerPass: number,
@@ -56,7 +59,7 @@ async function trainStep(
     }
     return result;
   });
-  optimizer.applyGradients(grads);
+  optimizer.apply([vars], [1e-5], 0.9, grads);
   tf.dispose([grads, ...losses.map((l) => l.value)]);
   await vars[0].data(); // wait for the device to finish
 }
@@ -91,9 +94,10 @@ export async function runBenchmark(model: ResNetGraph, args: BenchArgs): Promise
         1000,
       ) as tf.Tensor2D,
   );
-  const optimizer = tf.train.adam(1e-5);
+  const optimizer = new AdamW(ADAMW_DEFAULTS, fusedAdamWUpdate);
   const stepSeconds: number[] = [];
   let topKernels: KernelTime[] | undefined;
+  setHeapKernelsEnabled(args.heapKernels !== false);
   try {
     const step = () =>
       mode === 'inference'
@@ -108,6 +112,7 @@ export async function runBenchmark(model: ResNetGraph, args: BenchArgs): Promise
     }
     if (args.profile) topKernels = await profileStep(() => step());
   } finally {
+    setHeapKernelsEnabled(true);
     optimizer.dispose();
     tf.dispose([input, labels]);
     releaseKernelCaches();

@@ -2,7 +2,8 @@
 // its gradients on our SIMD outer-product engine where its tiles fit (else the stock kernel or a
 // tfjs-built fallback), MaxPoolGrad in plain JS, an Identity that shares data instead of copying, and
 // a Slice that copies from views of the heap (the stock one first copies its whole input out) — those
-// three and the transposed matrix product in heap-kernels.ts.
+// three and the transposed matrix product in heap-kernels.ts. Also training BatchNorm's full-size
+// passes on the same engine, over tfjs's heap (batchnorm-ops.ts, batchnorm-kernels.ts).
 // The kernels are top-level functions over one small context that owns the engine and the caches.
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -25,6 +26,9 @@ import {
   type KernelResult,
   type WasmHeap,
 } from './heap-kernels';
+import { batchNormKernels } from './batchnorm-kernels';
+import { adamwKernel } from './adamw-op';
+import { setHeapKernelsReady } from './heap-ready';
 import { withTensors } from './tensor-info';
 import { OuterProductEngine } from './simd/engine';
 import { convolutionFits } from './simd/convolution-plan';
@@ -44,6 +48,15 @@ function backendHolds(dataId: object): boolean {
   return backend.dataIdMap?.has(dataId) ?? false;
 }
 
+/** tfjs-wasm's memory (its Emscripten module keeps it as wasmMemory when threaded, else exports it). */
+function wasmHeapMemory(): WebAssembly.Memory | undefined {
+  const backend = tf.findBackend(BACKEND) as unknown as {
+    wasm?: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+  } | null;
+  const memory = backend?.wasm?.wasmMemory ?? backend?.wasm?.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
 function flippedShape([kh, kw, ci, co]: number[]): number[] {
   return [kh, kw, co, ci];
 }
@@ -61,10 +74,17 @@ class KernelContext {
 
   constructor(private readonly options: TrainingKernelOptions) {}
 
-  /** Created on first use (it compiles a small module and starts helper threads). */
+  /**
+   * Created on first use, once the wasm backend exists (it compiles two small modules, one over
+   * tfjs's heap, and starts helper threads).
+   */
   simd(): OuterProductEngine | null {
     if (this.engine === undefined)
-      this.engine = OuterProductEngine.create(this.options.threads ?? 1, this.options.spawnHelper);
+      this.engine = OuterProductEngine.create(
+        this.options.threads ?? 1,
+        this.options.spawnHelper,
+        wasmHeapMemory(),
+      );
     return this.engine;
   }
 
@@ -105,12 +125,14 @@ export function convolutionEngineThreads(): number {
  * The measured SIMD peak of our engine on all its threads (bench:speed's ceiling); null where the
  * engine is not in use (another backend, no WebAssembly SIMD).
  */
-export function simdPeak(iterations: number): { gflops: number; threads: number; fused: boolean } | null {
+export function simdPeak(
+  iterations: number,
+): { gflops: number; threads: number; fused: boolean; heapThreads: number } | null {
   const engine = context?.simd();
   if (!engine) return null;
   engine.peak(Math.max(1, iterations >> 4)); // warm-up: compiled code, helpers awake
   const { gflops, threads } = engine.peak(iterations);
-  return { gflops, threads, fused: engine.fused };
+  return { gflops, threads, fused: engine.fused, heapThreads: engine.onHeap ? engine.heapThreads : 0 };
 }
 
 /** Frees the flipped-filter cache (after each training job; the next step rebuilds it). */
@@ -216,11 +238,23 @@ const KERNELS: [name: string, ours: OursOrStock][] = [
   ['Slice', (_ctx, args) => viewSlice(args)],
 ];
 
+/**
+ * Starts the engine and its helpers now, once the wasm backend is set: they compile while the model
+ * loads, ready for the first step (else the first kernel call starts them).
+ */
+export function startWasmTrainingKernels(): void {
+  context?.simd();
+}
+
 export function registerWasmTrainingKernels(options: TrainingKernelOptions = {}): void {
   if (context) return;
   const ctx = (context = new KernelContext(options));
-  // With helpers, start them now: they compile while the model loads, ready for the first step.
-  if (options.spawnHelper) ctx.simd();
+  for (const [kernelName, kernelFunc] of [
+    ...batchNormKernels(() => ctx.simd()),
+    adamwKernel(() => ctx.simd()),
+  ])
+    tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
+  setHeapKernelsReady(() => ctx.simd()?.onHeap ?? false);
   for (const [kernelName, ours] of KERNELS) {
     // Looked up now: the wasm kernels exist by the time the backend is set. The stock kernel binds
     // its C++ entry point in setupFunc; keep that when we take its place.

@@ -2,6 +2,7 @@
 // tfjs's own BatchNorm gradient tiles per-channel vectors to the full activation size and its
 // moments gradient builds full-size ones-tensors; on wasm those dominated a ResNet50 step.
 import * as tf from '@tensorflow/tfjs';
+import { fusedBatchNormOps } from '../kernels/batchnorm-ops';
 
 /**
  * Σ over every axis but the last (channels). On wasm, Sum over leading axes transposes the whole
@@ -112,31 +113,44 @@ export function batchNormTrain(
     const [input, g, b] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
     const count = input.size / input.shape[input.rank - 1];
-    const mean = given ? given.mean.clone() : (tf.div(channelSum(input), count) as tf.Tensor1D);
+    // Our fused SIMD passes on wasm (one for both sums, one for the affine + ReLU), else tfjs ops.
+    const fused = fusedBatchNormOps(input);
+    const sums = given ? null : fused ? fused.moments(input) : null;
+    const sum = sums ? sums.sum : given ? null : channelSum(input);
+    const mean = given ? given.mean.clone() : (tf.div(sum!, count) as tf.Tensor1D);
     // E[x²] − E[x]², clamped: one pass fewer than Σ(x − μ)², accurate enough for activations.
+    const squares = sums ? sums.sumOfSquares : given ? null : channelSum(tf.square(input));
     const variance = given
       ? given.variance.clone()
-      : (tf.relu(tf.sub(tf.div(channelSum(tf.square(input)), count), tf.square(mean))) as tf.Tensor1D);
+      : (tf.relu(tf.sub(tf.div(squares!, count), tf.square(mean))) as tf.Tensor1D);
     const invStd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
-    const scale = tf.mul(g, invStd);
-    const shift = tf.sub(b, tf.mul(mean, scale));
-    const affine = tf.add(tf.mul(input, scale), shift);
-    const y = relu ? tf.relu(affine) : affine;
+    const scale = tf.mul(g, invStd) as tf.Tensor1D;
+    const shift = tf.sub(b, tf.mul(mean, scale)) as tf.Tensor1D;
+    const y = fused ? fused.affine(input, scale, shift, relu) : affineRelu(input, scale, shift, relu);
     stats = { mean: tf.keep(mean), variance: tf.keep(variance), count };
     save([input, mean, invStd, g, y]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, mu, inv, gam, out] = saved;
-        const grad = relu ? tf.mul(dy, tf.step(out)) : dy;
-        const dBeta = channelSum(grad);
+        const fusedGrad = fusedBatchNormOps(xs);
+        // g = dy, masked where the ReLU was off; Σg and Σg·x per channel.
+        const grad = fusedGrad ? null : relu ? tf.mul(dy, tf.step(out)) : dy;
+        const sums = fusedGrad
+          ? fusedGrad.gradSums(dy, xs, out, relu)
+          : { sum: channelSum(grad!), sumTimesX: channelSum(tf.mul(grad!, xs)) };
+        const dBeta = sums.sum;
         // Σ dy·x̂ = σ⁻¹·(Σ dy·x − μ·Σ dy)
-        const dGamma = tf.mul(inv, tf.sub(channelSum(tf.mul(grad, xs)), tf.mul(mu, dBeta)));
+        const dGamma = tf.mul(inv, tf.sub(sums.sumTimesX, tf.mul(mu, dBeta)));
         // dx = k·dy + x·k₂ + k₃ with k = γσ⁻¹, k₂ = −k·σ⁻¹·dγ/M, k₃ = −k·(dβ − μσ⁻¹·dγ)/M
-        const k = tf.mul(gam, inv);
-        const k2 = tf.neg(tf.div(tf.mul(tf.mul(k, inv), dGamma), count));
-        const k3 = tf.neg(tf.div(tf.mul(k, tf.sub(dBeta, tf.mul(tf.mul(mu, inv), dGamma))), count));
-        const dx = tf.add(tf.add(tf.mul(grad, k), tf.mul(xs, k2)), k3);
+        const k = tf.mul(gam, inv) as tf.Tensor1D;
+        const k2 = tf.neg(tf.div(tf.mul(tf.mul(k, inv), dGamma), count)) as tf.Tensor1D;
+        const k3 = tf.neg(
+          tf.div(tf.mul(k, tf.sub(dBeta, tf.mul(tf.mul(mu, inv), dGamma))), count),
+        ) as tf.Tensor1D;
+        const dx = fusedGrad
+          ? fusedGrad.gradInput(dy, xs, out, k, k2, k3, relu)
+          : tf.add(tf.add(tf.mul(grad!, k), tf.mul(xs, k2)), k3);
         return [dx, dGamma, dBeta];
       },
     };
@@ -156,9 +170,15 @@ export function batchNormInfer(
   relu: boolean,
 ): tf.Tensor {
   return tf.tidy(() => {
-    const scale = tf.mul(gamma, tf.rsqrt(tf.add(movingVariance, epsilon)));
-    const shift = tf.sub(beta, tf.mul(movingMean, scale));
-    const y = tf.add(tf.mul(x, scale), shift);
-    return relu ? tf.relu(y) : y;
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(movingVariance, epsilon))) as tf.Tensor1D;
+    const shift = tf.sub(beta, tf.mul(movingMean, scale)) as tf.Tensor1D;
+    const fused = fusedBatchNormOps(x);
+    return fused ? fused.affine(x, scale, shift, relu) : affineRelu(x, scale, shift, relu);
   });
+}
+
+/** x·scale + shift per channel, then ReLU if asked (tfjs ops). */
+function affineRelu(x: tf.Tensor, scale: tf.Tensor1D, shift: tf.Tensor1D, relu: boolean): tf.Tensor {
+  const y = tf.add(tf.mul(x, scale), shift);
+  return relu ? tf.relu(y) : y;
 }

@@ -1,13 +1,18 @@
 // The shared control block between the ML worker and the convolution helper threads:
 // a generation counter the helpers wait on, one call list and one "done" generation per helper.
-import type { KernelCall } from './filter-gradient-plan';
 import { KERNEL_PARAMS } from './outer-product-kernel';
 
 export const MAX_HELPERS = 15;
 /** Calls per helper per dispatch (a 7×7 filter over 8 image groups is 392; ours stay far below). */
 export const MAX_CALLS = 512;
-export const CALL_FIELDS = ['fn', ...KERNEL_PARAMS] as const;
-export const CALL_INTS = CALL_FIELDS.length;
+/** A function index (outer-product functions, then the heap ones) and its i32 arguments. */
+export interface EngineCall {
+  fn: number;
+  args: readonly number[];
+}
+/** The most arguments a call has (the outer-product kernels'; the BatchNorm ones have fewer). */
+const MAX_ARGS = KERNEL_PARAMS.length;
+const CALL_INTS = 2 + MAX_ARGS;
 
 export const CONTROL = {
   /** Bumped by the ML worker for every dispatch; the helpers Atomics.wait on it. */
@@ -32,21 +37,33 @@ export function controlInts(helpers: number): number {
   return callIndex(helpers, 0);
 }
 
-export function writeCall(control: Int32Array, helper: number, index: number, call: KernelCall): void {
+export function writeCall(control: Int32Array, helper: number, index: number, call: EngineCall): void {
+  if (call.args.length > MAX_ARGS) throw new Error(`an engine call takes at most ${MAX_ARGS} arguments`);
   const at = callIndex(helper, index);
-  CALL_FIELDS.forEach((field, i) => (control[at + i] = call[field]));
+  control[at] = call.fn;
+  control[at + 1] = call.args.length;
+  control.set(call.args, at + 2);
 }
 
-/** [function index, ...kernel arguments] of a call written by writeCall. */
-export function readCall(control: Int32Array, helper: number, index: number): number[] {
+export function readCall(control: Int32Array, helper: number, index: number): EngineCall {
   const at = callIndex(helper, index);
-  return Array.from(control.subarray(at, at + CALL_INTS));
+  const count = control[at + 1];
+  return { fn: control[at], args: Array.from(control.subarray(at + 2, at + 2 + count)) };
 }
 
-/** What the ML worker posts to a helper once. */
-export interface HelperInit {
+/** A module and the memory it is instantiated on. */
+export interface ModuleOnMemory {
   memory: WebAssembly.Memory;
   module: WebAssembly.Module;
+}
+
+/**
+ * What the ML worker posts to a helper once: the outer-product kernels on the engine's memory and,
+ * where tfjs-wasm's heap is shared, the heap kernels on that heap (their functions follow the
+ * outer-product ones in the call indices).
+ */
+export interface HelperInit extends ModuleOnMemory {
   control: Int32Array;
   index: number;
+  heap: ModuleOnMemory | null;
 }

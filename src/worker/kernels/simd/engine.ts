@@ -1,37 +1,20 @@
 // Runs the outer-product kernel on every core: the ML worker does one share of each call and helper
-// workers (sharing the kernel's memory) do the rest, synchronised with Atomics. tfjs-wasm's own
-// thread pool is private to its module, so we bring our own. Without cross-origin isolation (no
-// SharedArrayBuffer) or without Worker (Node tests) the same code runs on the calling thread alone.
+// workers (sharing the kernel's memory) do the rest (helper-pool.ts). The same threads run our
+// kernels on tfjs-wasm's heap (heap-module.ts) where that heap is shared (tfjs's threaded build).
+// Without cross-origin isolation (no SharedArrayBuffer) or without Worker (Node tests) the same code runs on
+// the calling thread alone.
 import { convolutionLayout, packFilter, packFlippedFilter, planConvolution } from './convolution-plan';
 import { planFilterGradient, splitCall, type ConvShape, type KernelCall } from './filter-gradient-plan';
+import type { EngineCall } from './control-block';
+import { HEAP_FUNCTIONS, heapFunctions, heapModule, type HeapFunction } from './heap-module';
+import { HelperPool, MAX_HELPERS } from './helper-pool';
 import { PEAK_ACCUMULATORS, PEAK_FLOPS_PER_ITERATION } from './peak-loop';
-import { KERNEL_PARAMS, kernelFunctions, outerProductModule } from './outer-product-kernel';
-import {
-  CONTROL,
-  MAX_CALLS,
-  MAX_HELPERS,
-  callCountIndex,
-  controlInts,
-  doneIndex,
-  readyIndex,
-  writeCall,
-  type HelperInit,
-} from './control-block';
+import { KERNEL_FUNCTIONS, KERNEL_PARAMS, kernelFunctions, outerProductModule } from './outer-product-kernel';
 
 type Accumulate = (...args: number[]) => void;
 
 const MAX_PAGES = 16384; // 1 GiB: room for the largest activation pair at 224 px
 const PAGE = 65536;
-/** How long the ML worker waits for the helpers before it gives up on them (a helper died). */
-const HELPER_TIMEOUT_MS = 20_000;
-
-interface Helper {
-  worker: Worker;
-  /** Its call list and flags in the control block (fixed for the helper's life). */
-  slot: number;
-  /** False once dropped (it failed or stopped answering). */
-  alive: boolean;
-}
 
 function sharedMemoryAvailable(): boolean {
   try {
@@ -42,16 +25,8 @@ function sharedMemoryAvailable(): boolean {
   }
 }
 
-/** Atomics.wait, or a spin where blocking is not allowed (a page's main thread: benchmarks only). */
-function waitForChange(control: Int32Array, index: number, value: number, ms: number): string {
-  try {
-    return Atomics.wait(control, index, value, ms);
-  } catch {
-    const until = performance.now() + ms;
-    while (Atomics.load(control, index) === value) if (performance.now() > until) return 'timed-out';
-    return 'ok';
-  }
-}
+const isShared = (memory: WebAssembly.Memory) =>
+  typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 
 /** Float index rounded up to a whole SIMD vector (16 bytes). */
 function alignToVector(index: number): number {
@@ -60,26 +35,42 @@ function alignToVector(index: number): number {
 
 export class OuterProductEngine {
   private readonly memory: WebAssembly.Memory;
-  /** The module's functions, indexed by KernelCall.fn. */
+  /** The modules' functions: the outer-product ones (KernelCall.fn), then the heap ones. */
   private readonly kernels: Accumulate[];
-  private readonly control: Int32Array | null;
-  private readonly helpers: Helper[] = [];
+  private readonly pool: HelperPool | null;
+  /** Whether tfjs's heap is shared with the helpers (else the heap kernels run on one thread). */
+  private readonly heapShared: boolean;
+  /** Whether the heap kernels (BatchNorm, AdamW) run on tfjs's heap here. */
+  readonly onHeap: boolean;
 
   private constructor(
     memory: WebAssembly.Memory,
     module: WebAssembly.Module,
-    control: Int32Array | null,
+    heap: { memory: WebAssembly.Memory; module: WebAssembly.Module } | null,
+    pool: HelperPool | null,
     /** Whether the module multiplies-adds with relaxed SIMD's fused instruction. */
     readonly fused: boolean,
   ) {
     this.memory = memory;
-    this.control = control;
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    this.kernels = kernelFunctions(instance);
+    this.pool = pool;
+    this.kernels = kernelFunctions(new WebAssembly.Instance(module, { env: { memory } }));
+    this.onHeap = heap !== null;
+    this.heapShared = heap !== null && isShared(heap.memory);
+    if (heap)
+      this.kernels.push(
+        ...heapFunctions(new WebAssembly.Instance(heap.module, { env: { memory: heap.memory } })),
+      );
   }
 
-  /** Null where WebAssembly SIMD is missing (tfjs-wasm then has no SIMD either; callers fall back). */
-  static create(threads: number, spawnHelper?: () => Worker): OuterProductEngine | null {
+  /**
+   * Null where WebAssembly SIMD is missing (tfjs-wasm then has no SIMD either; callers fall back).
+   * `heap`: tfjs-wasm's memory, for the heap kernels (absent: convolutions only).
+   */
+  static create(
+    threads: number,
+    spawnHelper?: () => Worker,
+    heap?: WebAssembly.Memory,
+  ): OuterProductEngine | null {
     const shared = sharedMemoryAvailable();
     const plain = outerProductModule(MAX_PAGES, shared, false);
     if (!WebAssembly.validate(plain)) return null;
@@ -88,45 +79,33 @@ export class OuterProductEngine {
     const hasFma = WebAssembly.validate(fused);
     const module = new WebAssembly.Module(hasFma ? fused : plain);
     const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared });
+    const onHeap = heap ? { memory: heap, module: new WebAssembly.Module(heapModule(isShared(heap))) } : null;
     const helperCount = shared && spawnHelper ? Math.min(MAX_HELPERS, Math.max(0, threads - 1)) : 0;
-    const control =
-      helperCount > 0 ? new Int32Array(new SharedArrayBuffer(controlInts(helperCount) * 4)) : null;
-    const engine = new OuterProductEngine(memory, module, control, hasFma);
-    for (let i = 0; i < helperCount; i++) engine.startHelper(spawnHelper!, module, i);
-    return engine;
+    const pool =
+      helperCount > 0
+        ? new HelperPool(
+            helperCount,
+            spawnHelper!,
+            { memory, module },
+            onHeap && isShared(heap!) ? onHeap : null,
+          )
+        : null;
+    return new OuterProductEngine(memory, module, onHeap, pool, hasFma);
   }
 
   /** Threads that take part in a call right now (helpers join once they have compiled the kernel). */
   get threads(): number {
-    return 1 + this.readyHelpers().length;
+    return 1 + (this.pool?.ready() ?? 0);
   }
 
-  private readyHelpers(): Helper[] {
-    const control = this.control;
-    if (!control) return [];
-    return this.helpers.filter((h) => h.alive && Atomics.load(control, readyIndex(h.slot)) === 1);
-  }
-
-  private startHelper(spawn: () => Worker, module: WebAssembly.Module, index: number): void {
-    const helper: Helper = { worker: spawn(), slot: index, alive: true };
-    this.helpers.push(helper);
-    helper.worker.onerror = (event) => {
-      console.warn(`convolution helper ${index} failed: ${event.message}`);
-      this.dropHelper(helper);
-    };
-    const init: HelperInit = { memory: this.memory, module, control: this.control!, index };
-    helper.worker.postMessage(init);
-  }
-
-  private dropHelper(helper: Helper): void {
-    // Slots stay as they are: a dropped helper just never takes part again.
-    helper.alive = false;
-    helper.worker.terminate();
+  /** Threads a heap kernel's call may be split over now. */
+  get heapThreads(): number {
+    return this.heapShared ? this.threads : 1;
   }
 
   /** Frees the helper workers (the engine still works, on one thread). */
   dispose(): void {
-    for (const helper of this.helpers) this.dropHelper(helper);
+    this.pool?.dispose();
   }
 
   private ensureBytes(bytes: number): Float32Array {
@@ -240,50 +219,33 @@ export class OuterProductEngine {
     return { gflops: (threads * iterations * PEAK_FLOPS_PER_ITERATION) / seconds / 1e9, threads, seconds };
   }
 
+  /**
+   * Runs a heap kernel (heap-module.ts) over tfjs's heap, one argument list per share: share 0 on
+   * this thread, the others on helpers (at most heapThreads shares).
+   */
+  runOnHeap(fn: HeapFunction, shares: number[][]): void {
+    if (!this.onHeap) throw new Error('the heap kernels are not set up on this engine');
+    const index = KERNEL_FUNCTIONS.length + HEAP_FUNCTIONS.indexOf(fn);
+    const calls = shares.map((args) => [{ fn: index, args }]);
+    if (calls.length > 1 && this.heapShared && this.pool?.dispatch(calls, (c) => this.call(c))) return;
+    for (const [call] of calls) this.call(call);
+  }
+
   private run(calls: KernelCall[]): void {
-    const control = this.control;
-    const ready = this.readyHelpers();
-    if (!control || ready.length === 0 || calls.length > MAX_CALLS) {
-      for (const call of calls) this.call(call);
-      return;
+    const threads = this.threads;
+    const asCall = (c: KernelCall): EngineCall => ({ fn: c.fn, args: KERNEL_PARAMS.map((name) => c[name]) });
+    if (threads > 1) {
+      // Every call split into one share per thread: share 0 is ours, share k the k-th ready helper's.
+      const parts = calls.map((call) => splitCall(call, threads));
+      const shares = Array.from({ length: threads }, (_, k) =>
+        parts.flatMap((p) => (p[k] ? [asCall(p[k])] : [])),
+      );
+      if (this.pool!.dispatch(shares, (c) => this.call(c))) return;
     }
-    // Every call split into one share per thread: share 0 is ours, share k the k-th ready helper's.
-    const shares = calls.map((call) => splitCall(call, ready.length + 1));
-    const slots = ready.map((h) => h.slot);
-    this.helpers.forEach((h) => Atomics.store(control, callCountIndex(h.slot), 0));
-    slots.forEach((slot, k) => {
-      let count = 0;
-      for (const parts of shares) if (parts[k + 1]) writeCall(control, slot, count++, parts[k + 1]);
-      Atomics.store(control, callCountIndex(slot), count);
-    });
-    Atomics.store(control, CONTROL.failed, 0);
-    const generation = Atomics.add(control, CONTROL.generation, 1) + 1;
-    Atomics.notify(control, CONTROL.generation);
-    for (const parts of shares) this.call(parts[0]);
-    this.awaitHelpers(control, slots, generation);
+    for (const call of calls) this.call(asCall(call));
   }
 
-  private awaitHelpers(control: Int32Array, slots: number[], generation: number): void {
-    const deadline = performance.now() + HELPER_TIMEOUT_MS;
-    for (const slot of slots) {
-      for (;;) {
-        const done = Atomics.load(control, doneIndex(slot));
-        if (done === generation) break;
-        const left = deadline - performance.now();
-        if (left <= 0 || waitForChange(control, doneIndex(slot), done, left) === 'timed-out') {
-          // A helper that never answers would leave dW half computed: drop them all and say so.
-          this.dispose();
-          throw new Error('convolution helper threads stopped responding');
-        }
-      }
-    }
-    if (Atomics.load(control, CONTROL.failed)) {
-      this.dispose();
-      throw new Error('a convolution helper thread failed');
-    }
-  }
-
-  private call(c: KernelCall): void {
-    this.kernels[c.fn](...KERNEL_PARAMS.map((name) => c[name]));
+  private call(c: EngineCall): void {
+    this.kernels[c.fn](...c.args);
   }
 }

@@ -77,6 +77,12 @@ export class Code {
   ltU() {
     return this.op(0x49);
   }
+  /** a < b ? a : b for the two i32 on the stack (unsigned). */
+  minU(scratchA: number, scratchB: number) {
+    this.set(scratchB).set(scratchA);
+    this.get(scratchA).get(scratchB).get(scratchA).get(scratchB).ltU();
+    return this.op(0x1b); // select
+  }
   /** local += step (a local or an i32 constant). */
   bump(local: number, step: { local: number } | { value: number }) {
     this.get(local);
@@ -90,6 +96,20 @@ export class Code {
     body(this);
     this.get(counter).i32(1).sub().set(counter);
     this.get(counter).op(0x0d, 0); // br_if 0
+    return this.op(0x0b);
+  }
+  /** do { body } while (local != 0): the body must bring the local to 0. */
+  whileNonZero(local: number, body: (code: this) => void) {
+    this.op(0x03, 0x40);
+    body(this);
+    this.get(local).op(0x0d, 0);
+    return this.op(0x0b);
+  }
+  /** do { body } while (local < limit), unsigned: the body must advance the local. */
+  whileBelow(local: number, limit: number, body: (code: this) => void) {
+    this.op(0x03, 0x40);
+    body(this);
+    this.get(local).get(limit).ltU().op(0x0d, 0);
     return this.op(0x0b);
   }
   /** do { body } while (++index < limit). */
@@ -110,8 +130,30 @@ export class Code {
   load32Splat(offset = 0) {
     return this.simd(0x09, 2, ...uleb(offset));
   }
+  /** An all-zero vector. */
+  v128Zero() {
+    return this.simd(0x0c, ...new Array(16).fill(0));
+  }
+  v128And() {
+    return this.simd(0x4e);
+  }
+  f32x4Gt() {
+    return this.simd(0x44);
+  }
+  f32x4Max() {
+    return this.simd(0xe9);
+  }
+  f32x4Sqrt() {
+    return this.simd(0xe3);
+  }
   f32x4Add() {
     return this.simd(0xe4);
+  }
+  f32x4Sub() {
+    return this.simd(0xe5);
+  }
+  f32x4Div() {
+    return this.simd(0xe7);
   }
   f32x4Mul() {
     return this.simd(0xe6);
@@ -129,14 +171,18 @@ export interface FunctionSpec {
   code: Code;
 }
 
-/** A module that imports one shared memory ("env", "memory") and exports the given functions. */
+/**
+ * A module that imports one memory ("env", "memory") and exports the given functions. `maxPages`
+ * null: no maximum declared (then any unshared memory may be imported; a shared one needs one).
+ */
 export function moduleBytes(
   functions: FunctionSpec[],
-  maxPages: number,
+  maxPages: number | null,
   shared: boolean,
 ): Uint8Array<ArrayBuffer> {
   const types = functions.map((f) => [0x60, ...vec(new Array(f.params).fill([I32])), 0x00]);
-  const memoryLimits = shared ? [0x03, ...uleb(1), ...uleb(maxPages)] : [0x01, ...uleb(1), ...uleb(maxPages)];
+  const memoryLimits =
+    maxPages === null ? [0x00, ...uleb(1)] : [shared ? 0x03 : 0x01, ...uleb(1), ...uleb(maxPages)];
   const imports = vec([[...name('env'), ...name('memory'), 0x02, ...memoryLimits]]);
   const bodies = functions.map((f) => {
     const locals = vec(f.locals.map((l) => [...uleb(l.count), l.type]));
