@@ -114,3 +114,35 @@ test('a first visit opens Data; arrow keys move between tabs; a later visit reop
   await page.reload();
   await expect(tab('Predict')).toHaveAttribute('aria-selected', 'true');
 });
+
+test('a tab opens at its top, even when the last one was scrolled or still scrolling', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await openApp(page);
+  const tab = (name: string) => page.getByRole('tab', { name });
+  // With a dataset and a model both tabs are long (epoch tables, charts; matrix, per-class table,
+  // cleaner); stand in for that content with a tall block at the end of each.
+  await page.evaluate(() => {
+    for (const id of ['panel-train', 'panel-interpret']) {
+      const filler = document.createElement('div');
+      filler.style.height = '4000px';
+      document.getElementById(id)!.append(filler);
+    }
+  });
+  await tab('Train').click();
+  const firstStep = page.getByTestId('recipe-fit1');
+  const interpretTop = page.locator('#panel-interpret > *').first();
+  await expect(firstStep).toBeInViewport();
+  // Scrolled down in Train, then Interpret: it opens at its top, not at Train's offset.
+  await page.evaluate(() => window.scrollTo({ top: document.body.scrollHeight, behavior: 'instant' }));
+  await expect(firstStep).not.toBeInViewport();
+  await tab('Interpret').click();
+  await expect(interpretTop).toBeInViewport();
+  // A smooth scroll running in Train (as a notice coming into view starts one) when the user
+  // switches away and back: it does not carry on into either tab.
+  await tab('Train').click();
+  await page.evaluate(() => window.scrollTo({ top: document.body.scrollHeight, behavior: 'smooth' }));
+  await tab('Interpret').click();
+  await tab('Train').click();
+  await page.waitForTimeout(1_500); // longer than a smooth scroll takes
+  await expect(firstStep).toBeInViewport();
+});

@@ -58,6 +58,9 @@ export function App() {
   const tabs = useRef<(HTMLButtonElement | null)[]>([]);
   useJobTitleAndGuard();
   const choose = (id: TabId) => {
+    // Every panel shares the window's scroll: a tab opens at its top (its model panel, its first
+    // step), not wherever the last one was — and a smooth scroll still running there stops.
+    if (id !== active) window.scrollTo({ top: 0, behavior: 'instant' });
     setActive(id);
     localStorage.setItem(LAST_TAB, id);
   };
