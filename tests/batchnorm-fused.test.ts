@@ -5,22 +5,10 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BATCHNORM_KERNELS, fusedBatchNormOps } from '../src/worker/kernels/batchnorm-ops';
-import { shares } from '../src/worker/kernels/batchnorm-kernels';
+import { shares } from '../src/worker/kernels/heap-calls';
 import { registerWasmTrainingKernels } from '../src/worker/kernels/register';
-import { batchNormInfer, batchNormTrain } from '../src/worker/ml/batchnorm';
-
-function naive(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, relu: boolean): tf.Tensor {
-  const axes = [...Array(x.rank - 1).keys()];
-  const { mean, variance } = tf.moments(x, axes);
-  const y = tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta);
-  return relu ? tf.relu(y) : y;
-}
-
-function maxRelError(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(
-    () => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / Math.max(1e-6, tf.max(tf.abs(b)).dataSync()[0]),
-  );
-}
+import { batchNormInfer } from '../src/worker/ml/batchnorm';
+import { expectBatchNormTrainMatchesFormula, maxRelError } from './support/batchnorm-reference';
 
 /** Kernel names a function ran. */
 async function kernelsRun(f: () => tf.TensorContainer): Promise<Set<string>> {
@@ -84,33 +72,8 @@ describe('fused BatchNorm kernels on wasm', () => {
   for (const shape of SHAPES)
     for (const relu of [false, true])
       it(`batchNormTrain ${JSON.stringify(shape)} relu=${relu}: values and gradients of the formula`, async () => {
-        const before = tf.memory().numTensors;
-        const channels = shape.at(-1)!;
-        const x = tf.tidy(() => tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 1), 2), 0.5));
-        const gamma = tf.randomUniform([channels], 0.5, 1.5, 'float32', 2) as tf.Tensor1D;
-        const beta = tf.randomNormal([channels], 0, 1, 'float32', 3) as tf.Tensor1D;
-        const probe = tf.randomNormal(shape, 0, 1, 'float32', 4);
-        const ours = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-          const { y, stats } = batchNormTrain(a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3, relu);
-          tf.dispose([stats.mean, stats.variance]);
-          return tf.sum(tf.mul(y, probe));
-        };
-        const reference = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-          tf.sum(tf.mul(naive(a, g, b, 1e-3, relu), probe));
-        const ran = await kernelsRun(() => tf.grads(ours)([x, gamma, beta]));
+        const ran = await expectBatchNormTrainMatchesFormula(shape, relu);
         for (const name of Object.values(BATCHNORM_KERNELS)) expect(ran).toContain(name);
-        const oursGrads = tf.grads(ours)([x, gamma, beta]);
-        const refGrads = tf.grads(reference)([x, gamma, beta]);
-        for (let i = 0; i < 3; i++) expect(maxRelError(oursGrads[i], refGrads[i])).toBeLessThan(1e-4);
-        const { y, stats } = batchNormTrain(x, gamma, beta, 1e-3, relu);
-        const expected = tf.tidy(() => naive(x, gamma, beta, 1e-3, relu));
-        expect(maxRelError(y, expected)).toBeLessThan(1e-5);
-        const { mean, variance } = tf.moments(x, [...Array(x.rank - 1).keys()]);
-        expect(maxRelError(stats.mean, mean)).toBeLessThan(1e-5);
-        expect(maxRelError(stats.variance, variance)).toBeLessThan(1e-4);
-        tf.dispose([x, gamma, beta, probe, ...oursGrads, ...refGrads, y, expected, stats.mean]);
-        tf.dispose([stats.variance, mean, variance]);
-        expect(tf.memory().numTensors).toBe(before);
       });
 
   for (const relu of [false, true])

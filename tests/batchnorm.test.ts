@@ -2,68 +2,15 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
-import {
-  BN_MOMENTUM,
-  batchNormTrain,
-  channelSum,
-  passMomentum,
-  updateRunningAverages,
-} from '../src/worker/ml/batchnorm';
-
-function naive(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, relu: boolean): tf.Tensor {
-  const axes = [...Array(x.rank - 1).keys()];
-  const { mean, variance } = tf.moments(x, axes);
-  const y = tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta);
-  return relu ? tf.relu(y) : y;
-}
-
-function maxRelError(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(
-    () => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / Math.max(1e-6, tf.max(tf.abs(b)).dataSync()[0]),
-  );
-}
+import { BN_MOMENTUM, channelSum, passMomentum, updateRunningAverages } from '../src/worker/ml/batchnorm';
+import { expectBatchNormTrainMatchesFormula, maxRelError } from './support/batchnorm-reference';
 
 for (const backend of ['cpu', 'wasm']) {
   describe(`batchNormTrain on ${backend}`, () => {
     for (const relu of [false, true]) {
       it(`matches autodiff of the formula (relu=${relu}) in value and gradients`, async () => {
         await tf.setBackend(backend);
-        const before = tf.memory().numTensors;
-        const x = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([3, 5, 4, 6], 0, 1, 'float32', 1), 2), 0.5));
-        const gamma = tf.randomUniform([6], 0.5, 1.5, 'float32', 2) as tf.Tensor1D;
-        const beta = tf.randomNormal([6], 0, 1, 'float32', 3) as tf.Tensor1D;
-        const probe = tf.randomNormal([3, 5, 4, 6], 0, 1, 'float32', 4);
-        const ours = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-          const { y, stats } = batchNormTrain(a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3, relu);
-          tf.dispose([stats.mean, stats.variance]);
-          return tf.sum(tf.mul(y, probe));
-        };
-        const reference = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-          tf.sum(tf.mul(naive(a, g, b, 1e-3, relu), probe));
-        const oursGrads = tf.grads(ours)([x, gamma, beta]);
-        const refGrads = tf.grads(reference)([x, gamma, beta]);
-        for (let i = 0; i < 3; i++) expect(maxRelError(oursGrads[i], refGrads[i])).toBeLessThan(1e-4);
-        const { y, stats } = batchNormTrain(x, gamma, beta, 1e-3, relu);
-        const expected = tf.tidy(() => naive(x, gamma, beta, 1e-3, relu));
-        expect(maxRelError(y, expected)).toBeLessThan(1e-5);
-        const { mean, variance } = tf.moments(x, [0, 1, 2]);
-        expect(maxRelError(stats.mean, mean)).toBeLessThan(1e-5);
-        expect(maxRelError(stats.variance, variance)).toBeLessThan(1e-4);
-        tf.dispose([
-          x,
-          gamma,
-          beta,
-          probe,
-          ...oursGrads,
-          ...refGrads,
-          y,
-          expected,
-          mean,
-          variance,
-          stats.mean,
-          stats.variance,
-        ]);
-        expect(tf.memory().numTensors).toBe(before);
+        await expectBatchNormTrainMatchesFormula([3, 5, 4, 6], relu);
       });
     }
 

@@ -9,9 +9,9 @@ import { releaseKernelCaches } from './kernels/register';
 import { countFlops } from './ml/flops';
 import { disposeStats, passMomentum, updateRunningStats } from './ml/batchnorm';
 import { sumPasses } from './train/passes';
-import { ADAMW_DEFAULTS, AdamW } from '../ml/adamw';
-import { fusedAdamWUpdate } from './kernels/adamw-op';
-import { setHeapKernelsEnabled } from './kernels/heap-ready';
+import type { AdamW } from '../ml/adamw';
+import { newAdamW } from './kernels/adamw-op';
+import { setHeapKernelsEnabled } from './kernels/heap-calls';
 
 /** The same deterministic pattern the tests and the PyTorch benchmark use. */
 function generatedPixels(n: number, size: number): tf.Tensor4D {
@@ -94,7 +94,7 @@ export async function runBenchmark(model: ResNetGraph, args: BenchArgs): Promise
         1000,
       ) as tf.Tensor2D,
   );
-  const optimizer = new AdamW(ADAMW_DEFAULTS, fusedAdamWUpdate);
+  const optimizer = newAdamW();
   const stepSeconds: number[] = [];
   let topKernels: KernelTime[] | undefined;
   setHeapKernelsEnabled(args.heapKernels !== false);

@@ -2,10 +2,9 @@
 // pass over tfjs's heap on every engine thread, split by elements). The optimizer (src/ml/adamw.ts)
 // is handed fusedAdamWUpdate and falls back to its tfjs ops where it answers null.
 import * as tf from '@tensorflow/tfjs';
-import type { FusedAdamWUpdate } from '../../ml/adamw';
+import { ADAMW_DEFAULTS, AdamW, type FusedAdamWUpdate } from '../../ml/adamw';
+import { heapAddress as address, heapEngine, heapKernelsReady, shares } from './heap-calls';
 import type { KernelArgs, KernelResult, WasmHeap } from './heap-kernels';
-import { heapKernelsReady } from './heap-ready';
-import { shares } from './batchnorm-kernels';
 import { ADAMW_SCALARS } from './simd/adamw-kernel';
 import type { OuterProductEngine } from './simd/engine';
 
@@ -22,7 +21,8 @@ export const fusedAdamWUpdate: FusedAdamWUpdate = (p, grad, m, v, scalars) => {
   });
 };
 
-const address = (heap: WasmHeap, info: tf.TensorInfo) => heap.typedArrayFromHeap(info).byteOffset;
+/** The app's optimizer (the learner's and bench:speed's): AdamW with this fused update. */
+export const newAdamW = () => new AdamW(ADAMW_DEFAULTS, fusedAdamWUpdate);
 
 export function adamwKernel(
   engine: () => OuterProductEngine | null,
@@ -30,8 +30,7 @@ export function adamwKernel(
   return [
     ADAMW_KERNEL,
     (args) => {
-      const e = engine();
-      if (!e?.onHeap) throw new Error('adamw: the heap kernels are not set up');
+      const e = heapEngine(engine, 'adamw');
       const { p, g, m, v, scalars } = args.inputs as Record<string, tf.TensorInfo>;
       const heap = args.backend as unknown as WasmHeap;
       const outs = [p, m, v].map((like) => heap.makeOutput(like.shape, 'float32'));

@@ -4,21 +4,10 @@
 // passes by rows.
 import * as tf from '@tensorflow/tfjs';
 import { BATCHNORM_KERNELS } from './batchnorm-ops';
+import { heapAddress as address, heapEngine, shares } from './heap-calls';
 import type { KernelArgs, KernelResult, WasmHeap } from './heap-kernels';
 import { CHANNEL_BLOCK } from './simd/batchnorm-kernel';
 import type { OuterProductEngine } from './simd/engine';
-
-/** Byte address of a tensor's data in the heap. */
-const address = (heap: WasmHeap, info: tf.TensorInfo) => heap.typedArrayFromHeap(info).byteOffset;
-
-/** Even shares of `count` units over at most `parts` threads: [start, end) each, none empty. */
-export function shares(count: number, parts: number): [number, number][] {
-  const n = Math.max(1, Math.min(parts, count));
-  return Array.from({ length: n }, (_, k) => [
-    Math.floor((k * count) / n),
-    Math.floor(((k + 1) * count) / n),
-  ]);
-}
 
 function geometry(x: tf.TensorInfo): { channels: number; rows: number; rowBytes: number } {
   const channels = x.shape[x.shape.length - 1];
@@ -77,29 +66,24 @@ function elementwise(
   return out;
 }
 
-type Engine = () => OuterProductEngine | null;
-
-function needEngine(engine: Engine, name: string): OuterProductEngine {
-  const e = engine();
-  if (!e?.onHeap) throw new Error(`${name}: the heap kernels are not set up`);
-  return e;
-}
-
 /** The four kernels for the wasm backend, over the engine `engine()` returns. */
-export function batchNormKernels(engine: Engine): [string, (args: KernelArgs) => KernelResult][] {
+export function batchNormKernels(
+  engine: () => OuterProductEngine | null,
+): [string, (args: KernelArgs) => KernelResult][] {
+  const needEngine = (kernel: string) => heapEngine(engine, kernel);
   const relu = (args: KernelArgs) => Boolean((args.attrs as { relu?: boolean }).relu);
   return [
-    [BATCHNORM_KERNELS.moments, (args) => reduction(needEngine(engine, 'moments'), args, 'moments')],
+    [BATCHNORM_KERNELS.moments, (args) => reduction(needEngine('moments'), args, 'moments')],
     [
       BATCHNORM_KERNELS.gradSums,
-      (args) => reduction(needEngine(engine, 'gradSums'), args, relu(args) ? 'gradSumsRelu' : 'gradSums'),
+      (args) => reduction(needEngine('gradSums'), args, relu(args) ? 'gradSumsRelu' : 'gradSums'),
     ],
     [
       BATCHNORM_KERNELS.affine,
       (args) => {
         const { x, scale, shift } = args.inputs as Record<string, tf.TensorInfo>;
         const fn = relu(args) ? 'affineRelu' : 'affine';
-        return elementwise(needEngine(engine, 'affine'), args, fn, [x], [scale, shift], x);
+        return elementwise(needEngine('affine'), args, fn, [x], [scale, shift], x);
       },
     ],
     [
@@ -107,7 +91,7 @@ export function batchNormKernels(engine: Engine): [string, (args: KernelArgs) =>
       (args) => {
         const { dy, x, y, k, k2, k3 } = args.inputs as Record<string, tf.TensorInfo>;
         const fn = relu(args) ? 'gradInputRelu' : 'gradInput';
-        return elementwise(needEngine(engine, 'gradInput'), args, fn, [dy, x, y], [k, k2, k3], x);
+        return elementwise(needEngine('gradInput'), args, fn, [dy, x, y], [k, k2, k3], x);
       },
     ],
   ];

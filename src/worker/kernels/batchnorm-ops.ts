@@ -2,7 +2,7 @@
 // every engine thread; batchnorm-kernels.ts). batchnorm.ts asks fusedBatchNormOps(x) and uses them
 // where they apply, its tfjs-op formulation elsewhere. The kernel names are declared here, once.
 import * as tf from '@tensorflow/tfjs';
-import { heapKernelsReady } from './heap-ready';
+import { heapKernelsReady } from './heap-calls';
 import { CHANNEL_BLOCK } from './simd/batchnorm-kernel';
 
 export const BATCHNORM_KERNELS = {

@@ -28,7 +28,7 @@ import {
 } from './heap-kernels';
 import { batchNormKernels } from './batchnorm-kernels';
 import { adamwKernel } from './adamw-op';
-import { setHeapKernelsReady } from './heap-ready';
+import { setHeapKernelsReady } from './heap-calls';
 import { withTensors } from './tensor-info';
 import { OuterProductEngine } from './simd/engine';
 import { convolutionFits } from './simd/convolution-plan';

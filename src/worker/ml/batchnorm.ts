@@ -2,7 +2,7 @@
 // tfjs's own BatchNorm gradient tiles per-channel vectors to the full activation size and its
 // moments gradient builds full-size ones-tensors; on wasm those dominated a ResNet50 step.
 import * as tf from '@tensorflow/tfjs';
-import { fusedBatchNormOps } from '../kernels/batchnorm-ops';
+import { fusedBatchNormOps, type FusedBatchNormOps } from '../kernels/batchnorm-ops';
 
 /**
  * Σ over every axis but the last (channels). On wasm, Sum over leading axes transposes the whole
@@ -115,14 +115,9 @@ export function batchNormTrain(
     const count = input.size / input.shape[input.rank - 1];
     // Our fused SIMD passes on wasm (one for both sums, one for the affine + ReLU), else tfjs ops.
     const fused = fusedBatchNormOps(input);
-    const sums = given ? null : fused ? fused.moments(input) : null;
-    const sum = sums ? sums.sum : given ? null : channelSum(input);
-    const mean = given ? given.mean.clone() : (tf.div(sum!, count) as tf.Tensor1D);
-    // E[x²] − E[x]², clamped: one pass fewer than Σ(x − μ)², accurate enough for activations.
-    const squares = sums ? sums.sumOfSquares : given ? null : channelSum(tf.square(input));
-    const variance = given
-      ? given.variance.clone()
-      : (tf.relu(tf.sub(tf.div(squares!, count), tf.square(mean))) as tf.Tensor1D);
+    const { mean, variance } = given
+      ? { mean: given.mean.clone(), variance: given.variance.clone() }
+      : batchMoments(input, count, fused);
     const invStd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
     const scale = tf.mul(g, invStd) as tf.Tensor1D;
     const shift = tf.sub(b, tf.mul(mean, scale)) as tf.Tensor1D;
@@ -157,6 +152,21 @@ export function batchNormTrain(
   });
   const y = op(x, gamma, beta);
   return { y, stats: stats! };
+}
+
+/** A pass's mean and (biased) variance per channel. */
+function batchMoments(
+  x: tf.Tensor,
+  count: number,
+  fused: FusedBatchNormOps | null,
+): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const { sum, sumOfSquares } = fused
+    ? fused.moments(x)
+    : { sum: channelSum(x), sumOfSquares: channelSum(tf.square(x)) };
+  const mean = tf.div(sum, count) as tf.Tensor1D;
+  // E[x²] − E[x]², clamped: one pass fewer than Σ(x − μ)², accurate enough for activations.
+  const variance = tf.relu(tf.sub(tf.div(sumOfSquares, count), tf.square(mean))) as tf.Tensor1D;
+  return { mean, variance };
 }
 
 /** Inference-mode batch norm with the running statistics (plus optional ReLU). */

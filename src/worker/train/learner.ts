@@ -1,7 +1,6 @@
 // fast.ai's cnn_learner recipe in the worker: ResNet50 body + fast.ai head, freeze/unfreeze,
 // fit_one_cycle with discriminative rates, lr_find, interpretation and checkpoints.
 import * as tf from '@tensorflow/tfjs';
-import { ADAMW_DEFAULTS, AdamW } from '../../ml/adamw';
 import { LR_FIND, suggestLr } from '../../ml/lr-find';
 import type { Targets } from '../../ml/mixup';
 import type { EpochBatch } from '../../ml/epochs';
@@ -36,10 +35,7 @@ import { exportLearnerState, restoreLearnerState, type LearnerState } from './le
 import { Cancelled } from '../../ml/cancel';
 import { fitEpochs, requireBatches, type FitHost } from './fit-run';
 import { lrSweep } from './loops';
-import { fusedAdamWUpdate } from '../kernels/adamw-op';
-
-/** AdamW with its whole update as one op where the backend has ours (wasm). */
-const newOptimizer = () => new AdamW(ADAMW_DEFAULTS, fusedAdamWUpdate);
+import { newAdamW } from '../kernels/adamw-op';
 
 export type { LearnerState } from './learner-state';
 
@@ -54,7 +50,7 @@ export class Learner implements FitHost {
   private frozen = true;
   private rows: EpochRow[] = [];
   readonly head: FastaiHead;
-  private optimizer = newOptimizer();
+  private optimizer = newAdamW();
   /** Images per forward/backward pass: the batch is computed in passes that fit the device. */
   private passImages: number;
   /** Set when the job had to adapt (memory); reported with the next progress event. */
@@ -110,7 +106,7 @@ export class Learner implements FitHost {
   restartHead(): void {
     this.head.reset();
     this.optimizer.dispose();
-    this.optimizer = newOptimizer();
+    this.optimizer = newAdamW();
     this.frozen = true;
     this.rows = [];
     this.random.restart();
@@ -170,7 +166,7 @@ export class Learner implements FitHost {
   freezeTo(frozen: boolean): void {
     if (frozen !== this.frozen) {
       this.optimizer.dispose();
-      this.optimizer = newOptimizer();
+      this.optimizer = newAdamW();
     }
     this.frozen = frozen;
   }
@@ -364,7 +360,7 @@ export class Learner implements FitHost {
     if (this.fastMode) await this.cache.ensure();
     const snapshot = new Map([...this.namedVariables()].map(([k, v]) => [k, tf.clone(v)]));
     const savedOptimizer = this.optimizer;
-    this.optimizer = newOptimizer();
+    this.optimizer = newAdamW();
     const returnStreams = this.random.bookmark();
     const startedAt = Date.now();
     this.report({ phase: 'lr_find', done: 0, total: iterations, startedAt, pass: this.passShape() });

@@ -44,7 +44,7 @@ export function adamwSpec(): FunctionSpec {
   const address = (param: number) => code.get(param).get(off).add();
   code.get(VECTORS).set(left);
   code.i32(0).set(off);
-  code.whileNonZero(left, (c) => {
+  code.countdown(left, (c) => {
     load(M);
     c.get(scalar.beta1).f32x4Mul();
     load(G);
@@ -65,7 +65,6 @@ export function adamwSpec(): FunctionSpec {
     c.get(scalar.epsilon).f32x4Add().f32x4Div().get(scalar.stepSize).f32x4Mul();
     c.f32x4Sub().v128Store(0);
     c.bump(off, { value: 16 });
-    c.get(left).i32(1).sub().set(left);
   });
   return {
     name: 'adamw',

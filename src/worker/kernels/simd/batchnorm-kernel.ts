@@ -122,7 +122,7 @@ function elementwiseBody(kind: Elementwise, relu: boolean): { code: Code; locals
   code.v128Zero().set(zero);
   code.get(ROWS).set(rowLeft);
   code.i32(0).set(off);
-  code.whileNonZero(rowLeft, (rows) => {
+  code.countdown(rowLeft, (rows) => {
     rows.i32(0).set(c);
     rows.whileBelow(c, ROW_BYTES, (step) => {
       for (let u = 0; u < VECTORS; u++) {
@@ -146,7 +146,6 @@ function elementwiseBody(kind: Elementwise, relu: boolean): { code: Code; locals
       step.bump(c, { value: BLOCK_BYTES });
       step.bump(off, { value: BLOCK_BYTES });
     });
-    rows.get(rowLeft).i32(1).sub().set(rowLeft);
   });
   return {
     code,

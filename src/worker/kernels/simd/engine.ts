@@ -1,13 +1,13 @@
 // Runs the outer-product kernel on every core: the ML worker does one share of each call and helper
 // workers (sharing the kernel's memory) do the rest (helper-pool.ts). The same threads run our
 // kernels on tfjs-wasm's heap (heap-module.ts) where that heap is shared (tfjs's threaded build).
-// Without cross-origin isolation (no SharedArrayBuffer) or without Worker (Node tests) the same code runs on
-// the calling thread alone.
+// Without cross-origin isolation (no SharedArrayBuffer) or without Worker (Node tests) the same code
+// runs on the calling thread alone.
 import { convolutionLayout, packFilter, packFlippedFilter, planConvolution } from './convolution-plan';
 import { planFilterGradient, splitCall, type ConvShape, type KernelCall } from './filter-gradient-plan';
-import type { EngineCall } from './control-block';
+import { MAX_HELPERS, type EngineCall } from './control-block';
 import { HEAP_FUNCTIONS, heapFunctions, heapModule, type HeapFunction } from './heap-module';
-import { HelperPool, MAX_HELPERS } from './helper-pool';
+import { HelperPool } from './helper-pool';
 import { PEAK_ACCUMULATORS, PEAK_FLOPS_PER_ITERATION } from './peak-loop';
 import { KERNEL_FUNCTIONS, KERNEL_PARAMS, kernelFunctions, outerProductModule } from './outer-product-kernel';
 

@@ -4,7 +4,6 @@
 import {
   CONTROL,
   MAX_CALLS,
-  MAX_HELPERS,
   callCountIndex,
   controlInts,
   doneIndex,
@@ -123,5 +122,3 @@ export class HelperPool {
     }
   }
 }
-
-export { MAX_HELPERS };

@@ -90,19 +90,11 @@ export class Code {
     else this.i32(step.value);
     return this.add().set(local);
   }
-  /** do { body } while (--counter != 0). The counter must start ≥ 1. */
-  countdown(counter: number, body: (code: this) => void) {
-    this.op(0x03, 0x40); // loop (no result)
-    body(this);
-    this.get(counter).i32(1).sub().set(counter);
-    this.get(counter).op(0x0d, 0); // br_if 0
-    return this.op(0x0b);
-  }
   /** do { body } while (local != 0): the body must bring the local to 0. */
   whileNonZero(local: number, body: (code: this) => void) {
-    this.op(0x03, 0x40);
+    this.op(0x03, 0x40); // loop (no result)
     body(this);
-    this.get(local).op(0x0d, 0);
+    this.get(local).op(0x0d, 0); // br_if 0
     return this.op(0x0b);
   }
   /** do { body } while (local < limit), unsigned: the body must advance the local. */
@@ -112,14 +104,21 @@ export class Code {
     this.get(local).get(limit).ltU().op(0x0d, 0);
     return this.op(0x0b);
   }
+  /** do { body } while (--counter != 0). The counter must start ≥ 1. */
+  countdown(counter: number, body: (code: this) => void) {
+    return this.whileNonZero(counter, (c) => {
+      body(c);
+      c.get(counter).i32(1).sub().set(counter);
+    });
+  }
   /** do { body } while (++index < limit). */
   countup(index: number, limit: number, body: (code: this) => void) {
-    this.i32(0).set(index);
-    this.op(0x03, 0x40);
-    body(this);
-    this.get(index).i32(1).add().set(index);
-    this.get(index).get(limit).ltU().op(0x0d, 0);
-    return this.op(0x0b);
+    return this.i32(0)
+      .set(index)
+      .whileBelow(index, limit, (c) => {
+        body(c);
+        c.get(index).i32(1).add().set(index);
+      });
   }
   v128Load(offset = 0) {
     return this.simd(0x00, 4, ...uleb(offset));
