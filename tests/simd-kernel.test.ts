@@ -226,6 +226,13 @@ describe('the registered wasm Conv2D (training forward pass) on the SIMD path', 
       pad: 'same',
     },
     { name: '1×1 stride 2', x: [2, 10, 9, 12], w: [1, 1, 12, 8], strides: 2, pad: 'valid' },
+    // Read and written in place on tfjs's heap: no padding, rows of whole tiles.
+    { name: '1×1 in place', x: [2, 4, 8, 16], w: [1, 1, 16, 8], strides: 1, pad: 'valid' },
+    // One run of 90 pixels: not whole tiles, so through scratch.
+    { name: '1×1 as one run of pixels', x: [3, 5, 6, 8], w: [1, 1, 8, 16], strides: 1, pad: 'same' },
+    { name: '1×1 stride 2 in place', x: [2, 8, 8, 8], w: [1, 1, 8, 16], strides: 2, pad: 'valid' },
+    // Padded copy in scratch, output written in place.
+    { name: '3×3 same, whole tiles', x: [2, 8, 8, 8], w: [3, 3, 8, 16], strides: 1, pad: 'same' },
     { name: '3×3 dilation 2', x: [1, 11, 10, 4], w: [3, 3, 4, 8], strides: 1, pad: 'same', dilation: 2 },
     {
       name: 'explicit padding',
@@ -260,4 +267,19 @@ describe('the registered wasm Conv2D (training forward pass) on the SIMD path', 
       expect(relativeError(actual, expected)).toBeLessThan(1e-5);
     });
   }
+
+  it('frees its scratch on the heap and leaks no tensor (in place, padded, rows not whole tiles)', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    for (const c of cases.slice(1, 8)) {
+      const x = tf.ones(c.x) as tf.Tensor4D;
+      const w = tf.ones(c.w) as tf.Tensor4D;
+      tf.conv2d(x, w, c.strides, c.pad, 'NHWC', c.dilation ?? 1).dispose(); // warm-up
+      const [tensors, buffers] = [tf.memory().numTensors, backend.numDataIds()];
+      const y = tf.conv2d(x, w, c.strides, c.pad, 'NHWC', c.dilation ?? 1);
+      expect([tf.memory().numTensors, backend.numDataIds()], c.name).toEqual([tensors + 1, buffers + 1]);
+      y.dispose();
+      tf.dispose([x, w]);
+    }
+  });
 });

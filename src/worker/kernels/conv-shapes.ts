@@ -49,3 +49,24 @@ export function convShape(info: tf.backend_util.Conv2DInfo): ConvShape {
     padLeft: info.padInfo.left,
   };
 }
+
+/**
+ * A 1×1, stride-1, unpadded convolution as one run of all its pixels (batch × height × width in a
+ * single row): the same product over the same NHWC data, but the engine rounds only that one row up
+ * to whole tiles instead of every image row (at 224 px res4's rows of 14 and res5's of 7 pixels
+ * would each compute 1–2 dropped pixels and go through scratch). Other shapes unchanged.
+ */
+export function asPixelRun(s: ConvShape, padBottom: number, padRight: number): ConvShape {
+  const pointwise =
+    s.filterHeight === 1 &&
+    s.filterWidth === 1 &&
+    s.strideHeight === 1 &&
+    s.strideWidth === 1 &&
+    s.padTop === 0 &&
+    s.padLeft === 0 &&
+    padBottom === 0 &&
+    padRight === 0;
+  if (!pointwise) return s;
+  const pixels = s.batch * s.outHeight * s.outWidth;
+  return { ...s, batch: 1, inHeight: 1, inWidth: pixels, outHeight: 1, outWidth: pixels };
+}

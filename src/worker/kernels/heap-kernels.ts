@@ -15,6 +15,7 @@ export type KernelResult = ReturnType<KernelFunc>;
 export interface WasmHeap {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  disposeData(dataId: object): boolean;
 }
 
 export const float32 = (...infos: tf.TensorInfo[]) => infos.every((i) => i.dtype === 'float32');

@@ -1,6 +1,6 @@
 // Inference with BatchNorm folded into the convolution before it: with running statistics a
-// conv → BatchNorm (→ ReLU) is one fused conv with scaled weights and a bias, so XNNPACK / WebGPU run
-// one kernel instead of a conv and three full-size elementwise passes. The folded weights are cached
+// conv → BatchNorm (→ ReLU) is one fused conv with scaled weights and a bias, so wasm (our engine) and
+// WebGPU run one kernel instead of a conv and three full-size elementwise passes. The folded weights are cached
 // per conv and rebuilt only when a source variable changes.
 import * as tf from '@tensorflow/tfjs';
 import type { BnParams } from './batchnorm';
@@ -59,7 +59,7 @@ export class FoldedBatchNorm {
   }
 
   /**
-   * Folded weights, cached: wasm packs a conv's weights for XNNPACK once per filter tensor, so a
+   * Folded weights, cached: wasm packs a conv's weights for its kernel once per filter tensor, so a
    * fresh filter per call would repack every time. A variable gets a new dataId whenever it is
    * assigned, so comparing dataIds tells exactly when training or a checkpoint changed them.
    */

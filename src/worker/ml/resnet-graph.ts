@@ -123,7 +123,7 @@ export class ResNetGraph {
   /**
    * batchStatistics, also keeping the value at `until` (the caller frees both). `fixedWeights`: the
    * weights stay the same over many calls (statistics re-estimation, cached features), so the
-   * inference kernel (XNNPACK on wasm, its packed weights cached) outruns the training one; a
+   * inference kernel (FusedConv2D: on wasm its packed filters are cached) outruns the training one; a
    * training step's statistics pass, whose weights change every step, keeps the training kernel.
    */
   batchStatisticsAndOutput(

@@ -32,6 +32,9 @@ export function convolutionLayout(s: ConvShape, padBottom: number, padRight: num
   };
 }
 
+/** Floats of a convolution's epilogue: its bias (one per output channel), then its floor. */
+export const epilogueLength = (s: ConvShape) => s.outChannels + 1;
+
 /**
  * The filter packed in panels of TILE_COLS output channels, [co / TILE_COLS][kh·kw·ci][TILE_COLS],
  * so the kernel streams each panel sequentially (rows of the plain filter are co floats apart, a
@@ -79,7 +82,10 @@ export function packFlippedFilter(
   }
 }
 
-/** Offsets are bytes relative to the padded input, the packed filter and the output. */
+/**
+ * Offsets are bytes relative to the padded input, the packed filter, the output and the epilogue
+ * (`epilogueLength` floats: the bias per output channel, then the floor).
+ */
 export function planConvolution(s: ConvShape, layout: ConvolutionLayout): KernelCall {
   const ci = s.inChannels;
   const co = s.outChannels;
@@ -112,5 +118,7 @@ export function planConvolution(s: ConvShape, layout: ConvolutionLayout): Kernel
     colTiles: co / TILE_COLS,
     bTile: s.filterHeight * s.filterWidth * ci * TILE_COLS * 4,
     ldc: co * 4,
+    bias: 0,
+    floor: co * 4,
   };
 }

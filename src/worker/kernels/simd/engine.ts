@@ -3,7 +3,13 @@
 // kernels on tfjs-wasm's heap (heap-module.ts) where that heap is shared (tfjs's threaded build).
 // Without cross-origin isolation (no SharedArrayBuffer) or without Worker (Node tests) the same code
 // runs on the calling thread alone.
-import { convolutionLayout, packFilter, packFlippedFilter, planConvolution } from './convolution-plan';
+import {
+  convolutionLayout,
+  epilogueLength,
+  packFilter,
+  packFlippedFilter,
+  planConvolution,
+} from './convolution-plan';
 import { planFilterGradient, splitCall, type ConvShape, type KernelCall } from './filter-gradient-plan';
 import { MAX_HELPERS, type EngineCall } from './control-block';
 import { HEAP_FUNCTIONS, heapFunctions, heapModule, type HeapFunction } from './heap-module';
@@ -13,8 +19,28 @@ import { KERNEL_FUNCTIONS, KERNEL_PARAMS, kernelFunctions, outerProductModule } 
 
 type Accumulate = (...args: number[]) => void;
 
-const MAX_PAGES = 16384; // 1 GiB: room for the largest activation pair at 224 px
-const PAGE = 65536;
+/** The engine's own memory holds only the peak loop's registers (the kernels work on tfjs's heap). */
+const OWN_PAGES = 1;
+
+/** A tensor (or scratch) on tfjs's heap: its byte address and its length in floats. */
+export interface HeapSpan {
+  at: number;
+  length: number;
+}
+
+/** Scratch floats on tfjs's heap for one call: their byte address (the caller frees them after). */
+export type Scratch = (floats: number) => number;
+
+export interface ConvolutionOptions {
+  /** The filter is the forward filter [kh, kw, co, ci] whose flip is meant (an input gradient). */
+  flipped?: boolean;
+  /** Added per output channel before the floor. */
+  bias?: HeapSpan;
+  /** max(·, 0) as the result is stored. */
+  relu?: boolean;
+  /** Byte address of the filter already packed (`packFilter`): inference's fixed weights. */
+  packedAt?: number;
+}
 
 function sharedMemoryAvailable(): boolean {
   try {
@@ -28,19 +54,19 @@ function sharedMemoryAvailable(): boolean {
 const isShared = (memory: WebAssembly.Memory) =>
   typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 
-/** Float index rounded up to a whole SIMD vector (16 bytes). */
-function alignToVector(index: number): number {
-  return Math.ceil(index / 4) * 4;
-}
-
 export class OuterProductEngine {
   private readonly memory: WebAssembly.Memory;
-  /** The modules' functions: the outer-product ones (KernelCall.fn), then the heap ones. */
+  /**
+   * The modules' functions: the outer-product ones on our own memory (the peak loop), then the heap
+   * module's (heap-module.ts: the outer-product ones again, BatchNorm, AdamW).
+   */
   private readonly kernels: Accumulate[];
   private readonly pool: HelperPool | null;
+  /** tfjs-wasm's memory, where our kernels read and write tensors; null: not set up. */
+  private readonly heap: WebAssembly.Memory | null;
   /** Whether tfjs's heap is shared with the helpers (else the heap kernels run on one thread). */
   private readonly heapShared: boolean;
-  /** Whether the heap kernels (BatchNorm, AdamW) run on tfjs's heap here. */
+  /** Whether the kernels on tfjs's heap (convolutions, BatchNorm, AdamW) run here. */
   readonly onHeap: boolean;
 
   private constructor(
@@ -54,6 +80,7 @@ export class OuterProductEngine {
     this.memory = memory;
     this.pool = pool;
     this.kernels = kernelFunctions(new WebAssembly.Instance(module, { env: { memory } }));
+    this.heap = heap?.memory ?? null;
     this.onHeap = heap !== null;
     this.heapShared = heap !== null && isShared(heap.memory);
     if (heap)
@@ -64,7 +91,7 @@ export class OuterProductEngine {
 
   /**
    * Null where WebAssembly SIMD is missing (tfjs-wasm then has no SIMD either; callers fall back).
-   * `heap`: tfjs-wasm's memory, for the heap kernels (absent: convolutions only).
+   * `heap`: tfjs-wasm's memory, for the kernels (absent: only the peak loop runs).
    */
   static create(
     threads: number,
@@ -72,14 +99,16 @@ export class OuterProductEngine {
     heap?: WebAssembly.Memory,
   ): OuterProductEngine | null {
     const shared = sharedMemoryAvailable();
-    const plain = outerProductModule(MAX_PAGES, shared, false);
+    const plain = outerProductModule(OWN_PAGES, shared, false);
     if (!WebAssembly.validate(plain)) return null;
     // Relaxed-SIMD fused multiply-add where the browser has it (Chromium ≥ 114), else mul + add.
-    const fused = outerProductModule(MAX_PAGES, shared, true);
+    const fused = outerProductModule(OWN_PAGES, shared, true);
     const hasFma = WebAssembly.validate(fused);
     const module = new WebAssembly.Module(hasFma ? fused : plain);
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared });
-    const onHeap = heap ? { memory: heap, module: new WebAssembly.Module(heapModule(isShared(heap))) } : null;
+    const memory = new WebAssembly.Memory({ initial: OWN_PAGES, maximum: OWN_PAGES, shared });
+    const onHeap = heap
+      ? { memory: heap, module: new WebAssembly.Module(heapModule(isShared(heap), hasFma)) }
+      : null;
     const helperCount = shared && spawnHelper ? Math.min(MAX_HELPERS, Math.max(0, threads - 1)) : 0;
     const pool =
       helperCount > 0
@@ -108,56 +137,45 @@ export class OuterProductEngine {
     this.pool?.dispose();
   }
 
-  private ensureBytes(bytes: number): Float32Array {
-    const missing = bytes - this.memory.buffer.byteLength;
-    if (missing > 0) {
-      try {
-        this.memory.grow(Math.ceil(missing / PAGE));
-      } catch (error) {
-        // Worded so the app treats it like any other exhausted heap (smaller passes, restart).
-        const mb = Math.ceil(bytes / 2 ** 20);
-        throw new Error(`Out of memory: the convolution kernel needs ${mb} MB (${String(error)})`);
-      }
-    }
-    return new Float32Array(this.memory.buffer);
+  private heapView(kernel: string): Float32Array {
+    if (!this.heap) throw new Error(`${kernel}: the kernels on tfjs's heap are not set up`);
+    // Made after every allocation: growing an unshared heap detaches the old views.
+    return new Float32Array(this.heap.buffer);
   }
 
   /**
-   * dW for NHWC x and dy (laid out as `shape` says) into `out` ([kh, kw, ci, co]). The caller checks
+   * dW[kh, kw, ci, co] into `out` for NHWC x and dy, all three read and written in place on tfjs's
+   * heap (the plan reads both operands through strides: no copy). The caller checks
    * `tilesFit(shape)` first.
    */
-  filterGradient(x: Float32Array, dy: Float32Array, shape: ConvShape, out: Float32Array): void {
-    const xAt = 0;
-    const dyAt = xAt + x.length;
-    const dwAt = dyAt + dy.length;
-    const heap = this.ensureBytes((dwAt + out.length) * 4);
-    heap.set(x, xAt);
-    heap.set(dy, dyAt);
-    heap.fill(0, dwAt, dwAt + out.length);
+  filterGradient(x: HeapSpan, dy: HeapSpan, shape: ConvShape, out: HeapSpan): void {
+    this.heapView('filterGradient').fill(0, out.at / 4, out.at / 4 + out.length); // calls accumulate
     const calls = planFilterGradient(shape).map((c) => ({
       ...c,
-      a: c.a + xAt * 4,
-      b: c.b + dyAt * 4,
-      c: c.c + dwAt * 4,
+      a: c.a + x.at,
+      b: c.b + dy.at,
+      c: c.c + out.at,
     }));
-    this.run(calls);
-    out.set(heap.subarray(dwAt, dwAt + out.length));
+    this.run(calls, true);
   }
 
   /**
-   * A convolution of NHWC x with filter [kh, kw, ci, co] into `out` (NHWC); padTop/padLeft are in
-   * `shape`, the bottom and right padding here. The caller checks `convolutionFits(shape)`.
-   * `flipped`: the filter is given as the forward filter [kh, kw, co, ci] whose flip is meant
-   * (an input gradient), and is flipped while it is packed.
+   * A convolution of NHWC x with filter [kh, kw, ci, co] into `out` (NHWC), on tfjs's heap, as
+   * max(conv + bias, floor); padTop/padLeft are in `shape`, the bottom and right padding here. The
+   * kernel reads x in place where no padding is needed and writes `out` in place where its rows are
+   * whole tiles; otherwise it goes through `scratch` (the caller frees it after), as do the packed
+   * filter (unless `options.packedAt` gives one) and the bias. The caller checks
+   * `convolutionFits(shape)`.
    */
   convolution(
-    x: Float32Array,
-    filter: Float32Array,
+    x: HeapSpan,
+    filter: HeapSpan,
     shape: ConvShape,
     padBottom: number,
     padRight: number,
-    out: Float32Array,
-    flipped = false,
+    out: HeapSpan,
+    scratch: Scratch,
+    options: ConvolutionOptions = {},
   ): void {
     const s = shape;
     const layout = convolutionLayout(s, padBottom, padRight);
@@ -165,35 +183,62 @@ export class OuterProductEngine {
     const ci = s.inChannels;
     const co = s.outChannels;
     const paddedLength = s.batch * hp * wp * ci;
-    const filterAt = alignToVector(paddedLength + layout.inputSlack);
-    const outAt = alignToVector(filterAt + filter.length);
-    const outLength = s.batch * s.outHeight * rowPixels * co;
-    const heap = this.ensureBytes((outAt + outLength) * 4);
-    if (paddedLength === x.length) heap.set(x, 0);
-    else {
-      heap.fill(0, 0, paddedLength);
+    // Dropped pixels (rows rounded up to whole tiles) read past the input: only inside our scratch.
+    const wholeRows = rowPixels === s.outWidth;
+    const inPlace = wholeRows && paddedLength === x.length;
+    const inputAt = inPlace ? x.at : scratch(paddedLength + layout.inputSlack);
+    const packedAt = options.packedAt ?? scratch(filter.length);
+    const epilogueAt = scratch(epilogueLength(s));
+    const outputAt = wholeRows ? out.at : scratch(s.batch * s.outHeight * rowPixels * co);
+    const heap = this.heapView('convolution');
+    if (!inPlace) {
+      const padded = inputAt / 4;
+      heap.fill(0, padded, padded + paddedLength + layout.inputSlack);
       const rowLength = s.inWidth * ci;
       for (let b = 0; b < s.batch; b++)
         for (let y = 0; y < s.inHeight; y++) {
-          const from = (b * s.inHeight + y) * rowLength;
-          heap.set(x.subarray(from, from + rowLength), ((b * hp + y + s.padTop) * wp + s.padLeft) * ci);
+          const from = x.at / 4 + (b * s.inHeight + y) * rowLength;
+          heap.copyWithin(padded + ((b * hp + y + s.padTop) * wp + s.padLeft) * ci, from, from + rowLength);
         }
     }
-    heap.fill(0, paddedLength, filterAt); // what the dropped pixels read: finite, whatever it is
-    if (flipped) packFlippedFilter(filter, [s.filterHeight, s.filterWidth, co, ci], heap, filterAt);
-    else packFilter(filter, s.filterHeight * s.filterWidth * ci, co, heap, filterAt);
-    heap.fill(0, outAt, outAt + outLength);
+    if (options.packedAt === undefined) this.packFilter(filter, s, packedAt, options.flipped);
+    const epilogue = epilogueAt / 4;
+    if (options.bias) heap.copyWithin(epilogue, options.bias.at / 4, options.bias.at / 4 + co);
+    else heap.fill(0, epilogue, epilogue + co);
+    heap[epilogue + co] = options.relu ? 0 : -Infinity;
     const call = planConvolution(s, layout);
-    this.run([{ ...call, b: call.b + filterAt * 4, c: call.c + outAt * 4 }]);
-    if (rowPixels === s.outWidth) {
-      out.set(heap.subarray(outAt, outAt + out.length));
-      return;
-    }
+    this.run(
+      [
+        {
+          ...call,
+          a: call.a + inputAt,
+          b: call.b + packedAt,
+          c: call.c + outputAt,
+          bias: call.bias + epilogueAt,
+          floor: call.floor + epilogueAt,
+        },
+      ],
+      true,
+    );
+    if (wholeRows) return;
     const rowLength = s.outWidth * co;
     for (let row = 0; row < s.batch * s.outHeight; row++) {
-      const from = outAt + row * rowPixels * co;
-      out.set(heap.subarray(from, from + rowLength), row * rowLength);
+      const from = outputAt / 4 + row * rowPixels * co;
+      heap.copyWithin(out.at / 4 + row * rowLength, from, from + rowLength);
     }
+  }
+
+  /**
+   * Packs a filter on tfjs's heap at byte address `at` (filter.length floats) as `convolution` reads
+   * it. `flipped`: the filter is given as the forward filter [kh, kw, co, ci] whose flip is meant
+   * (an input gradient), and is flipped while it is packed.
+   */
+  packFilter(filter: HeapSpan, s: ConvShape, at: number, flipped = false): void {
+    const heap = this.heapView('packFilter');
+    const weights = heap.subarray(filter.at / 4, filter.at / 4 + filter.length);
+    const [ci, co] = [s.inChannels, s.outChannels];
+    if (flipped) packFlippedFilter(weights, [s.filterHeight, s.filterWidth, co, ci], heap, at / 4);
+    else packFilter(weights, s.filterHeight * s.filterWidth * ci, co, heap, at / 4);
   }
 
   /**
@@ -203,7 +248,7 @@ export class OuterProductEngine {
   peak(iterations: number): { gflops: number; threads: number; seconds: number } {
     const threads = this.threads;
     const region = (PEAK_ACCUMULATORS + 2) * 16;
-    const heap = this.ensureBytes(threads * region);
+    const heap = new Float32Array(this.memory.buffer);
     for (let t = 0; t < threads; t++) {
       const at = (t * region) / 4;
       heap.fill(0, at, at + PEAK_ACCUMULATORS * 4); // accumulators 0
@@ -231,9 +276,14 @@ export class OuterProductEngine {
     for (const [call] of calls) this.call(call);
   }
 
-  private run(calls: KernelCall[]): void {
-    const threads = this.threads;
-    const asCall = (c: KernelCall): EngineCall => ({ fn: c.fn, args: KERNEL_PARAMS.map((name) => c[name]) });
+  /** Runs outer-product calls on our memory or (onHeap) on tfjs's heap, split over the threads. */
+  private run(calls: KernelCall[], onHeap = false): void {
+    const threads = onHeap ? this.heapThreads : this.threads;
+    const base = onHeap ? KERNEL_FUNCTIONS.length : 0;
+    const asCall = (c: KernelCall): EngineCall => ({
+      fn: base + c.fn,
+      args: KERNEL_PARAMS.map((name) => c[name]),
+    });
     if (threads > 1) {
       // Every call split into one share per thread: share 0 is ours, share k the k-th ready helper's.
       const parts = calls.map((call) => splitCall(call, threads));

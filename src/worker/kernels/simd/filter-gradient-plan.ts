@@ -95,6 +95,8 @@ export function planFilterGradient(shape: ConvShape, pixelsPerCall = 256): Kerne
           colTiles: s.outChannels / TILE_COLS,
           bTile: TILE_COLS * 4,
           ldc: s.outChannels * 4,
+          bias: 0, // `channels` accumulates onto C: no bias, no floor
+          floor: 0,
         });
       }
     }
@@ -116,6 +118,7 @@ export function splitCall(call: KernelCall, parts: number): KernelCall[] {
         ...call,
         b: call.b + start * call.bTile,
         c: call.c + start * TILE_COLS * 4,
+        bias: call.bias + start * TILE_COLS * 4,
         colTiles: size,
       });
     } else {

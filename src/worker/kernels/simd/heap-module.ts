@@ -1,18 +1,25 @@
-// The module of our kernels that work in place on tfjs-wasm's heap (it imports that memory): training
-// BatchNorm's passes and the AdamW update. Every engine thread instantiates it where the heap is
-// shared (tfjs's threaded build); an unshared heap is imported with no maximum declared.
+// The module of our kernels that work in place on tfjs-wasm's heap (it imports that memory): the
+// outer-product functions (convolutions and filter gradients read and write tensors where tfjs keeps
+// them), training BatchNorm's passes and the AdamW update. Every engine thread instantiates it where
+// the heap is shared (tfjs's threaded build); an unshared heap is imported with no maximum declared.
 import { adamwSpec } from './adamw-kernel';
 import { BATCHNORM_FUNCTIONS, batchNormSpecs } from './batchnorm-kernel';
+import { KERNEL_FUNCTIONS, outerProductSpecs } from './outer-product-kernel';
 import { moduleBytes } from './wasm-writer';
 
-export const HEAP_FUNCTIONS = [...BATCHNORM_FUNCTIONS, 'adamw'] as const;
+/** The outer-product functions first, in KernelCall.fn's order: a call's fn indexes both modules. */
+export const HEAP_FUNCTIONS = [...KERNEL_FUNCTIONS, ...BATCHNORM_FUNCTIONS, 'adamw'] as const;
 export type HeapFunction = (typeof HEAP_FUNCTIONS)[number];
 
 /** The most pages a 32-bit memory has: the maximum we declare for a shared heap. */
 const HEAP_MAX_PAGES = 65536;
 
-export function heapModule(shared: boolean): Uint8Array<ArrayBuffer> {
-  return moduleBytes([...batchNormSpecs(), adamwSpec()], shared ? HEAP_MAX_PAGES : null, shared);
+export function heapModule(shared: boolean, fma: boolean): Uint8Array<ArrayBuffer> {
+  return moduleBytes(
+    [...outerProductSpecs(fma), ...batchNormSpecs(), adamwSpec()],
+    shared ? HEAP_MAX_PAGES : null,
+    shared,
+  );
 }
 
 export function heapFunctions(instance: WebAssembly.Instance): ((...args: number[]) => void)[] {

@@ -8,7 +8,7 @@
 // training step, at 7–13 ns per element on one thread; for the filter gradient it must also
 // transpose an activation. That cost more than the arithmetic.)
 import { peakFunction } from './peak-loop';
-import { Code, I32, V128, moduleBytes } from './wasm-writer';
+import { Code, I32, V128, moduleBytes, type FunctionSpec } from './wasm-writer';
 
 /** Rows of C per register tile (one f32 splat each) and columns (two f32x4 vectors). */
 export const TILE_ROWS = 4;
@@ -43,6 +43,10 @@ export const KERNEL_PARAMS = [
   'colTiles',
   'bTile',
   'ldc',
+  // the convolutions' store (`pixels`, `pixelsPacked`): C = max(bias[n] + Σ_k, floor), with bias
+  // TILE_COLS floats per column tile and floor one float (0: ReLU; −∞: none)
+  'bias',
+  'floor',
 ] as const;
 export type KernelParam = (typeof KERNEL_PARAMS)[number];
 const P = Object.fromEntries(KERNEL_PARAMS.map((name, i) => [name, i])) as Record<KernelParam, number>;
@@ -79,6 +83,12 @@ interface Variant {
   contiguousRows: boolean;
   /** Relaxed-SIMD fused multiply-add instead of mul + add. */
   fma: boolean;
+  /**
+   * Accumulators start at the bias and C is only written, as max(Σ, floor) (a convolution: its whole
+   * k in one call), else they start from what C holds (a filter gradient: k arrives in one call per
+   * tap).
+   */
+  fresh: boolean;
   /**
    * > 1: k steps per loop iteration, for the packed layout only (A steps 4 bytes, B 32: constants,
    * so the steps read at fixed offsets and the pointers move once). innerCount counts iterations.
@@ -161,8 +171,25 @@ function tile(code: Code, v: Variant): void {
       .get(P.ldc)
       .add()
       .set(L.cRow[r]);
-  // Accumulate onto what C holds (the caller zeroes it; k may arrive in several calls).
+  if (v.fresh) {
+    // Every row of the tile starts from the column tile's bias (pb is free until the k loops).
+    code
+      .get(P.bias)
+      .get(L.colTile)
+      .i32(TILE_COLS * 4)
+      .mul()
+      .add()
+      .set(L.pb);
+    code.get(L.pb).v128Load(0).set(V0);
+    code.get(L.pb).v128Load(16).set(V1);
+  }
   for (let r = 0; r < TILE_ROWS; r++) {
+    if (v.fresh) {
+      code.get(V0).set(ACC + 2 * r);
+      code.get(V1).set(ACC + 2 * r + 1);
+      continue;
+    }
+    // Accumulate onto what C holds (the caller zeroes it once; k arrives in several calls).
     code
       .get(L.cRow[r])
       .v128Load(0)
@@ -173,6 +200,10 @@ function tile(code: Code, v: Variant): void {
       .set(ACC + 2 * r + 1);
   }
   kLoops(code, v);
+  if (v.fresh) {
+    code.get(P.floor).load32Splat(0).set(SPLAT);
+    for (let a = ACC; a < ACC + 2 * TILE_ROWS; a++) code.get(a).get(SPLAT).f32x4Max().set(a);
+  }
   for (let r = 0; r < TILE_ROWS; r++) {
     code
       .get(L.cRow[r])
@@ -233,28 +264,30 @@ export function kernelFunctions(instance: WebAssembly.Instance): ((...args: numb
 export const PACKED_UNROLL = 4;
 
 /**
- * Exports `channels` (tile rows 4 bytes apart in A), `pixels` (tile rows aRow apart) and
- * `pixelsPacked` (pixels over a packed filter, PACKED_UNROLL k steps per iteration; aInner and
- * bInner are implied). Each computes, for every TILE_ROWS × TILE_COLS tile of C,
- * C += Σ_k A-rows ⊗ B-row. Counts must be ≥ 1. Also `peak`, the multiply-add loop of peak-loop.ts.
+ * The functions `channels` (tile rows 4 bytes apart in A; C += Σ_k, for the filter gradient's one call
+ * per tap), `pixels` (tile rows aRow apart) and `pixelsPacked` (pixels over a packed filter,
+ * PACKED_UNROLL k steps per iteration; aInner and bInner are implied) — both C = max(bias + Σ_k,
+ * floor), a whole convolution per call — then `peak`, the multiply-add loop of peak-loop.ts. Each computes its sum for
+ * every TILE_ROWS × TILE_COLS tile of C. Counts must be ≥ 1.
  */
-export function outerProductModule(maxPages: number, shared: boolean, fma = false): Uint8Array<ArrayBuffer> {
+export function outerProductSpecs(fma: boolean): FunctionSpec[] {
   const locals = [
     { type: I32, count: I32_LOCALS },
     { type: V128, count: 2 * TILE_ROWS + 3 },
   ];
-  return moduleBytes(
-    [
-      ...(
-        [
-          ['channels', { contiguousRows: true, fma, unroll: 1 }],
-          ['pixels', { contiguousRows: false, fma, unroll: 1 }],
-          ['pixelsPacked', { contiguousRows: false, fma, unroll: PACKED_UNROLL }],
-        ] as const
-      ).map(([name, variant]) => ({ name, params: KERNEL_PARAMS.length, locals, code: body(variant) })),
-      peakFunction(fma, KERNEL_PARAMS.length, { b: P.b, count: P.outerCount }),
-    ],
-    maxPages,
-    shared,
-  );
+  return [
+    ...(
+      [
+        ['channels', { contiguousRows: true, fma, fresh: false, unroll: 1 }],
+        ['pixels', { contiguousRows: false, fma, fresh: true, unroll: 1 }],
+        ['pixelsPacked', { contiguousRows: false, fma, fresh: true, unroll: PACKED_UNROLL }],
+      ] as const
+    ).map(([name, variant]) => ({ name, params: KERNEL_PARAMS.length, locals, code: body(variant) })),
+    peakFunction(fma, KERNEL_PARAMS.length, { b: P.b, count: P.outerCount }),
+  ];
+}
+
+/** The outer-product functions alone, on a memory of their own (the peak loop, the tests). */
+export function outerProductModule(maxPages: number, shared: boolean, fma = false): Uint8Array<ArrayBuffer> {
+  return moduleBytes(outerProductSpecs(fma), maxPages, shared);
 }
