@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { releaseKernelCaches } from '../src/worker/kernels/register';
-import { relativeError, withWasmKernels } from './support/conv-compare';
+import { onBackend, relativeError, seeded, withWasmKernels } from './support/conv-compare';
 
 withWasmKernels();
 
@@ -76,14 +76,6 @@ const CASES: FusedCase[] = [
   },
 ];
 
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    return s / 0x7fffffff - 0.5;
-  };
-}
-
 function operands(c: FusedCase, seed: number) {
   const random = seeded(seed);
   const size = (shape: number[]) => shape.reduce((a, b) => a * b);
@@ -100,25 +92,16 @@ const fused = (c: FusedCase, x: tf.Tensor4D, w: tf.Tensor4D, b?: tf.Tensor1D) =>
 /** Backend buffers (tensors' data and our cached packed filters). */
 const buffers = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
 
-async function values(y: tf.Tensor): Promise<Float32Array> {
-  const data = (await y.data()) as Float32Array;
-  y.dispose();
-  return data;
-}
-
 describe('FusedConv2D on our engine', () => {
   for (const c of CASES) {
     it(`${c.name} equals tfjs cpu`, async () => {
       const { x, w, b } = operands(c, 9);
-      const run = async (backend: string) => {
-        await tf.setBackend(backend);
-        const y = tf.tidy(() =>
-          fused(c, tf.tensor4d(x, c.x), tf.tensor4d(w, c.w), c.bias ? tf.tensor1d(b) : undefined),
+      const run = (backend: string) =>
+        onBackend(backend, () =>
+          tf.tidy(() =>
+            fused(c, tf.tensor4d(x, c.x), tf.tensor4d(w, c.w), c.bias ? tf.tensor1d(b) : undefined),
+          ),
         );
-        const values = (await y.data()) as Float32Array;
-        y.dispose();
-        return values;
-      };
       const expected = await run('cpu');
       const actual = await run('wasm');
       expect(actual.length).toBe(expected.length);
@@ -138,7 +121,7 @@ describe('FusedConv2D on our engine', () => {
     fused(c, xt, w1, bt).dispose();
     // The filter's data, and its packed copy (no tensor of tfjs's).
     expect([tf.memory().numTensors, buffers()]).toEqual([start[0] + 1, start[1] + 2]);
-    const first = await values(fused(c, xt, w1, bt));
+    const first = await onBackend('wasm', () => fused(c, xt, w1, bt));
     fused(c, xt, w1, bt).dispose();
     expect([tf.memory().numTensors, buffers()]).toEqual([start[0] + 1, start[1] + 2]); // a hit
     // New weights (training, a checkpoint): packed anew; the old copy goes once its filter is gone.
@@ -147,7 +130,7 @@ describe('FusedConv2D on our engine', () => {
       w.map((v) => -v),
       c.w,
     );
-    const second = await values(fused(c, xt, w2, bt));
+    const second = await onBackend('wasm', () => fused(c, xt, w2, bt));
     expect(relativeError(second, first)).toBeGreaterThan(0.1); // not the stale packing
     expect([tf.memory().numTensors, buffers()]).toEqual([start[0] + 1, start[1] + 2]);
     releaseKernelCaches();

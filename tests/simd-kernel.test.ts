@@ -16,7 +16,14 @@ import {
 } from '../src/worker/kernels/simd/outer-product-kernel';
 import { sleb, uleb } from '../src/worker/kernels/simd/wasm-writer';
 import { convolutionEngineThreads } from '../src/worker/kernels/register';
-import { compare, relativeError, withWasmKernels, type ConvCase } from './support/conv-compare';
+import {
+  compare,
+  onBackend,
+  relativeError,
+  seeded,
+  withWasmKernels,
+  type ConvCase,
+} from './support/conv-compare';
 
 withWasmKernels();
 
@@ -37,14 +44,6 @@ describe('wasm binary writer', () => {
     expect(WebAssembly.validate(outerProductModule(64, true))).toBe(true);
   });
 });
-
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    return s / 0x7fffffff - 0.5;
-  };
-}
 
 /** dW by the definition, in float64. */
 function referenceFilterGradient(s: ConvShape, x: Float32Array, dy: Float32Array): Float64Array {
@@ -252,15 +251,12 @@ describe('the registered wasm Conv2D (training forward pass) on the SIMD path', 
       const random = seeded(3);
       const x = Float32Array.from({ length: c.x.reduce((a, b) => a * b) }, random);
       const w = Float32Array.from({ length: c.w.reduce((a, b) => a * b) }, random);
-      const run = async (backend: string) => {
-        await tf.setBackend(backend);
-        const y = tf.tidy(() =>
-          tf.conv2d(tf.tensor4d(x, c.x), tf.tensor4d(w, c.w), c.strides, c.pad, 'NHWC', c.dilation ?? 1),
+      const run = (backend: string) =>
+        onBackend(backend, () =>
+          tf.tidy(() =>
+            tf.conv2d(tf.tensor4d(x, c.x), tf.tensor4d(w, c.w), c.strides, c.pad, 'NHWC', c.dilation ?? 1),
+          ),
         );
-        const values = (await y.data()) as Float32Array;
-        y.dispose();
-        return values;
-      };
       const expected = await run('cpu');
       const actual = await run('wasm');
       expect(actual.length).toBe(expected.length);

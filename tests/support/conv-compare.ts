@@ -15,6 +15,15 @@ export function withWasmKernels(): void {
   });
 }
 
+/** A seeded uniform generator on [−0.5, 0.5). */
+export function seeded(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s / 0x7fffffff - 0.5;
+  };
+}
+
 /** Normwise relative error: max |a − b| / max |b|. */
 export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let diff = 0;
@@ -26,7 +35,8 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
   return diff / (scale || 1);
 }
 
-async function onBackend(backend: string, run: () => tf.Tensor): Promise<Float32Array> {
+/** Runs `run` on `backend` and reads its result (then freed). */
+export async function onBackend(backend: string, run: () => tf.Tensor): Promise<Float32Array> {
   await tf.setBackend(backend);
   const out = run();
   const values = (await out.data()) as Float32Array;

@@ -3,7 +3,7 @@
 // input gradients tfjs builds, packed panels on the heap for inference's fixed weights.
 import * as tf from '@tensorflow/tfjs';
 import { flipFilter } from './conv-backprop';
-import { heapSpan } from './heap-calls';
+import { heapAddress, heapSpan } from './heap-calls';
 import type { WasmHeap } from './heap-kernels';
 import { OuterProductEngine } from './simd/engine';
 import type { ConvShape } from './simd/filter-gradient-plan';
@@ -20,6 +20,15 @@ export interface TrainingKernelOptions {
 function backendHolds(dataId: object): boolean {
   const backend = tf.findBackend(BACKEND) as unknown as { dataIdMap?: { has(id: object): boolean } } | null;
   return backend?.dataIdMap?.has(dataId) ?? false;
+}
+
+/** Frees a cache's entries whose source data is gone, and the one for `key` (about to be rebuilt). */
+function dropStale<T>(cache: Map<object, T>, key: object, free: (entry: T) => void): void {
+  for (const [id, entry] of cache) {
+    if (id !== key && backendHolds(id)) continue;
+    free(entry);
+    cache.delete(id);
+  }
 }
 /** tfjs-wasm's memory (its Emscripten module keeps it as wasmMemory when threaded, else exports it). */
 function wasmHeapMemory(): WebAssembly.Memory | undefined {
@@ -81,11 +90,7 @@ export class KernelContext {
       const hit = this.flipped.get(dataId);
       // A reshaped view shares its dataId: only a filter of the same shape may reuse the flip.
       if (hit && tf.util.arraysEqual(hit.shape, flippedShape(filter.shape))) return hit;
-      for (const [id, flipped] of this.flipped) {
-        if (id !== dataId && backendHolds(id)) continue;
-        flipped.dispose();
-        this.flipped.delete(id);
-      }
+      dropStale(this.flipped, dataId, (flipped) => flipped.dispose());
       const flipped = tf.keep(flipFilter(filter));
       this.flipped.set(dataId, flipped);
       return flipped;
@@ -95,14 +100,10 @@ export class KernelContext {
   /** Byte address of `filter` packed for the engine's convolution, packed on the first call. */
   packedFilter(engine: OuterProductEngine, heap: WasmHeap, filter: tf.TensorInfo, shape: ConvShape): number {
     const hit = this.packed.get(filter.dataId);
-    if (hit && tf.util.arraysEqual(hit.shape, filter.shape)) return heapSpan(heap, hit.info).at;
-    for (const [id, entry] of this.packed) {
-      if (id !== filter.dataId && backendHolds(id)) continue;
-      heap.disposeData(entry.info.dataId);
-      this.packed.delete(id);
-    }
+    if (hit && tf.util.arraysEqual(hit.shape, filter.shape)) return heapAddress(heap, hit.info);
+    dropStale(this.packed, filter.dataId, (entry) => heap.disposeData(entry.info.dataId));
     const info = heap.makeOutput([tf.util.sizeFromShape(filter.shape)], 'float32');
-    const at = heapSpan(heap, info).at;
+    const at = heapAddress(heap, info);
     engine.packFilter(heapSpan(heap, filter), shape, at);
     this.packed.set(filter.dataId, { info, shape: filter.shape });
     return at;
