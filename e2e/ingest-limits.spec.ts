@@ -132,7 +132,11 @@ test('one download across tabs: the second tab shows its progress and never runs
   const files = new Map<string, FixtureFile>(
     jpegs.map((body, i) => [`/r/${i}.jpg`, { body, type: 'image/jpeg' }]),
   );
-  const host = await startHost(files, { cors: true, delayMs: 400 });
+  // The host answers only once both tabs have been seen mid-download (a fast machine could otherwise
+  // finish first, and "10/10" contains "0/10").
+  let release = () => undefined as void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const host = await startHost(files, { cors: true, delayMs: 100, holdUntil: held });
   const url = (i: number) => `${host.origin}/r/${i}.jpg`;
   try {
     await first.getByRole('tab', { name: 'Data' }).click();
@@ -146,9 +150,10 @@ test('one download across tabs: the second tab shows its progress and never runs
     // A second list for the same class, under another name: renamed, it joins the class.
     await dropFiles(zone, [csvFile('more_reds.csv', [4, 5, 6, 7, 8, 9].map(url).join('\n'))]);
     await first.getByLabel('Class for more_reds.csv').fill('reds');
-    await settings(first, { 'Parallel requests': '1' });
+    await settings(first, { 'Parallel requests': '1', 'Timeout (s)': '120' }); // the host holds its answers
     await first.getByRole('button', { name: /^Download \d+ images$/ }).click();
-    await expect(first.getByTestId('ingest-progress')).toContainText('0/10');
+    await expect(first.getByTestId('ingest-progress')).toHaveAttribute('data-running', 'true');
+    await expect(first.getByTestId('ingest-progress')).toContainText(/(^|\D)0\/10/);
     await expect(first).toHaveTitle(/^Downloading \d+% · Deep Art Studio$/); // seen from other tabs
 
     const second = await context.newPage();
@@ -157,9 +162,10 @@ test('one download across tabs: the second tab shows its progress and never runs
     await second.getByRole('tab', { name: 'Data' }).click();
     const progress = second.getByTestId('ingest-progress');
     await expect(progress).toContainText('in another tab');
-    await expect(progress).toContainText(/reds\s*\d+\/10/);
+    await expect(progress).toContainText(/reds\s*0\/10/);
     await expect(progress).toBeInViewport();
     await second.screenshot({ path: testInfo.outputPath('second-tab.png') });
+    release();
 
     await idle(first);
     await expect(first).toHaveTitle('Deep Art Studio');
@@ -171,6 +177,7 @@ test('one download across tabs: the second tab shows its progress and never runs
     await watch.expectClean();
     await watchSecond.expectClean();
   } finally {
+    release();
     await host.close();
   }
 });

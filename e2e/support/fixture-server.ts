@@ -47,7 +47,13 @@ export async function serveOnLoopback(
 
 export function startHost(
   files: Map<string, FixtureFile>,
-  options: { cors: boolean; hangPaths?: Set<string>; delayMs?: number },
+  options: {
+    cors: boolean;
+    hangPaths?: Set<string>;
+    delayMs?: number;
+    /** Answers wait for it (a test that must see a download mid-way, however fast the machine). */
+    holdUntil?: Promise<unknown>;
+  },
 ): Promise<FixtureHost> {
   return serveOnLoopback((path, res) => {
     if (options.cors) res.setHeader('Access-Control-Allow-Origin', '*');
@@ -62,7 +68,8 @@ export function startHost(
       res.setHeader('Content-Type', file.type);
       res.end(file.body);
     };
-    if (options.delayMs) setTimeout(send, options.delayMs);
-    else send();
+    const delayed = () => (options.delayMs ? setTimeout(send, options.delayMs) : send());
+    if (options.holdUntil) void options.holdUntil.then(delayed);
+    else delayed();
   });
 }

@@ -18,17 +18,23 @@ const LOCK = 'deep-art-studio:ingest';
 const MAX_WRITES = 32;
 
 type Report = (progress: IngestProgress) => void;
-type ChannelMessage = { type: 'progress'; progress: IngestProgress } | { type: 'cancel' };
+/** Between tabs: the running tab's progress; a cancel; a tab that starts watching asks for the progress. */
+type ChannelMessage = { type: 'progress'; progress: IngestProgress } | { type: 'cancel' } | { type: 'ask' };
 
 /** The run this worker holds the lock for, if any. */
-let current: { controller: AbortController; state: IngestProgress } | null = null;
+let current: { controller: AbortController; state: IngestProgress; report(force: boolean): void } | null =
+  null;
 let waiting = false;
 let listener: Report = () => undefined;
+/** What this tab last showed of another tab's run. */
+let watched: IngestProgress | null = null;
+const watch = (progress: IngestProgress) => listener((watched = { ...progress, elsewhere: true }));
 
 const channel = new BroadcastChannel(LOCK);
 channel.onmessage = (event: MessageEvent<ChannelMessage>) => {
   if (event.data.type === 'cancel') current?.controller.abort();
-  else if (!current) listener({ ...event.data.progress, elsewhere: true });
+  else if (event.data.type === 'ask') current?.report(true);
+  else if (!current) watch(event.data.progress);
 };
 
 export function cancelIngest(): boolean {
@@ -59,17 +65,24 @@ export async function requestIngest(
     waiting = true;
     void navigator.locks.request(LOCK, () => runUnfinished(db, settings)).finally(() => (waiting = false));
   }
-  return { running: true, startedAt: Date.now(), classes: [], elsewhere: true };
+  // Shown at once, not at the running tab's next image (which a slow host may hold for a long time).
+  const shown = watched?.running ? watched : { running: true, startedAt: Date.now(), classes: [] };
+  watch(shown);
+  channel.postMessage({ type: 'ask' } satisfies ChannelMessage);
+  return { ...shown, elsewhere: true };
 }
 
 /** Runs unfinished jobs until none is left (jobs queued meanwhile, by any tab, join). */
 async function runUnfinished(db: StudioDb, settings: IngestSettings): Promise<IngestProgress | null> {
   let jobs = await unfinishedJobs(db);
-  // Nothing to do (another tab finished it): stay silent, its last progress is what this tab shows.
-  if (!jobs.length) return null;
+  // Nothing to do (another tab finished it): its last progress is what this tab shows — ended, even
+  // if its last word never arrived.
+  if (!jobs.length) {
+    if (watched?.running) watch({ ...watched, running: false });
+    return null;
+  }
   const controller = new AbortController();
   const state: IngestProgress = { running: true, startedAt: Date.now(), classes: [] };
-  current = { controller, state };
   let lastReport = 0;
   const report = (force = false) => {
     if (!force && Date.now() - lastReport < 200) return;
@@ -78,6 +91,7 @@ async function runUnfinished(db: StudioDb, settings: IngestSettings): Promise<In
     listener(copy);
     channel.postMessage({ type: 'progress', progress: copy } satisfies ChannelMessage);
   };
+  current = { controller, state, report };
   try {
     for (; jobs.length; jobs = await unfinishedJobs(db)) {
       report(true);
