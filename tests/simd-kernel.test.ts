@@ -14,6 +14,7 @@ import {
   kernelFunctions,
   outerProductModule,
 } from '../src/worker/kernels/simd/outer-product-kernel';
+import { packedScratch } from '../src/worker/kernels/simd/packed-gradient-kernel';
 import { sleb, uleb } from '../src/worker/kernels/simd/wasm-writer';
 import { convolutionEngineThreads } from '../src/worker/kernels/register';
 import {
@@ -95,7 +96,14 @@ function convShape(
   };
 }
 
-/** Runs calls (byte offsets relative to x, dy and dW) on a fresh instance; returns dW. */
+/** Floats after the packing scratch that no call may touch. */
+const CANARY = 64;
+
+/**
+ * Runs calls (byte offsets relative to x, dy and dW) on a fresh instance, each with the packing
+ * scratch `packedScratch` sizes for it, followed by a canary; returns dW, and checks that the calls
+ * wrote nothing past their scratch and left x and dy as they were.
+ */
 function runCalls(s: ConvShape, x: Float32Array, dy: Float32Array, calls: KernelCall[]): Float32Array {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 1024 });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(outerProductModule(1024, false)), {
@@ -103,16 +111,32 @@ function runCalls(s: ConvShape, x: Float32Array, dy: Float32Array, calls: Kernel
   });
   const kernels = kernelFunctions(instance);
   const dwLength = s.filterHeight * s.filterWidth * s.inChannels * s.outChannels;
-  const bytes = (x.length + dy.length + dwLength) * 4;
+  const packs = calls.map((c) =>
+    packedScratch(c.outerCount * c.midCount * c.innerCount, c.rowTiles, c.colTiles),
+  );
+  const packFloats = Math.max(...packs.map((p) => (p.a + p.b) / 4));
+  const bytes = (x.length + dy.length + dwLength + packFloats + CANARY) * 4;
   memory.grow(Math.ceil(bytes / 65536));
   const heap = new Float32Array(memory.buffer);
   heap.set(x, 0);
   heap.set(dy, x.length);
   const dwAt = x.length + dy.length;
-  for (const c of calls) {
-    const shifted = { ...c, b: c.b + x.length * 4, c: c.c + dwAt * 4 };
-    kernels[c.fn](...KERNEL_PARAMS.map((name) => shifted[name]));
-  }
+  const packAt = dwAt + dwLength;
+  calls.forEach((c, i) => {
+    const canaryAt = packAt + (packs[i].a + packs[i].b) / 4;
+    heap.fill(-7.5, canaryAt, canaryAt + CANARY);
+    const placed = {
+      ...c,
+      b: c.b + x.length * 4,
+      c: c.c + dwAt * 4,
+      packA: packAt * 4,
+      packB: packAt * 4 + packs[i].a,
+    };
+    kernels[c.fn](...KERNEL_PARAMS.map((name) => placed[name]));
+    expect(heap.subarray(canaryAt, canaryAt + CANARY).every((v) => v === -7.5)).toBe(true);
+  });
+  expect(heap.subarray(0, x.length)).toEqual(x);
+  expect(heap.subarray(x.length, dwAt)).toEqual(dy);
   return heap.slice(dwAt, dwAt + dwLength);
 }
 

@@ -29,7 +29,9 @@ export function filterGradient(ctx: KernelContext, { inputs, attrs, backend }: K
   if (!simd) return withTensors([x, dy], (xt, dyt) => conv2dBackpropFilter(xt, dyt, filterShape, geometry));
   const heap = backend as unknown as WasmHeap;
   const out = heap.makeOutput(filterShape, 'float32');
-  simd.filterGradient(heapSpan(heap, x), heapSpan(heap, dy), shape, heapSpan(heap, out));
+  withScratch(heap, (scratch) =>
+    simd.filterGradient(heapSpan(heap, x), heapSpan(heap, dy), shape, heapSpan(heap, out), scratch),
+  );
   return out;
 }
 

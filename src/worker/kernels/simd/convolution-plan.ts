@@ -4,7 +4,7 @@
 // is copied zero-padded (so every tap reads inside it) and the output rows are rounded up to whole
 // tiles of TILE_ROWS pixels; the extra pixels are computed and dropped.
 import type { ConvShape, KernelCall } from './filter-gradient-plan';
-import { PACKED_UNROLL, TILE_COLS, TILE_ROWS } from './outer-product-kernel';
+import { TILE_COLS, TILE_ROWS } from './outer-product-kernel';
 
 export interface ConvolutionLayout {
   /** Padded input: [batch, paddedHeight, paddedWidth, inChannels]. */
@@ -90,16 +90,14 @@ export function planConvolution(s: ConvShape, layout: ConvolutionLayout): Kernel
   const ci = s.inChannels;
   const co = s.outChannels;
   const inRow = layout.paddedWidth * ci * 4;
-  // Whole groups of channels: the unrolled kernel (its k steps are implied by the packed layout).
-  const unrolled = ci % PACKED_UNROLL === 0;
   return {
-    fn: unrolled ? 2 : 1,
+    fn: 0,
     a: 0,
     b: 0,
     c: 0,
     outerCount: s.filterHeight,
     midCount: s.filterWidth,
-    innerCount: unrolled ? ci / PACKED_UNROLL : ci,
+    innerCount: ci,
     aOuter: s.dilationHeight * inRow,
     aMid: s.dilationWidth * ci * 4,
     aInner: 4,
@@ -120,5 +118,7 @@ export function planConvolution(s: ConvShape, layout: ConvolutionLayout): Kernel
     ldc: co * 4,
     bias: 0,
     floor: co * 4,
+    packA: 0,
+    packB: 0,
   };
 }

@@ -14,6 +14,7 @@ import { planFilterGradient, splitCall, type ConvShape, type KernelCall } from '
 import { MAX_HELPERS, type EngineCall } from './control-block';
 import { HEAP_FUNCTIONS, heapFunctions, heapModule, type HeapFunction } from './heap-module';
 import { HelperPool } from './helper-pool';
+import { packedScratch } from './packed-gradient-kernel';
 import { PEAK_ACCUMULATORS, PEAK_FLOPS_PER_ITERATION } from './peak-loop';
 import { KERNEL_FUNCTIONS, KERNEL_PARAMS, kernelFunctions, outerProductModule } from './outer-product-kernel';
 
@@ -30,6 +31,13 @@ export interface HeapSpan {
 
 /** Scratch floats on tfjs's heap for one call: their byte address (the caller frees them after). */
 export type Scratch = (floats: number) => number;
+
+/** How `run` splits calls: at most `threads` shares (scratch was sized for them), each placed. */
+interface SharePlacement {
+  threads?: number;
+  /** The call as share `share` runs it (its own scratch). */
+  place?: (call: KernelCall, share: number) => KernelCall;
+}
 
 export interface ConvolutionOptions {
   /** The filter is the forward filter [kh, kw, co, ci] whose flip is meant (an input gradient). */
@@ -148,7 +156,7 @@ export class OuterProductEngine {
    * heap (the plan reads both operands through strides: no copy). The caller checks
    * `tilesFit(shape)` first.
    */
-  filterGradient(x: HeapSpan, dy: HeapSpan, shape: ConvShape, out: HeapSpan): void {
+  filterGradient(x: HeapSpan, dy: HeapSpan, shape: ConvShape, out: HeapSpan, scratch: Scratch): void {
     this.heapView('filterGradient').fill(0, out.at / 4, out.at / 4 + out.length); // calls accumulate
     const calls = planFilterGradient(shape).map((c) => ({
       ...c,
@@ -156,7 +164,18 @@ export class OuterProductEngine {
       b: c.b + dy.at,
       c: c.c + out.at,
     }));
-    this.run(calls, true);
+    // Each share packs its operands into scratch of its own, sized for the longest call.
+    const k = Math.max(...calls.map((c) => c.outerCount * c.midCount * c.innerCount));
+    const pack = packedScratch(k, calls[0].rowTiles, calls[0].colTiles);
+    const threads = this.heapThreads;
+    const at = scratch((threads * (pack.a + pack.b)) / 4);
+    this.run(calls, true, {
+      threads,
+      place: (call, share) => {
+        const own = at + share * (pack.a + pack.b);
+        return { ...call, packA: own, packB: own + pack.a };
+      },
+    });
   }
 
   /**
@@ -257,7 +276,13 @@ export class OuterProductEngine {
     }
     const call = Object.fromEntries(KERNEL_PARAMS.map((name) => [name, 1])) as KernelCall;
     // One column tile per thread: splitCall gives each its own `b` region.
-    Object.assign(call, { fn: 3, b: 0, bTile: region, colTiles: threads, outerCount: iterations });
+    Object.assign(call, {
+      fn: KERNEL_FUNCTIONS.indexOf('peak'),
+      b: 0,
+      bTile: region,
+      colTiles: threads,
+      outerCount: iterations,
+    });
     const t0 = performance.now();
     this.run([call]);
     const seconds = (performance.now() - t0) / 1000;
@@ -277,8 +302,9 @@ export class OuterProductEngine {
   }
 
   /** Runs outer-product calls on our memory or (onHeap) on tfjs's heap, split over the threads. */
-  private run(calls: KernelCall[], onHeap = false): void {
-    const threads = onHeap ? this.heapThreads : this.threads;
+  private run(calls: KernelCall[], onHeap = false, shares: SharePlacement = {}): void {
+    const threads = Math.min(shares.threads ?? Infinity, onHeap ? this.heapThreads : this.threads);
+    const place = shares.place ?? ((call: KernelCall) => call);
     const base = onHeap ? KERNEL_FUNCTIONS.length : 0;
     const asCall = (c: KernelCall): EngineCall => ({
       fn: base + c.fn,
@@ -287,12 +313,12 @@ export class OuterProductEngine {
     if (threads > 1) {
       // Every call split into one share per thread: share 0 is ours, share k the k-th ready helper's.
       const parts = calls.map((call) => splitCall(call, threads));
-      const shares = Array.from({ length: threads }, (_, k) =>
-        parts.flatMap((p) => (p[k] ? [asCall(p[k])] : [])),
+      const work = Array.from({ length: threads }, (_, k) =>
+        parts.flatMap((p) => (p[k] ? [asCall(place(p[k], k))] : [])),
       );
-      if (this.pool!.dispatch(shares, (c) => this.call(c))) return;
+      if (this.pool!.dispatch(work, (c) => this.call(c))) return;
     }
-    for (const call of calls) this.call(asCall(call));
+    for (const call of calls) this.call(asCall(place(call, 0)));
   }
 
   private call(c: EngineCall): void {

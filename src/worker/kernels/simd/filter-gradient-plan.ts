@@ -24,8 +24,8 @@ export interface ConvShape {
 
 /** One kernel call: which function, and its arguments (byte offsets relative to the regions). */
 export type KernelCall = Record<KernelParam, number> & {
-  /** Index into KERNEL_FUNCTIONS: 0 `channels`, 1 `pixels`, 2 `pixelsPacked`, 3 `peak`. */
-  fn: 0 | 1 | 2 | 3;
+  /** Index into KERNEL_FUNCTIONS: 0 `pixels`, 1 `channelsPacked`, 2 `peak`. */
+  fn: 0 | 1 | 2;
 };
 
 /** Whether the kernel's tiles cover the channels exactly (else callers use another method). */
@@ -64,41 +64,47 @@ export function planFilterGradient(shape: ConvShape, pixelsPerCall = 256): Kerne
       if (y1 <= y0 || x1 <= x0) continue;
       const pixels = (y1 - y0) * (x1 - x0);
       const imagesPerCall = Math.max(1, Math.min(s.batch, Math.floor(pixelsPerCall / pixels)));
-      for (let b0 = 0; b0 < s.batch; b0 += imagesPerCall) {
-        const images = Math.min(imagesPerCall, s.batch - b0);
-        const inRow = y0 * s.strideHeight + rowOffset;
-        const inCol = x0 * s.strideWidth + colOffset;
-        calls.push({
-          fn: 0,
-          a: b0 * xImage + (inRow * s.inWidth + inCol) * s.inChannels * 4,
-          b: b0 * dyImage + (y0 * s.outWidth + x0) * s.outChannels * 4,
-          c: (i * s.filterWidth + j) * s.inChannels * s.outChannels * 4,
-          outerCount: images,
-          midCount: y1 - y0,
-          innerCount: x1 - x0,
-          aOuter: xImage,
-          aMid: s.strideHeight * s.inWidth * s.inChannels * 4,
-          aInner: s.strideWidth * s.inChannels * 4,
-          bOuter: dyImage,
-          bMid: s.outWidth * s.outChannels * 4,
-          bInner: s.outChannels * 4,
-          // m: the input channels, one run of tiles
-          imageCount: 1,
-          aImage: 0,
-          cImage: 0,
-          rowCount: 1,
-          aRowStep: 0,
-          cRowStep: 0,
-          rowTiles: s.inChannels / TILE_ROWS,
-          aTile: TILE_ROWS * 4,
-          aRow: 4,
-          colTiles: s.outChannels / TILE_COLS,
-          bTile: TILE_COLS * 4,
-          ldc: s.outChannels * 4,
-          bias: 0, // `channels` accumulates onto C: no bias, no floor
-          floor: 0,
-        });
-      }
+      // An image bigger than a call's share: its rows in groups.
+      const rowsPerCall = Math.max(1, Math.min(y1 - y0, Math.floor(pixelsPerCall / (x1 - x0))));
+      for (let b0 = 0; b0 < s.batch; b0 += imagesPerCall)
+        for (let r0 = y0; r0 < y1; r0 += rowsPerCall) {
+          const images = Math.min(imagesPerCall, s.batch - b0);
+          const rows = Math.min(rowsPerCall, y1 - r0);
+          const inRow = r0 * s.strideHeight + rowOffset;
+          const inCol = x0 * s.strideWidth + colOffset;
+          calls.push({
+            fn: 1,
+            a: b0 * xImage + (inRow * s.inWidth + inCol) * s.inChannels * 4,
+            b: b0 * dyImage + (r0 * s.outWidth + x0) * s.outChannels * 4,
+            c: (i * s.filterWidth + j) * s.inChannels * s.outChannels * 4,
+            outerCount: images,
+            midCount: rows,
+            innerCount: x1 - x0,
+            aOuter: xImage,
+            aMid: s.strideHeight * s.inWidth * s.inChannels * 4,
+            aInner: s.strideWidth * s.inChannels * 4,
+            bOuter: dyImage,
+            bMid: s.outWidth * s.outChannels * 4,
+            bInner: s.outChannels * 4,
+            // m: the input channels, one run of tiles
+            imageCount: 1,
+            aImage: 0,
+            cImage: 0,
+            rowCount: 1,
+            aRowStep: 0,
+            cRowStep: 0,
+            rowTiles: s.inChannels / TILE_ROWS,
+            aTile: TILE_ROWS * 4,
+            aRow: 4,
+            colTiles: s.outChannels / TILE_COLS,
+            bTile: TILE_COLS * 4,
+            ldc: s.outChannels * 4,
+            bias: 0, // `channelsPacked` accumulates onto C: no bias, no floor
+            floor: 0,
+            packA: 0, // the engine gives each share its own scratch
+            packB: 0,
+          });
+        }
     }
   }
   return calls;
