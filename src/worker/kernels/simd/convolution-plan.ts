@@ -32,55 +32,45 @@ export function convolutionLayout(s: ConvShape, padBottom: number, padRight: num
   };
 }
 
+/**
+ * Copies NHWC x (at float index `from` of `heap`) zero-padded into the layout's padded input at
+ * `to`, with its slack zeroed too.
+ */
+export function copyPadded(
+  heap: Float32Array,
+  from: number,
+  s: ConvShape,
+  layout: ConvolutionLayout,
+  to: number,
+): void {
+  const { paddedHeight: hp, paddedWidth: wp } = layout;
+  const ci = s.inChannels;
+  heap.fill(0, to, to + s.batch * hp * wp * ci + layout.inputSlack);
+  const rowLength = s.inWidth * ci;
+  for (let b = 0; b < s.batch; b++)
+    for (let y = 0; y < s.inHeight; y++) {
+      const row = from + (b * s.inHeight + y) * rowLength;
+      heap.copyWithin(to + ((b * hp + y + s.padTop) * wp + s.padLeft) * ci, row, row + rowLength);
+    }
+}
+
+/** Copies an output computed with rows of `rowPixels` (whole tiles) from `from` to NHWC at `to`. */
+export function copyWholeRows(
+  heap: Float32Array,
+  from: number,
+  s: ConvShape,
+  rowPixels: number,
+  to: number,
+): void {
+  const rowLength = s.outWidth * s.outChannels;
+  for (let row = 0; row < s.batch * s.outHeight; row++) {
+    const at = from + row * rowPixels * s.outChannels;
+    heap.copyWithin(to + row * rowLength, at, at + rowLength);
+  }
+}
+
 /** Floats of a convolution's epilogue: its bias (one per output channel), then its floor. */
 export const epilogueLength = (s: ConvShape) => s.outChannels + 1;
-
-/**
- * The filter packed in panels of TILE_COLS output channels, [co / TILE_COLS][kh·kw·ci][TILE_COLS],
- * so the kernel streams each panel sequentially (rows of the plain filter are co floats apart, a
- * new cache line and often a new page for every step of k).
- */
-export function packFilter(
-  filter: Float32Array,
-  rows: number,
-  co: number,
-  out: Float32Array,
-  at: number,
-): void {
-  const panels = co / TILE_COLS;
-  for (let t = 0; t < panels; t++) {
-    let dst = at + t * rows * TILE_COLS;
-    for (let k = 0; k < rows; k++) {
-      const src = k * co + t * TILE_COLS;
-      for (let u = 0; u < TILE_COLS; u++) out[dst++] = filter[src + u];
-    }
-  }
-}
-
-/**
- * For an input gradient: W[kh, kw, ci, co] packed as the filter of the convolution of dy that gives
- * dx, i.e. W'[kh−1−i, kw−1−j, o, c] (taps reversed, channels swapped), in panels of TILE_COLS of c.
- * Reading W in place saves materialising the flipped filter (two transposes on wasm).
- */
-export function packFlippedFilter(
-  filter: Float32Array,
-  [kh, kw, ci, co]: number[],
-  out: Float32Array,
-  at: number,
-): void {
-  const rows = kh * kw * co;
-  for (let t = 0; t < ci / TILE_COLS; t++) {
-    let dst = at + t * rows * TILE_COLS;
-    for (let i = 0; i < kh; i++)
-      for (let j = 0; j < kw; j++) {
-        const tap = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
-        for (let o = 0; o < co; o++) {
-          const src = tap + t * TILE_COLS * co + o;
-          for (let u = 0; u < TILE_COLS; u++) out[dst++] = filter[src + u * co];
-        }
-      }
-  }
-}
 
 /**
  * Offsets are bytes relative to the padded input, the packed filter, the output and the epilogue

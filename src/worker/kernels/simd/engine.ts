@@ -5,9 +5,9 @@
 // runs on the calling thread alone.
 import {
   convolutionLayout,
+  copyPadded,
+  copyWholeRows,
   epilogueLength,
-  packFilter,
-  packFlippedFilter,
   planConvolution,
 } from './convolution-plan';
 import { planFilterGradient, splitCall, type ConvShape, type KernelCall } from './filter-gradient-plan';
@@ -15,6 +15,7 @@ import { MAX_HELPERS, type EngineCall } from './control-block';
 import { HEAP_FUNCTIONS, heapFunctions, heapModule, type HeapFunction } from './heap-module';
 import { HelperPool } from './helper-pool';
 import { packedScratch } from './packed-gradient-kernel';
+import { packArgs, packShares } from './pack-kernel';
 import { PEAK_ACCUMULATORS, PEAK_FLOPS_PER_ITERATION } from './peak-loop';
 import { KERNEL_FUNCTIONS, KERNEL_PARAMS, kernelFunctions, outerProductModule } from './outer-product-kernel';
 
@@ -152,9 +153,9 @@ export class OuterProductEngine {
   }
 
   /**
-   * dW[kh, kw, ci, co] into `out` for NHWC x and dy, all three read and written in place on tfjs's
-   * heap (the plan reads both operands through strides: no copy). The caller checks
-   * `tilesFit(shape)` first.
+   * dW[kh, kw, ci, co] into `out` for NHWC x and dy on tfjs's heap: each call of the plan packs the
+   * pixels it reads into `scratch` of its thread's own (freed by the caller) and accumulates into
+   * `out` in place. The caller checks `tilesFit(shape)` first.
    */
   filterGradient(x: HeapSpan, dy: HeapSpan, shape: ConvShape, out: HeapSpan, scratch: Scratch): void {
     this.heapView('filterGradient').fill(0, out.at / 4, out.at / 4 + out.length); // calls accumulate
@@ -198,10 +199,9 @@ export class OuterProductEngine {
   ): void {
     const s = shape;
     const layout = convolutionLayout(s, padBottom, padRight);
-    const { paddedHeight: hp, paddedWidth: wp, rowPixels } = layout;
-    const ci = s.inChannels;
+    const { rowPixels } = layout;
     const co = s.outChannels;
-    const paddedLength = s.batch * hp * wp * ci;
+    const paddedLength = s.batch * layout.paddedHeight * layout.paddedWidth * s.inChannels;
     // Dropped pixels (rows rounded up to whole tiles) read past the input: only inside our scratch.
     const wholeRows = rowPixels === s.outWidth;
     const inPlace = wholeRows && paddedLength === x.length;
@@ -210,16 +210,7 @@ export class OuterProductEngine {
     const epilogueAt = scratch(epilogueLength(s));
     const outputAt = wholeRows ? out.at : scratch(s.batch * s.outHeight * rowPixels * co);
     const heap = this.heapView('convolution');
-    if (!inPlace) {
-      const padded = inputAt / 4;
-      heap.fill(0, padded, padded + paddedLength + layout.inputSlack);
-      const rowLength = s.inWidth * ci;
-      for (let b = 0; b < s.batch; b++)
-        for (let y = 0; y < s.inHeight; y++) {
-          const from = x.at / 4 + (b * s.inHeight + y) * rowLength;
-          heap.copyWithin(padded + ((b * hp + y + s.padTop) * wp + s.padLeft) * ci, from, from + rowLength);
-        }
-    }
+    if (!inPlace) copyPadded(heap, x.at / 4, s, layout, inputAt / 4);
     if (options.packedAt === undefined) this.packFilter(filter, s, packedAt, options.flipped);
     const epilogue = epilogueAt / 4;
     if (options.bias) heap.copyWithin(epilogue, options.bias.at / 4, options.bias.at / 4 + co);
@@ -239,25 +230,18 @@ export class OuterProductEngine {
       ],
       true,
     );
-    if (wholeRows) return;
-    const rowLength = s.outWidth * co;
-    for (let row = 0; row < s.batch * s.outHeight; row++) {
-      const from = outputAt / 4 + row * rowPixels * co;
-      heap.copyWithin(out.at / 4 + row * rowLength, from, from + rowLength);
-    }
+    if (!wholeRows) copyWholeRows(heap, outputAt / 4, s, rowPixels, out.at / 4);
   }
 
   /**
    * Packs a filter on tfjs's heap at byte address `at` (filter.length floats) as `convolution` reads
-   * it. `flipped`: the filter is given as the forward filter [kh, kw, co, ci] whose flip is meant
-   * (an input gradient), and is flipped while it is packed.
+   * it, over the threads. `flipped`: the filter is given as the forward filter [kh, kw, co, ci] whose
+   * flip is meant (an input gradient), and is flipped while it is packed.
    */
   packFilter(filter: HeapSpan, s: ConvShape, at: number, flipped = false): void {
-    const heap = this.heapView('packFilter');
-    const weights = heap.subarray(filter.at / 4, filter.at / 4 + filter.length);
-    const [ci, co] = [s.inChannels, s.outChannels];
-    if (flipped) packFlippedFilter(weights, [s.filterHeight, s.filterWidth, co, ci], heap, at / 4);
-    else packFilter(weights, s.filterHeight * s.filterWidth * ci, co, heap, at / 4);
+    const [ci, co] = flipped ? [s.outChannels, s.inChannels] : [s.inChannels, s.outChannels];
+    const pack = packArgs(filter.at, [s.filterHeight, s.filterWidth, ci, co], at, flipped);
+    this.runOnHeap(pack.fn, packShares(pack, this.heapThreads));
   }
 
   /**

@@ -120,6 +120,12 @@ export class Code {
         c.get(index).i32(1).add().set(index);
       });
   }
+  f32Load(offset = 0) {
+    return this.op(0x2a, 2, ...uleb(offset));
+  }
+  f32Store(offset = 0) {
+    return this.op(0x38, 2, ...uleb(offset));
+  }
   v128Load(offset = 0) {
     return this.simd(0x00, 4, ...uleb(offset));
   }
