@@ -15,8 +15,8 @@ import { float32, type KernelArgs, type KernelResult, type WasmHeap } from './he
 import type { KernelContext } from './kernel-context';
 import { withTensors } from './tensor-info';
 import { convolutionFits } from './simd/convolution-plan';
-import { tilesFit } from './simd/filter-gradient-plan';
-import type { ConvolutionOptions } from './simd/engine';
+import { tilesFit, type ConvShape } from './simd/filter-gradient-plan';
+import type { ConvolutionOptions, OuterProductEngine } from './simd/engine';
 
 /** dFilter: our engine when its tiles fit, else a tfjs-built fallback. */
 export function filterGradient(ctx: KernelContext, { inputs, attrs, backend }: KernelArgs): KernelResult {
@@ -35,13 +35,22 @@ export function filterGradient(ctx: KernelContext, { inputs, attrs, backend }: K
   return out;
 }
 
+/** The engine's call: its geometry, the bottom and right padding, the output's shape. */
+interface EngineConvolution {
+  engine: OuterProductEngine;
+  shape: ConvShape;
+  padBottom: number;
+  padRight: number;
+  outShape: number[];
+}
+
 /** The engine's geometry of a forward convolution; null where the engine does not take it. */
 function forwardShape(
   ctx: KernelContext,
   x: tf.TensorInfo,
   filter: tf.TensorInfo,
   attrs: ConvGeometry & { dilations?: number | [number, number] },
-) {
+): EngineConvolution | null {
   const engine = float32(x, filter) && (attrs.dataFormat ?? 'NHWC') === 'NHWC' ? ctx.onHeap() : null;
   if (!engine) return null;
   const info = tf.backend_util.computeConv2DInfo(
@@ -54,8 +63,9 @@ function forwardShape(
     false,
     'channelsLast',
   );
-  const shape = asPixelRun(convShape(info), info.padInfo.bottom, info.padInfo.right);
-  return convolutionFits(shape) ? { engine, info, shape } : null;
+  const { bottom: padBottom, right: padRight } = info.padInfo;
+  const shape = asPixelRun(convShape(info), padBottom, padRight);
+  return convolutionFits(shape) ? { engine, shape, padBottom, padRight, outShape: info.outShape } : null;
 }
 
 /**
@@ -68,22 +78,22 @@ export function convolution(ctx: KernelContext, args: KernelArgs): KernelResult 
   return plan && forward(plan, args.backend as unknown as WasmHeap, x, filter);
 }
 
-/** One forward call of the engine into a new output tensor, its scratch freed after. */
+/** One convolution call of the engine into a new output tensor, its scratch freed after. */
 function forward(
-  plan: NonNullable<ReturnType<typeof forwardShape>>,
+  plan: EngineConvolution,
   heap: WasmHeap,
   x: tf.TensorInfo,
   filter: tf.TensorInfo,
   options?: ConvolutionOptions,
 ): tf.TensorInfo {
-  const out = heap.makeOutput(plan.info.outShape, 'float32');
+  const out = heap.makeOutput(plan.outShape, 'float32');
   withScratch(heap, (scratch) =>
     plan.engine.convolution(
       heapSpan(heap, x),
       heapSpan(heap, filter),
       plan.shape,
-      plan.info.padInfo.bottom,
-      plan.info.padInfo.right,
+      plan.padBottom,
+      plan.padRight,
       heapSpan(heap, out),
       scratch,
       options,
@@ -135,21 +145,8 @@ export function inputGradient(ctx: KernelContext, args: KernelArgs): KernelResul
   ];
   const shape = gradientShape && asPixelRun(gradientShape, padBottom, padRight);
   if (simd && shape && convolutionFits(shape)) {
-    const heap = args.backend as unknown as WasmHeap;
-    const out = heap.makeOutput(inputShape, 'float32');
-    withScratch(heap, (scratch) =>
-      simd.convolution(
-        heapSpan(heap, dy),
-        heapSpan(heap, filter),
-        shape,
-        padBottom,
-        padRight,
-        heapSpan(heap, out),
-        scratch,
-        { flipped: true },
-      ),
-    );
-    return out;
+    const plan = { engine: simd, shape, padBottom, padRight, outShape: inputShape };
+    return forward(plan, args.backend as unknown as WasmHeap, dy, filter, { flipped: true });
   }
   if (!backpropInputSupported(inputShape, filter.shape, geometry)) return null;
   return withTensors([dy, filter], (dyt, ft) =>

@@ -27,45 +27,105 @@ export type PackArgs = Record<(typeof PACK_PARAMS)[number], number>;
 
 export const PACK_FUNCTIONS = ['packPanels', 'packPanelsStrided'] as const;
 
+/** Free i32 locals of the function a panel copy is emitted into. */
+export interface PanelCopyLocals {
+  tile: number;
+  /** The current tile's source. */
+  tileSrc: number;
+  /** One counter and one pointer per level of rows. */
+  counters: number[];
+  pointers: number[];
+  /** For rows whose floats lie apart (absent where rows are whole vectors). */
+  element?: number;
+}
+
+/** A copy of tiles of a strided operand into consecutive panels (locals and params by index). */
+export interface PanelCopy {
+  /** The first tile's source, and the target, which advances as it is written. */
+  src: number;
+  dst: number;
+  tiles: number;
+  tileStep: number;
+  /** A panel's rows: nested loops, outermost first, each a count and a byte step. */
+  levels: { count: number; step: number }[];
+  /** A row: `vectors` f32x4 side by side, or TILE_COLS floats `elementStep` bytes apart. */
+  row: { vectors: number } | { elementStep: number };
+}
+
+/**
+ * Emits the copy of every tile's rows, one panel after another at dst (the filter packing here and
+ * the filter gradient's operands, packed-gradient-kernel.ts). Counts must be ≥ 1.
+ */
+export function copyPanels(code: Code, copy: PanelCopy, locals: PanelCopyLocals): void {
+  const copyRow = (c: Code, src: number) => {
+    const { row } = copy;
+    if ('vectors' in row)
+      for (let v = 0; v < row.vectors; v++)
+        c.get(copy.dst)
+          .get(src)
+          .v128Load(16 * v)
+          .v128Store(16 * v);
+    else {
+      const { element } = locals;
+      if (element === undefined) throw new Error('copyPanels: rows of floats apart need an element local');
+      c.get(src).set(element);
+      for (let u = 0; u < TILE_COLS; u++) {
+        c.get(copy.dst)
+          .get(element)
+          .f32Load(0)
+          .f32Store(4 * u);
+        c.bump(element, { local: row.elementStep });
+      }
+    }
+    c.bump(copy.dst, { value: 'vectors' in row ? 16 * row.vectors : TILE_COLS * 4 });
+  };
+  const walk = (c: Code, level: number, from: number) => {
+    const { count, step } = copy.levels[level];
+    const [counter, pointer] = [locals.counters[level], locals.pointers[level]];
+    c.get(from).set(pointer);
+    c.get(count).set(counter);
+    c.countdown(counter, (inner) => {
+      if (level + 1 < copy.levels.length) walk(inner, level + 1, pointer);
+      else copyRow(inner, pointer);
+      inner.bump(pointer, { local: step });
+    });
+  };
+  code.get(copy.src).set(locals.tileSrc);
+  code.get(copy.tiles).set(locals.tile);
+  code.countdown(locals.tile, (c) => {
+    walk(c, 0, locals.tileSrc);
+    c.bump(locals.tileSrc, { local: copy.tileStep });
+  });
+}
+
 function packBody(strided: boolean): FunctionSpec {
   const [SRC, DST, TILES, TILE_STEP, OUTER_COUNT, OUTER_STEP, INNER_COUNT, INNER_STEP, ELEMENT_STEP] =
     PACK_PARAMS.map((_, i) => i);
   let next = PACK_PARAMS.length;
-  const [tile, tileSrc, outer, rowSrc, inner, src, element] = Array.from({ length: 7 }, () => next++);
+  const local = () => next++;
+  const locals = {
+    tile: local(),
+    tileSrc: local(),
+    counters: [local(), local()],
+    pointers: [local(), local()],
+    element: local(),
+  };
   const code = new Code();
-  code.get(TILES).set(tile);
-  code.get(SRC).set(tileSrc);
-  code.countdown(tile, (c) => {
-    c.get(tileSrc).set(rowSrc);
-    c.get(OUTER_COUNT).set(outer);
-    c.countdown(outer, (c2) => {
-      c2.get(rowSrc).set(src);
-      c2.get(INNER_COUNT).set(inner);
-      c2.countdown(inner, (row) => {
-        if (strided) {
-          row.get(src).set(element);
-          for (let u = 0; u < TILE_COLS; u++) {
-            row
-              .get(DST)
-              .get(element)
-              .f32Load(0)
-              .f32Store(4 * u);
-            row.bump(element, { local: ELEMENT_STEP });
-          }
-        } else
-          for (let v = 0; v < TILE_COLS / 4; v++)
-            row
-              .get(DST)
-              .get(src)
-              .v128Load(16 * v)
-              .v128Store(16 * v);
-        row.bump(DST, { value: TILE_COLS * 4 });
-        row.bump(src, { local: INNER_STEP });
-      });
-      c2.bump(rowSrc, { local: OUTER_STEP });
-    });
-    c.bump(tileSrc, { local: TILE_STEP });
-  });
+  copyPanels(
+    code,
+    {
+      src: SRC,
+      dst: DST,
+      tiles: TILES,
+      tileStep: TILE_STEP,
+      levels: [
+        { count: OUTER_COUNT, step: OUTER_STEP },
+        { count: INNER_COUNT, step: INNER_STEP },
+      ],
+      row: strided ? { elementStep: ELEMENT_STEP } : { vectors: TILE_COLS / 4 },
+    },
+    locals,
+  );
   return {
     name: strided ? 'packPanelsStrided' : 'packPanels',
     params: PACK_PARAMS.length,
