@@ -59,4 +59,36 @@ describe('gradients through a model on wasm', () => {
     tf.dispose([x, w, dx, dw]);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('a strided 1×1 input gradient runs on the engine and spreads (no transpose, no pad)', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    // Odd sizes: the last row and column are read (9 = 4·2 + 1); 32 → 48 channels, batch 3.
+    const x = tf.randomNormal([3, 9, 7, 32], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const w = tf.randomNormal([1, 1, 32, 48], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const probe = tf.randomNormal([3, 5, 4, 48], 0, 1, 'float32', 5);
+    const loss = (a: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, w, 2, 'valid'), probe));
+    const info = await tf.profile(() => tf.grad(loss)(x));
+    const dx = info.result as tf.Tensor;
+    expect(info.kernelNames).toContain('Conv2DBackpropInput');
+    expect(info.kernelNames).not.toContain('Transpose');
+    expect(info.kernelNames).not.toContain('PadV2');
+    const ours = dx.dataSync().slice();
+    await tf.setBackend('cpu');
+    const [xc, wc, pc] = [x, w, probe].map((t) => tf.tensor(t.dataSync(), t.shape));
+    const expected = tf.grad((a: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, wc as tf.Tensor4D, 2, 'valid'), pc)),
+    )(xc);
+    const want = expected.dataSync();
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(ours[i] - want[i]));
+    expect(worst).toBeLessThan(1e-4);
+    // Rows and columns no output reads (odd rows 1, 3 … and column 6 of 7 is read: 6 = 3·2) are zero.
+    expect(ours[(0 * 9 + 1) * 7 * 32]).toBe(0);
+    expect(Math.abs(ours[(0 * 9 + 8) * 7 * 32 + 6 * 32])).toBeGreaterThan(0);
+    tf.dispose([xc, wc, pc, expected]);
+    await tf.setBackend('wasm');
+    tf.dispose([x, w, probe, dx]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

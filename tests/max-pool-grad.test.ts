@@ -1,4 +1,5 @@
-// Our wasm MaxPoolGrad (plain JS over the heap) against tfjs's cpu backend, ties included.
+// Our wasm MaxPoolGrad against tfjs's cpu backend, ties included: the SIMD kernel on the engine's
+// threads (unpadded windows, channels in fours: split by images) and the plain-JS one (the rest).
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { withWasmKernels } from './support/conv-compare';
@@ -30,6 +31,10 @@ describe('MaxPoolGrad on wasm', () => {
     ['ResNet50 stem pool 3×3/2 same', [2, 9, 9, 8], 3, 2, 'same', false],
     ['2×2/2 valid, odd size', [1, 7, 5, 3], 2, 2, 'valid', false],
     ['3×3/1 same with many ties', [2, 6, 6, 4], 3, 1, 'same', true],
+    // SIMD: ResNet50's stem pool after its explicit padding (66 → 32 at 128 px), here 3 images.
+    ['SIMD: 3×3/2 valid, 3 images', [3, 13, 13, 16], 3, 2, 'valid', false],
+    ['SIMD: 3×3/2 valid with many ties', [4, 11, 9, 8], 3, 2, 'valid', true],
+    ['SIMD: 2×2/2 valid, one image', [1, 8, 6, 12], 2, 2, 'valid', true],
   ];
   for (const [name, shape, filter, stride, pad, ties] of cases) {
     it(`${name} equals tfjs cpu`, async () => {

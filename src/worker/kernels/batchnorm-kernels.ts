@@ -4,6 +4,7 @@
 // passes by rows.
 import * as tf from '@tensorflow/tfjs';
 import { BATCHNORM_KERNELS } from './batchnorm-ops';
+import { RESIDUAL_KERNELS } from './residual-ops';
 import { heapAddress as address, heapEngine, shares } from './heap-calls';
 import type { KernelArgs, KernelResult, WasmHeap } from './heap-kernels';
 import { CHANNEL_BLOCK } from './simd/batchnorm-kernel';
@@ -45,7 +46,7 @@ function reduction(
 function elementwise(
   engine: OuterProductEngine,
   args: KernelArgs,
-  fn: 'affine' | 'affineRelu' | 'gradInput' | 'gradInputRelu',
+  fn: 'affine' | 'affineRelu' | 'gradInput' | 'gradInputRelu' | 'addRelu' | 'reluMask',
   tensors: tf.TensorInfo[],
   vectors: tf.TensorInfo[],
   like: tf.TensorInfo,
@@ -55,7 +56,7 @@ function elementwise(
   const out = heap.makeOutput(like.shape, 'float32');
   const [a, b, c] = [0, 1, 2].map((i) => address(heap, tensors[i] ?? tensors[0]));
   const o = address(heap, out);
-  const [v0, v1, v2] = [0, 1, 2].map((i) => address(heap, vectors[i] ?? vectors[0]));
+  const [v0, v1, v2] = [0, 1, 2].map((i) => (vectors[i] ? address(heap, vectors[i]) : 0));
   engine.runOnHeap(
     fn,
     shares(rows, engine.heapThreads).map(([r0, r1]) => {
@@ -66,7 +67,7 @@ function elementwise(
   return out;
 }
 
-/** The four kernels for the wasm backend, over the engine `engine()` returns. */
+/** BatchNorm's four kernels and the residual add + ReLU's two, over the engine `engine()` returns. */
 export function batchNormKernels(
   engine: () => OuterProductEngine | null,
 ): [string, (args: KernelArgs) => KernelResult][] {
@@ -92,6 +93,20 @@ export function batchNormKernels(
         const { dy, x, y, k, k2, k3 } = args.inputs as Record<string, tf.TensorInfo>;
         const fn = relu(args) ? 'gradInputRelu' : 'gradInput';
         return elementwise(needEngine('gradInput'), args, fn, [dy, x, y], [k, k2, k3], x);
+      },
+    ],
+    [
+      RESIDUAL_KERNELS.addRelu,
+      (args) => {
+        const { a, b } = args.inputs as Record<string, tf.TensorInfo>;
+        return elementwise(needEngine('addRelu'), args, 'addRelu', [a, b], [], a);
+      },
+    ],
+    [
+      RESIDUAL_KERNELS.reluMask,
+      (args) => {
+        const { dy, y } = args.inputs as Record<string, tf.TensorInfo>;
+        return elementwise(needEngine('reluMask'), args, 'reluMask', [dy, dy, y], [], dy);
       },
     ],
   ];

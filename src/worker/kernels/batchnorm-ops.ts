@@ -16,15 +16,15 @@ export const BATCHNORM_KERNELS = {
   gradInput: 'DeepArtBatchNormGradInput',
 } as const;
 
+/** Two per-channel sums, read back (the per-channel arithmetic after them is plain float32 math). */
+export type ChannelSums = [Float32Array, Float32Array];
+
 export interface FusedBatchNormOps {
-  moments(x: tf.Tensor): { sum: tf.Tensor1D; sumOfSquares: tf.Tensor1D };
+  /** Σx, Σx² per channel. */
+  moments(x: tf.Tensor): ChannelSums;
   affine(x: tf.Tensor, scale: tf.Tensor1D, shift: tf.Tensor1D, relu: boolean): tf.Tensor;
-  gradSums(
-    dy: tf.Tensor,
-    x: tf.Tensor,
-    y: tf.Tensor,
-    relu: boolean,
-  ): { sum: tf.Tensor1D; sumTimesX: tf.Tensor1D };
+  /** Σg, Σg·x per channel. */
+  gradSums(dy: tf.Tensor, x: tf.Tensor, y: tf.Tensor, relu: boolean): ChannelSums;
   gradInput(
     dy: tf.Tensor,
     x: tf.Tensor,
@@ -39,23 +39,18 @@ export interface FusedBatchNormOps {
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: object = {}) =>
   tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
 
-/** The two rows of a [2, C] result, as vectors (the result freed). */
-function rows(pair: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] {
-  const [a, b] = tf.unstack(pair) as tf.Tensor1D[];
+/** The two rows of a [2, C] result, read back (the result freed). */
+function rows(pair: tf.Tensor): ChannelSums {
+  const data = pair.dataSync() as Float32Array;
+  const channels = pair.shape[1]!;
   pair.dispose();
-  return [a, b];
+  return [data.subarray(0, channels), data.subarray(channels)];
 }
 
 const OPS: FusedBatchNormOps = {
-  moments(x) {
-    const [sum, sumOfSquares] = rows(run(BATCHNORM_KERNELS.moments, { x }));
-    return { sum, sumOfSquares };
-  },
+  moments: (x) => rows(run(BATCHNORM_KERNELS.moments, { x })),
   affine: (x, scale, shift, relu) => run(BATCHNORM_KERNELS.affine, { x, scale, shift }, { relu }),
-  gradSums(dy, x, y, relu) {
-    const [sum, sumTimesX] = rows(run(BATCHNORM_KERNELS.gradSums, { dy, x, y }, { relu }));
-    return { sum, sumTimesX };
-  },
+  gradSums: (dy, x, y, relu) => rows(run(BATCHNORM_KERNELS.gradSums, { dy, x, y }, { relu })),
   gradInput: (dy, x, y, k, k2, k3, relu) =>
     run(BATCHNORM_KERNELS.gradInput, { dy, x, y, k, k2, k3 }, { relu }),
 };
@@ -69,13 +64,13 @@ tf.registerGradient({
   gradFunc: (dy, saved, attrs) => {
     const [x, scale, y] = saved;
     const relu = Boolean((attrs as { relu?: boolean }).relu);
-    const sums = () => OPS.gradSums(dy as tf.Tensor, x, y, relu);
+    let sums: ChannelSums | undefined; // one pass for both
+    const sum = (i: 0 | 1) => tf.tensor1d((sums ??= OPS.gradSums(dy as tf.Tensor, x, y, relu))[i]);
     return {
       x: () =>
         tf.tidy(() => OPS.gradInput(dy as tf.Tensor, x, y, scale as tf.Tensor1D, ...zeros(scale), relu)),
-      // tidy frees the sum not returned.
-      scale: () => tf.tidy(() => sums().sumTimesX),
-      shift: () => tf.tidy(() => sums().sum),
+      scale: () => sum(1),
+      shift: () => sum(0),
     };
   },
 });

@@ -9,7 +9,8 @@ import {
   convInfo,
   type ConvGeometry,
 } from './conv-backprop';
-import { asPixelRun, convShape, inputGradientShape } from './conv-shapes';
+import { asPixelRun, convShape, inputGradientShape, stridedPointwiseGradientShape } from './conv-shapes';
+import { spreadStrided } from './slice';
 import { heapSpan, withScratch } from './heap-calls';
 import { float32, type KernelArgs, type KernelResult, type WasmHeap } from './heap-kernels';
 import type { KernelContext } from './kernel-context';
@@ -144,9 +145,24 @@ export function inputGradient(ctx: KernelContext, args: KernelArgs): KernelResul
     info.filterWidth - 1 - info.padInfo.right,
   ];
   const shape = gradientShape && asPixelRun(gradientShape, padBottom, padRight);
+  const heap = args.backend as unknown as WasmHeap;
   if (simd && shape && convolutionFits(shape)) {
     const plan = { engine: simd, shape, padBottom, padRight, outShape: inputShape };
-    return forward(plan, args.backend as unknown as WasmHeap, dy, filter, { flipped: true });
+    return forward(plan, heap, dy, filter, { flipped: true });
+  }
+  const strided = simd && stridedPointwiseGradientShape(info);
+  if (simd && strided && convolutionFits(strided)) {
+    // On dy's grid, then spread onto every s-th input pixel (tfjs-built: a transpose, two pads).
+    const grid = [info.batchSize, info.outHeight, info.outWidth, info.inChannels];
+    const plan = { engine: simd, shape: strided, padBottom: 0, padRight: 0, outShape: grid };
+    const g = forward(plan, heap, dy, filter, { flipped: true });
+    const out = heap.makeOutput(inputShape, 'float32');
+    // Views after the allocation: growing a non-shared heap detaches the old ones.
+    const { outHeight, outWidth, strideHeight, strideWidth } = info;
+    const [gView, outView] = [heap.typedArrayFromHeap(g), heap.typedArrayFromHeap(out)];
+    spreadStrided(gView, outView, inputShape, outHeight, outWidth, strideHeight, strideWidth);
+    heap.disposeData(g.dataId);
+    return out;
   }
   if (!backpropInputSupported(inputShape, filter.shape, geometry)) return null;
   return withTensors([dy, filter], (dyt, ft) =>

@@ -30,6 +30,37 @@ export function inputGradientShape(info: tf.backend_util.Conv2DInfo): ConvShape 
   };
 }
 
+/**
+ * A strided, unpadded 1×1 convolution's input gradient before it is spread onto every s-th pixel:
+ * a 1×1 stride-1 convolution of dy with the transposed filter on dy's own grid, as one pixel run
+ * (see asPixelRun); null for other geometries.
+ */
+export function stridedPointwiseGradientShape(info: tf.backend_util.Conv2DInfo): ConvShape | null {
+  const { top, bottom, left, right } = info.padInfo;
+  const pointwise = info.filterHeight === 1 && info.filterWidth === 1;
+  const strided = info.strideHeight > 1 || info.strideWidth > 1;
+  const dilated = info.dilationHeight !== 1 || info.dilationWidth !== 1;
+  if (!pointwise || !strided || dilated || top || bottom || left || right) return null;
+  const pixels = info.batchSize * info.outHeight * info.outWidth;
+  return {
+    batch: 1,
+    inHeight: 1,
+    inWidth: pixels,
+    inChannels: info.outChannels,
+    outHeight: 1,
+    outWidth: pixels,
+    outChannels: info.inChannels,
+    filterHeight: 1,
+    filterWidth: 1,
+    strideHeight: 1,
+    strideWidth: 1,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    padTop: 0,
+    padLeft: 0,
+  };
+}
+
 export function convShape(info: tf.backend_util.Conv2DInfo): ConvShape {
   return {
     batch: info.batchSize,

@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { convShape } from './conv-shapes';
 import { maxPoolGrad } from './max-pool-grad';
 import { copySlice } from './slice';
+import { heapAddress, shares } from './heap-calls';
+import type { OuterProductEngine } from './simd/engine';
 import { withTensors } from './tensor-info';
 
 export type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -20,8 +22,11 @@ export interface WasmHeap {
 
 export const float32 = (...infos: tf.TensorInfo[]) => infos.every((i) => i.dtype === 'float32');
 
-/** MaxPoolGrad for float32 NHWC in plain JS; null: stock. */
-export function poolGradient(args: KernelArgs): KernelResult | null {
+/**
+ * MaxPoolGrad for float32 NHWC: SIMD on the engine's threads (simd/max-pool-grad-kernel.ts) for
+ * unpadded windows over whole channel vectors, else plain JS (max-pool-grad.ts); null: stock.
+ */
+export function poolGradient(engine: OuterProductEngine | null, args: KernelArgs): KernelResult | null {
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
     filterSize: number | [number, number];
@@ -40,10 +45,37 @@ export function poolGradient(args: KernelArgs): KernelResult | null {
   );
   const heap = args.backend as unknown as WasmHeap;
   const out = heap.makeOutput(input.shape, 'float32');
+  const shape = convShape(info);
+  const { top, bottom, left, right } = info.padInfo;
+  if (engine && !(top || bottom || left || right) && shape.inChannels % 4 === 0) {
+    const [x, d, o] = [input, dy, out].map((t) => heapAddress(heap, t));
+    const channelBytes = shape.inChannels * 4;
+    const [inRow, image] = [shape.inWidth * channelBytes, shape.inHeight * shape.inWidth * channelBytes];
+    const dyImage = shape.outHeight * shape.outWidth * channelBytes;
+    engine.runOnHeap(
+      'maxPoolGrad',
+      shares(shape.batch, engine.heapThreads).map(([b0, b1]) => [
+        x + b0 * image,
+        d + b0 * dyImage,
+        o - x,
+        b1 - b0,
+        shape.outHeight,
+        shape.outWidth,
+        channelBytes,
+        shape.filterHeight,
+        shape.filterWidth,
+        shape.strideHeight * inRow,
+        shape.strideWidth * channelBytes,
+        inRow,
+        image,
+      ]),
+    );
+    return out;
+  }
   maxPoolGrad(
     heap.typedArrayFromHeap(input),
     heap.typedArrayFromHeap(dy),
-    convShape(info),
+    shape,
     heap.typedArrayFromHeap(out),
   );
   return out;

@@ -1,6 +1,6 @@
 // Registers our kernels for the wasm backend (no fork of tfjs needed): the convolutions and their
-// gradients on our SIMD outer-product engine over tfjs's heap (conv-kernels.ts), MaxPoolGrad in plain
-// JS, an Identity that shares data instead of copying, a Slice that copies from views of the heap
+// gradients on our SIMD outer-product engine over tfjs's heap (conv-kernels.ts), MaxPoolGrad there
+// too, an Identity that shares data instead of copying, a Slice that copies from views of the heap
 // (the stock one first copies its whole input out) and the transposed matrix product
 // (heap-kernels.ts); also training BatchNorm's passes and AdamW on the same engine
 // (batchnorm-kernels.ts, adamw-op.ts). The kernels are top-level functions over one small context
@@ -59,7 +59,7 @@ const KERNELS: [name: string, ours: OursOrStock][] = [
   ['Conv2DBackpropInput', inputGradient],
   ['Conv2D', convolution],
   ['FusedConv2D', fusedConvolution],
-  ['MaxPoolGrad', (_ctx, args) => poolGradient(args)],
+  ['MaxPoolGrad', (ctx, args) => poolGradient(ctx.onHeap(), args)],
   ['BatchMatMul', (_ctx, args) => transposedMatMul(args)],
   ['Identity', (_ctx, args) => sharedIdentity(args)],
   ['Slice', (_ctx, args) => viewSlice(args)],

@@ -44,3 +44,26 @@ export function copySlice(
     }
   }
 }
+
+/**
+ * A strided convolution's input gradient from its value on the output grid: g [b, ho, wo, c] onto
+ * every (sh, sw)-th pixel of dx [b, h, w, c], zeros elsewhere (the pixels no output reads).
+ */
+export function spreadStrided(
+  g: Float32Array,
+  dx: Float32Array,
+  [batch, height, width, channels]: readonly number[],
+  outHeight: number,
+  outWidth: number,
+  strideHeight: number,
+  strideWidth: number,
+): void {
+  dx.fill(0);
+  let from = 0;
+  for (let b = 0; b < batch; b++)
+    for (let y = 0; y < outHeight; y++) {
+      let to = (b * height + y * strideHeight) * width * channels;
+      for (let x = 0; x < outWidth; x++, from += channels, to += strideWidth * channels)
+        dx.set(g.subarray(from, from + channels), to);
+    }
+}

@@ -2,7 +2,9 @@
 // tfjs's own BatchNorm gradient tiles per-channel vectors to the full activation size and its
 // moments gradient builds full-size ones-tensors; on wasm those dominated a ResNet50 step.
 import * as tf from '@tensorflow/tfjs';
-import { fusedBatchNormOps, type FusedBatchNormOps } from '../kernels/batchnorm-ops';
+import { updateRunning } from '../../ml/batchnorm-factors';
+import { fusedBatchNormOps } from '../kernels/batchnorm-ops';
+import { fusedBatchNormPass, type BatchNormPass } from './batchnorm-fused';
 
 /**
  * Σ over every axis but the last (channels). On wasm, Sum over leading axes transposes the whole
@@ -50,6 +52,24 @@ export function updateRunningAverages(
   count: number,
   momentum = BN_MOMENTUM,
 ): void {
+  if (tf.getBackend() === 'wasm') {
+    // Data on the CPU's own memory: the same float32 arithmetic in plain loops, one upload per vector
+    // instead of seven kernel calls per layer and pass.
+    const [m, v] = [movingMean.dataSync(), movingVariance.dataSync()] as Float32Array[];
+    updateRunning(
+      m,
+      v,
+      mean.dataSync() as Float32Array,
+      variance.dataSync() as Float32Array,
+      count,
+      momentum,
+    );
+    tf.tidy(() => {
+      movingMean.assign(tf.tensor1d(m));
+      movingVariance.assign(tf.tensor1d(v));
+    });
+    return;
+  }
   tf.tidy(() => {
     const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
     movingMean.assign(tf.add(tf.mul(movingMean, 1 - momentum), tf.mul(mean, momentum)));
@@ -107,62 +127,69 @@ export function batchNormTrain(
   given?: BatchStats,
 ): { y: tf.Tensor; stats: BatchStats } {
   let stats: BatchStats | null = null;
-  // Full-size passes are what cost on wasm, so both directions work on x itself and fold every
-  // per-channel factor into vectors: x̂ is never materialised (forward 4 passes, backward 7).
   const op = tf.customGrad((...args: unknown[]) => {
     const [input, g, b] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
     const count = input.size / input.shape[input.rank - 1];
-    // Our fused SIMD passes on wasm (one for both sums, one for the affine + ReLU), else tfjs ops.
+    // Our fused SIMD passes on wasm, else tfjs ops.
     const fused = fusedBatchNormOps(input);
-    const { mean, variance } = given
-      ? { mean: given.mean.clone(), variance: given.variance.clone() }
-      : batchMoments(input, count, fused);
-    const invStd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
-    const scale = tf.mul(g, invStd) as tf.Tensor1D;
-    const shift = tf.sub(b, tf.mul(mean, scale)) as tf.Tensor1D;
-    const y = fused ? fused.affine(input, scale, shift, relu) : affineRelu(input, scale, shift, relu);
-    stats = { mean: tf.keep(mean), variance: tf.keep(variance), count };
-    save([input, mean, invStd, g, y]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, mu, inv, gam, out] = saved;
-        const fusedGrad = fusedBatchNormOps(xs);
-        // g = dy, masked where the ReLU was off; Σg and Σg·x per channel.
-        const grad = fusedGrad ? null : relu ? tf.mul(dy, tf.step(out)) : dy;
-        const sums = fusedGrad
-          ? fusedGrad.gradSums(dy, xs, out, relu)
-          : { sum: channelSum(grad!), sumTimesX: channelSum(tf.mul(grad!, xs)) };
-        const dBeta = sums.sum;
-        // Σ dy·x̂ = σ⁻¹·(Σ dy·x − μ·Σ dy)
-        const dGamma = tf.mul(inv, tf.sub(sums.sumTimesX, tf.mul(mu, dBeta)));
-        // dx = k·dy + x·k₂ + k₃ with k = γσ⁻¹, k₂ = −k·σ⁻¹·dγ/M, k₃ = −k·(dβ − μσ⁻¹·dγ)/M
-        const k = tf.mul(gam, inv) as tf.Tensor1D;
-        const k2 = tf.neg(tf.div(tf.mul(tf.mul(k, inv), dGamma), count)) as tf.Tensor1D;
-        const k3 = tf.neg(
-          tf.div(tf.mul(k, tf.sub(dBeta, tf.mul(tf.mul(mu, inv), dGamma))), count),
-        ) as tf.Tensor1D;
-        const dx = fusedGrad
-          ? fusedGrad.gradInput(dy, xs, out, k, k2, k3, relu)
-          : tf.add(tf.add(tf.mul(grad!, k), tf.mul(xs, k2)), k3);
-        return [dx, dGamma, dBeta];
-      },
-    };
+    const pass = fused
+      ? fusedBatchNormPass(fused, input, g, b, epsilon, relu, count, given)
+      : batchNormOpsPass(input, g, b, epsilon, relu, count, given);
+    stats = pass.stats;
+    save(pass.saved);
+    return { value: pass.y, gradFunc: pass.gradFunc };
   });
   const y = op(x, gamma, beta);
   return { y, stats: stats! };
 }
 
-/** A pass's mean and (biased) variance per channel. */
-function batchMoments(
-  x: tf.Tensor,
+/**
+ * batchNormTrain as tfjs ops (every backend but wasm's fused kernels). Full-size passes are what
+ * cost, so both directions work on x itself and fold every per-channel factor into vectors: x̂ is
+ * never materialised (forward 4 passes, backward 7).
+ */
+function batchNormOpsPass(
+  input: tf.Tensor,
+  g: tf.Tensor1D,
+  b: tf.Tensor1D,
+  epsilon: number,
+  relu: boolean,
   count: number,
-  fused: FusedBatchNormOps | null,
-): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
-  const { sum, sumOfSquares } = fused
-    ? fused.moments(x)
-    : { sum: channelSum(x), sumOfSquares: channelSum(tf.square(x)) };
+  given?: BatchStats,
+): BatchNormPass {
+  const { mean, variance } = given
+    ? { mean: given.mean.clone(), variance: given.variance.clone() }
+    : batchMoments(input, count);
+  const invStd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
+  const scale = tf.mul(g, invStd) as tf.Tensor1D;
+  const shift = tf.sub(b, tf.mul(mean, scale)) as tf.Tensor1D;
+  const y = affineRelu(input, scale, shift, relu);
+  return {
+    y,
+    stats: { mean: tf.keep(mean), variance: tf.keep(variance), count },
+    saved: [input, mean, invStd, g, y],
+    gradFunc: (dy, [xs, mu, inv, gam, out]) => {
+      // g = dy, masked where the ReLU was off; Σg and Σg·x per channel.
+      const grad = relu ? tf.mul(dy, tf.step(out)) : dy;
+      const dBeta = channelSum(grad);
+      // Σ dy·x̂ = σ⁻¹·(Σ dy·x − μ·Σ dy)
+      const dGamma = tf.mul(inv, tf.sub(channelSum(tf.mul(grad, xs)), tf.mul(mu, dBeta)));
+      // dx = k·dy + x·k₂ + k₃ with k = γσ⁻¹, k₂ = −k·σ⁻¹·dγ/M, k₃ = −k·(dβ − μσ⁻¹·dγ)/M
+      const k = tf.mul(gam, inv) as tf.Tensor1D;
+      const k2 = tf.neg(tf.div(tf.mul(tf.mul(k, inv), dGamma), count)) as tf.Tensor1D;
+      const k3 = tf.neg(
+        tf.div(tf.mul(k, tf.sub(dBeta, tf.mul(tf.mul(mu, inv), dGamma))), count),
+      ) as tf.Tensor1D;
+      const dx = tf.add(tf.add(tf.mul(grad, k), tf.mul(xs, k2)), k3);
+      return [dx, dGamma, dBeta];
+    },
+  };
+}
+
+/** A pass's mean and (biased) variance per channel. */
+function batchMoments(x: tf.Tensor, count: number): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const [sum, sumOfSquares] = [channelSum(x), channelSum(tf.square(x))];
   const mean = tf.div(sum, count) as tf.Tensor1D;
   // E[x²] − E[x]², clamped: one pass fewer than Σ(x − μ)², accurate enough for activations.
   const variance = tf.relu(tf.sub(tf.div(sumOfSquares, count), tf.square(mean))) as tf.Tensor1D;

@@ -7,6 +7,7 @@ import { batchNormInfer, batchNormTrain, type BnParams, type LayerStats } from '
 import type { KerasTopology } from './resnet-loader';
 import { nodeInputs, nodesFromTopology, type LayerWeights, type Node } from './resnet-topology';
 import { FoldedBatchNorm } from './folded-bn';
+import { residualAddRelu } from '../kernels/residual-ops';
 
 let graphCount = 0;
 
@@ -22,12 +23,23 @@ export class ResNetGraph {
   private readonly lastUse = new Map<string, string>();
   /** For inference: BatchNorm on running statistics folded into the conv before it. */
   private readonly folding: FoldedBatchNorm;
+  /** Residual adds whose one consumer is a ReLU: both run as one op (the ReLU node hands it on). */
+  private readonly addsWithRelu: Set<string>;
   private channels: number | undefined;
 
   private constructor(nodes: Node[]) {
     this.nodes = nodes;
     for (const node of nodes) for (const input of nodeInputs(node)) this.lastUse.set(input, node.name);
     this.folding = new FoldedBatchNorm(nodes, this.convs, this.bns);
+    const uses = new Map<string, number>();
+    for (const node of nodes)
+      for (const input of nodeInputs(node)) uses.set(input, (uses.get(input) ?? 0) + 1);
+    const adds = new Set(nodes.filter((n) => n.op === 'add' && n.inputs.length === 2).map((n) => n.name));
+    this.addsWithRelu = new Set(
+      nodes.flatMap((n) =>
+        n.op === 'relu' && adds.has(n.input) && uses.get(n.input) === 1 ? [n.input] : [],
+      ),
+    );
     const gap = nodes.find((n) => n.op === 'gap') as { input: string } | undefined;
     this.bodyOutput = gap ? gap.input : nodes[nodes.length - 1].name;
   }
@@ -234,8 +246,16 @@ export class ResNetGraph {
         return y;
       }
       case 'relu':
+        if (this.addsWithRelu.has(node.input)) {
+          // Applied by the add: hand its value on (its entry dropped, so it is freed once).
+          const value = get(node.input);
+          values.delete(node.input);
+          return value;
+        }
         return tf.relu(get(node.input));
       case 'add':
+        if (this.addsWithRelu.has(node.name))
+          return residualAddRelu(get(node.inputs[0]), get(node.inputs[1]));
         return tf.addN(node.inputs.map(get));
       case 'maxpool':
         return tf.maxPool(get(node.input) as tf.Tensor4D, node.size, node.strides, 'valid');

@@ -22,7 +22,8 @@ export const ELEMENTWISE_PARAMS = ['a', 'b', 'c', 'out', 'v0', 'v1', 'v2', 'rows
  * The functions, in the order of their indices (heap-module.ts):
  * `moments` (a = x): Σx, Σx²; `gradSums` / `gradSumsRelu` (a = dy, b = x, c = y): Σg, Σg·x;
  * `affine` / `affineRelu` (a = x, v0 = scale, v1 = shift): out = x·scale + shift;
- * `gradInput` / `gradInputRelu` (a = dy, b = x, c = y, v0…v2 = k, k₂, k₃): out = g·k + x·k₂ + k₃.
+ * `gradInput` / `gradInputRelu` (a = dy, b = x, c = y, v0…v2 = k, k₂, k₃): out = g·k + x·k₂ + k₃;
+ * `addRelu` (a, b): out = max(a + b, 0); `reluMask` (a = dy, c = y): out = dy where y > 0, else 0.
  */
 export const BATCHNORM_FUNCTIONS = [
   'moments',
@@ -32,6 +33,8 @@ export const BATCHNORM_FUNCTIONS = [
   'affineRelu',
   'gradInput',
   'gradInputRelu',
+  'addRelu',
+  'reluMask',
 ] as const;
 export type BatchNormFunction = (typeof BATCHNORM_FUNCTIONS)[number];
 
@@ -111,7 +114,7 @@ function reductionBody(kind: Reduction, relu: boolean): { code: Code; locals: Fu
   };
 }
 
-type Elementwise = 'affine' | 'gradInput';
+type Elementwise = 'affine' | 'gradInput' | 'addRelu' | 'reluMask';
 
 function elementwiseBody(kind: Elementwise, relu: boolean): { code: Code; locals: FunctionSpec['locals'] } {
   const [A, B, C, OUT, V0, V1, V2, ROWS, ROW_BYTES] = ELEMENTWISE_PARAMS.map((_, i) => i);
@@ -133,6 +136,12 @@ function elementwiseBody(kind: Elementwise, relu: boolean): { code: Code; locals
           at(step, V0, c).v128Load(o).f32x4Mul();
           at(step, V1, c).v128Load(o).f32x4Add();
           if (relu) step.get(zero).f32x4Max();
+        } else if (kind === 'addRelu') {
+          at(step, A, off).v128Load(o);
+          at(step, B, off).v128Load(o).f32x4Add().get(zero).f32x4Max();
+        } else if (kind === 'reluMask') {
+          at(step, A, off).v128Load(o);
+          at(step, C, off).v128Load(o).get(zero).f32x4Gt().v128And();
         } else {
           at(step, A, off).v128Load(o);
           if (relu) at(step, C, off).v128Load(o).get(zero).f32x4Gt().v128And();
@@ -162,7 +171,9 @@ function spec(fn: BatchNormFunction): FunctionSpec {
     const { code, locals } = reductionBody(fn === 'moments' ? 'moments' : 'gradSums', relu);
     return { name: fn, params: REDUCTION_PARAMS.length, locals, code };
   }
-  const { code, locals } = elementwiseBody(fn.startsWith('affine') ? 'affine' : 'gradInput', relu);
+  const kind: Elementwise =
+    fn === 'addRelu' || fn === 'reluMask' ? fn : fn.startsWith('affine') ? 'affine' : 'gradInput';
+  const { code, locals } = elementwiseBody(kind, relu && kind !== 'addRelu');
   return { name: fn, params: ELEMENTWISE_PARAMS.length, locals, code };
 }
 

@@ -1,10 +1,11 @@
 // The module of our kernels that work in place on tfjs-wasm's heap (it imports that memory): the
 // outer-product functions (convolutions and filter gradients read and write tensors where tfjs keeps
-// them), training BatchNorm's passes, the AdamW update and the packing of filters. Every engine thread instantiates it where
+// them), training BatchNorm's passes, the AdamW update, the packing of filters and MaxPool's gradient. Every engine thread instantiates it where
 // the heap is shared (tfjs's threaded build); an unshared heap is imported with no maximum declared.
 import { adamwSpec } from './adamw-kernel';
 import { BATCHNORM_FUNCTIONS, batchNormSpecs } from './batchnorm-kernel';
 import { KERNEL_FUNCTIONS, outerProductSpecs } from './outer-product-kernel';
+import { maxPoolGradSpec } from './max-pool-grad-kernel';
 import { PACK_FUNCTIONS, packSpecs } from './pack-kernel';
 import { moduleBytes } from './wasm-writer';
 
@@ -14,6 +15,7 @@ export const HEAP_FUNCTIONS = [
   ...BATCHNORM_FUNCTIONS,
   'adamw',
   ...PACK_FUNCTIONS,
+  'maxPoolGrad',
 ] as const;
 export type HeapFunction = (typeof HEAP_FUNCTIONS)[number];
 
@@ -22,7 +24,7 @@ const HEAP_MAX_PAGES = 65536;
 
 export function heapModule(shared: boolean, fma: boolean): Uint8Array<ArrayBuffer> {
   return moduleBytes(
-    [...outerProductSpecs(fma), ...batchNormSpecs(), adamwSpec(), ...packSpecs()],
+    [...outerProductSpecs(fma), ...batchNormSpecs(), adamwSpec(), ...packSpecs(), maxPoolGradSpec()],
     shared ? HEAP_MAX_PAGES : null,
     shared,
   );

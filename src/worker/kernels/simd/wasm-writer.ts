@@ -145,6 +145,13 @@ export class Code {
   f32x4Gt() {
     return this.simd(0x44);
   }
+  f32x4Eq() {
+    return this.simd(0x41);
+  }
+  /** a & ~b. */
+  v128AndNot() {
+    return this.simd(0x4f);
+  }
   f32x4Max() {
     return this.simd(0xe9);
   }
