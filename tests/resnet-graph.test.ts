@@ -1,10 +1,14 @@
 // Our ResNet graph on a tiny Keras model built here (conv → BN+ReLU → residual add → pool → dense):
 // BatchNorm trained through its running statistics gives the inference function exactly, passes
-// gradients to γ and β and the convolutions, updates no statistics and leaks no tensors.
+// gradients to γ and β and the convolutions, updates no statistics and leaks no tensors; and which
+// of the real ResNet50's adds run fused with their ReLU.
 import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { disposeStats } from '../src/worker/ml/batchnorm';
 import { ResNetGraph } from '../src/worker/ml/resnet-graph';
+import type { KerasTopology } from '../src/worker/ml/resnet-loader';
+import { addsBeforeRelu, nodeInputs, nodesFromTopology } from '../src/worker/ml/resnet-topology';
 import { tinyKeras } from './support/tiny-resnet';
 
 describe('ResNetGraph BatchNorm modes', () => {
@@ -82,5 +86,18 @@ describe('ResNetGraph BatchNorm modes', () => {
     disposeStats(whole);
     tf.dispose([onePass, firstHalf]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('ResNet50 topology', () => {
+  it('finds the 16 residual adds whose one consumer is a ReLU (they run as one op)', () => {
+    const json = JSON.parse(readFileSync('public/models/resnet50/model.json', 'utf8'));
+    const nodes = nodesFromTopology(json.modelTopology.model_config.config as KerasTopology);
+    const adds = addsBeforeRelu(nodes);
+    expect(adds.size).toBe(16);
+    for (const name of adds) {
+      const consumers = nodes.filter((n) => nodeInputs(n).includes(name));
+      expect(consumers.map((n) => n.op)).toEqual(['relu']);
+    }
   });
 });

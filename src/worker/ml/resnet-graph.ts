@@ -5,7 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormInfer, batchNormTrain, type BnParams, type LayerStats } from './batchnorm';
 
 import type { KerasTopology } from './resnet-loader';
-import { nodeInputs, nodesFromTopology, type LayerWeights, type Node } from './resnet-topology';
+import {
+  addsBeforeRelu,
+  nodeInputs,
+  nodesFromTopology,
+  type LayerWeights,
+  type Node,
+} from './resnet-topology';
 import { FoldedBatchNorm } from './folded-bn';
 import { residualAddRelu } from '../kernels/residual-ops';
 
@@ -31,15 +37,7 @@ export class ResNetGraph {
     this.nodes = nodes;
     for (const node of nodes) for (const input of nodeInputs(node)) this.lastUse.set(input, node.name);
     this.folding = new FoldedBatchNorm(nodes, this.convs, this.bns);
-    const uses = new Map<string, number>();
-    for (const node of nodes)
-      for (const input of nodeInputs(node)) uses.set(input, (uses.get(input) ?? 0) + 1);
-    const adds = new Set(nodes.filter((n) => n.op === 'add' && n.inputs.length === 2).map((n) => n.name));
-    this.addsWithRelu = new Set(
-      nodes.flatMap((n) =>
-        n.op === 'relu' && adds.has(n.input) && uses.get(n.input) === 1 ? [n.input] : [],
-      ),
-    );
+    this.addsWithRelu = addsBeforeRelu(nodes);
     const gap = nodes.find((n) => n.op === 'gap') as { input: string } | undefined;
     this.bodyOutput = gap ? gap.input : nodes[nodes.length - 1].name;
   }

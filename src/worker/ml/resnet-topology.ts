@@ -103,3 +103,13 @@ export function nodesFromTopology(topology: KerasTopology): Node[] {
 export function nodeInputs(node: Node): string[] {
   return 'inputs' in node ? node.inputs : 'input' in node ? [node.input] : [];
 }
+
+/** Adds of two values whose one consumer is a ReLU (each ResNet block's end): they can run as one op. */
+export function addsBeforeRelu(nodes: Node[]): Set<string> {
+  const uses = new Map<string, number>();
+  for (const node of nodes) for (const input of nodeInputs(node)) uses.set(input, (uses.get(input) ?? 0) + 1);
+  const adds = new Set(nodes.filter((n) => n.op === 'add' && n.inputs.length === 2).map((n) => n.name));
+  return new Set(
+    nodes.flatMap((n) => (n.op === 'relu' && adds.has(n.input) && uses.get(n.input) === 1 ? [n.input] : [])),
+  );
+}
