@@ -13,9 +13,8 @@ import {
   type Node,
 } from './resnet-topology';
 import { FoldedBatchNorm } from './folded-bn';
+import { copyWeights } from './resnet-weights';
 import { residualAddRelu } from '../kernels/residual-ops';
-
-let graphCount = 0;
 
 export class ResNetGraph {
   readonly nodes: Node[];
@@ -50,45 +49,13 @@ export class ResNetGraph {
    */
   static fromTopology(topology: KerasTopology, weightsOf: LayerWeights): ResNetGraph {
     const graph = new ResNetGraph(nodesFromTopology(topology));
-    graph.copyWeights(weightsOf);
+    copyWeights(graph.nodes, weightsOf, graph);
     return graph;
   }
 
   /** From a loaded tfjs LayersModel (tests and Node tools load the Keras model itself). */
   static fromLayersModel(model: tf.LayersModel, topology: KerasTopology): ResNetGraph {
     return ResNetGraph.fromTopology(topology, (layer) => model.getLayer(layer).getWeights());
-  }
-
-  private copyWeights(weightsOf: LayerWeights): void {
-    // Variable names are global in tfjs: make ours unique per graph.
-    const prefix = `graph${++graphCount}/`;
-    const variable = (value: tf.Tensor, trainable: boolean, name: string) =>
-      tf.variable(value, trainable, prefix + name);
-    const convBias = new Map<string, tf.Tensor>();
-    for (const node of this.nodes) {
-      if (node.op === 'conv') {
-        const [kernel, bias] = weightsOf(node.name);
-        this.convs.set(node.name, variable(kernel, true, `${node.name}/kernel`));
-        if (bias) convBias.set(node.name, bias);
-      } else if (node.op === 'bn') {
-        const [gamma, beta, mean, variance] = weightsOf(node.name);
-        const bias = convBias.get(node.input);
-        const folded = bias ? tf.sub(mean, bias) : mean;
-        this.bns.set(node.name, {
-          gamma: variable(gamma, true, `${node.name}/gamma`),
-          beta: variable(beta, true, `${node.name}/beta`),
-          movingMean: variable(folded, false, `${node.name}/moving_mean`),
-          movingVariance: variable(variance, false, `${node.name}/moving_variance`),
-        });
-        if (bias) folded.dispose();
-      } else if (node.op === 'dense') {
-        const [kernel, bias] = weightsOf(node.name);
-        this.dense.set(node.name, {
-          kernel: variable(kernel, true, `${node.name}/kernel`),
-          bias: variable(bias, true, `${node.name}/bias`),
-        });
-      }
-    }
   }
 
   /**
