@@ -28,6 +28,26 @@ for (const backend of ['cpu', 'wasm']) {
       expect(maxRelError(channelSum(t), expected)).toBeLessThan(1e-5);
       tf.dispose([t, expected]);
     });
+
+    it('the running averages move in place of the variables, never in a copy that shares their data', async () => {
+      await tf.setBackend(backend);
+      const before = tf.memory().numTensors;
+      const [mean, variance] = tf.tidy(() => [
+        tf.variable(tf.tensor1d([10, 1])),
+        tf.variable(tf.tensor1d([4, 2])),
+      ]);
+      // lr_find's bookmark: clones (the cpu backend shares the data of a clone until one is written).
+      const [keptMean, keptVariance] = [tf.clone(mean), tf.clone(variance)];
+      const [m, v] = [tf.tensor1d([2, 3]), tf.tensor1d([1, 1])];
+      updateRunningAverages(mean, variance, m, v, 4, 0.1);
+      expect(Array.from(keptMean.dataSync())).toEqual([10, 1]);
+      expect(Array.from(keptVariance.dataSync())).toEqual([4, 2]);
+      // 0.9·10 + 0.1·2, and the unbiased variance 0.9·4 + 0.1·(1·4/3), in float32
+      expect(mean.dataSync()[0]).toBeCloseTo(9.2, 5);
+      expect(variance.dataSync()[0]).toBeCloseTo(3.6 + 0.4 / 3, 5);
+      tf.dispose([mean, variance, keptMean, keptVariance, m, v]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
   });
 }
 

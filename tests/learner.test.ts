@@ -1,6 +1,6 @@
 // The training core in Node (tfjs cpu backend), on a tiny ResNet-shaped graph and generated images:
 // a fit lowers the loss, export → restore gives identical predictions and optimizer state, lr_find
-// restores weights exactly, freeze/unfreeze changes exactly the trainable set, and every test ends
+// restores weights exactly, freeze/unfreeze changes exactly the trainable set (TrainableModel), and every test ends
 // with the tensor count it started with. Seconds, not the minutes of the browser specs.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,9 @@ import type { TrainConfig } from '../src/protocol';
 import { ResNetGraph } from '../src/worker/ml/resnet-graph';
 import { lrFindRate } from '../src/ml/lr-find';
 import { adaptBatchNorm } from '../src/worker/train/bn-adapt';
+import { FastaiHead } from '../src/worker/train/head';
 import { Learner, type LearnerState } from '../src/worker/train/learner';
+import { TrainableModel } from '../src/worker/train/trainable';
 import { colourDataset as dataset, decodeColour as decode } from './support/colour-dataset';
 import { tinyKeras } from './support/tiny-resnet';
 
@@ -106,21 +108,31 @@ describe('Learner (training core, in Node)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('freeze / unfreeze changes exactly the trainable set', () => {
+  it('freeze / unfreeze changes exactly the trainable set, with a new optimizer per stage', () => {
+    const before = tf.memory().numTensors;
+    const model = new TrainableModel(body, new FastaiHead(2 * body.bodyChannels(), 3, 42));
     const convs = [...body.convs.values()].map((v) => v.name);
     const names = () =>
-      learner
+      model
         .groups()
         .flat()
         .map((v) => v.name);
     const frozen = names();
+    const first = model.optimizer;
     expect(frozen.some((n) => convs.includes(n))).toBe(false); // body convolutions stay fixed
-    learner.freezeTo(false);
+    model.freezeTo(false);
+    expect(model.stage).toBe('unfrozen');
+    expect(model.optimizer).not.toBe(first); // fast.ai's freeze_to: fresh moments, step 0
     const unfrozen = names();
     expect(unfrozen.filter((n) => !frozen.includes(n)).sort()).toEqual([...convs].sort());
     expect(frozen.every((n) => unfrozen.includes(n))).toBe(true);
-    learner.freezeTo(true);
+    const second = model.optimizer;
+    model.freezeTo(false); // no change of stage: the same optimizer
+    expect(model.optimizer).toBe(second);
+    model.freezeTo(true);
     expect(names()).toEqual(frozen);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it("'whole-batch' BatchNorm: a batch in passes trains, and leaks nothing", async () => {

@@ -81,12 +81,23 @@ function zeros(like: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] {
 }
 
 /**
+ * Whether the backend keeps tensors in the CPU's own memory, so that reading a vector back
+ * (dataSync) costs a copy, not a GPU round trip: per-channel arithmetic is then cheaper as plain
+ * float32 loops than as a handful of kernel calls per layer. The one test of it, for the fused
+ * passes and the running averages alike.
+ */
+export function hostMemoryBackend(): boolean {
+  return HOST_MEMORY_BACKENDS.has(tf.getBackend());
+}
+const HOST_MEMORY_BACKENDS = new Set(['wasm', 'cpu']);
+
+/**
  * Our fused kernels for a float32 activation whose channels come in whole blocks, on a backend that
- * has them set up; null: use tfjs ops.
+ * keeps its data in host memory and has them set up; null: use tfjs ops.
  */
 export function fusedBatchNormOps(x: tf.Tensor): FusedBatchNormOps | null {
   const channels = x.shape[x.rank - 1];
   if (x.dtype !== 'float32' || x.size === 0 || channels % CHANNEL_BLOCK !== 0) return null;
-  if (!tf.getKernel(BATCHNORM_KERNELS.moments, tf.getBackend()) || !heapKernelsReady()) return null;
-  return OPS;
+  if (!hostMemoryBackend() || !tf.getKernel(BATCHNORM_KERNELS.moments, tf.getBackend())) return null;
+  return heapKernelsReady() ? OPS : null;
 }

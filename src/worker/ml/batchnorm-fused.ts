@@ -15,17 +15,25 @@ export interface BatchNormPass {
   gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 }
 
+/** What one training-mode pass takes, whichever path computes it (fused kernels or tfjs ops). */
+export interface BatchNormPassArgs {
+  input: tf.Tensor;
+  gamma: tf.Tensor1D;
+  beta: tf.Tensor1D;
+  epsilon: number;
+  /** ReLU after the affine step. */
+  relu: boolean;
+  /** Values per channel in the pass. */
+  count: number;
+  /** A larger batch's statistics to normalise with instead of the pass's own (whole-batch.ts). */
+  given?: BatchStats;
+}
+
 const vector = (values: Float32Array) => tf.tensor1d(values, 'float32');
 
 export function fusedBatchNormPass(
   ops: FusedBatchNormOps,
-  input: tf.Tensor,
-  g: tf.Tensor1D,
-  b: tf.Tensor1D,
-  epsilon: number,
-  relu: boolean,
-  count: number,
-  given?: BatchStats,
+  { input, gamma: g, beta: b, epsilon, relu, count, given }: BatchNormPassArgs,
 ): BatchNormPass {
   const gamma = g.dataSync() as Float32Array;
   const { mean, variance } = given

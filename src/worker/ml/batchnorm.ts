@@ -3,8 +3,8 @@
 // moments gradient builds full-size ones-tensors; on wasm those dominated a ResNet50 step.
 import * as tf from '@tensorflow/tfjs';
 import { updateRunning } from '../../ml/batchnorm-factors';
-import { fusedBatchNormOps } from '../kernels/batchnorm-ops';
-import { fusedBatchNormPass, type BatchNormPass } from './batchnorm-fused';
+import { fusedBatchNormOps, hostMemoryBackend } from '../kernels/batchnorm-ops';
+import { fusedBatchNormPass, type BatchNormPass, type BatchNormPassArgs } from './batchnorm-fused';
 
 /**
  * Σ over every axis but the last (channels). On wasm, Sum over leading axes transposes the whole
@@ -52,10 +52,11 @@ export function updateRunningAverages(
   count: number,
   momentum = BN_MOMENTUM,
 ): void {
-  if (tf.getBackend() === 'wasm') {
-    // Data on the CPU's own memory: the same float32 arithmetic in plain loops, one upload per vector
+  if (hostMemoryBackend()) {
+    // Data in the CPU's own memory: the same float32 arithmetic in plain loops, one upload per vector
     // instead of seven kernel calls per layer and pass.
-    const [m, v] = [movingMean.dataSync(), movingVariance.dataSync()] as Float32Array[];
+    // Copies: the cpu backend's dataSync hands out the tensor's own array (shared with its clones).
+    const [m, v] = [movingMean.dataSync().slice(), movingVariance.dataSync().slice()] as Float32Array[];
     updateRunning(
       m,
       v,
@@ -131,11 +132,10 @@ export function batchNormTrain(
     const [input, g, b] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
     const count = input.size / input.shape[input.rank - 1];
+    const passArgs: BatchNormPassArgs = { input, gamma: g, beta: b, epsilon, relu, count, given };
     // Our fused SIMD passes on wasm, else tfjs ops.
     const fused = fusedBatchNormOps(input);
-    const pass = fused
-      ? fusedBatchNormPass(fused, input, g, b, epsilon, relu, count, given)
-      : batchNormOpsPass(input, g, b, epsilon, relu, count, given);
+    const pass = fused ? fusedBatchNormPass(fused, passArgs) : batchNormOpsPass(passArgs);
     stats = pass.stats;
     save(pass.saved);
     return { value: pass.y, gradFunc: pass.gradFunc };
@@ -149,15 +149,15 @@ export function batchNormTrain(
  * cost, so both directions work on x itself and fold every per-channel factor into vectors: x̂ is
  * never materialised (forward 4 passes, backward 7).
  */
-function batchNormOpsPass(
-  input: tf.Tensor,
-  g: tf.Tensor1D,
-  b: tf.Tensor1D,
-  epsilon: number,
-  relu: boolean,
-  count: number,
-  given?: BatchStats,
-): BatchNormPass {
+function batchNormOpsPass({
+  input,
+  gamma: g,
+  beta: b,
+  epsilon,
+  relu,
+  count,
+  given,
+}: BatchNormPassArgs): BatchNormPass {
   const { mean, variance } = given
     ? { mean: given.mean.clone(), variance: given.variance.clone() }
     : batchMoments(input, count);

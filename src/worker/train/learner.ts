@@ -31,11 +31,11 @@ import {
 import { FeatureCache } from './feature-cache';
 import { optimiseWithinMemory, type StepModel } from './batch-step';
 import { FastaiHead } from './head';
-import { exportLearnerState, restoreLearnerState, type LearnerState } from './learner-state';
+import type { LearnerState } from './learner-state';
+import { TrainableModel } from './trainable';
 import { Cancelled } from '../../ml/cancel';
 import { fitEpochs, requireBatches, type FitHost } from './fit-run';
 import { lrSweep } from './loops';
-import { newAdamW } from '../kernels/adamw-op';
 
 export type { LearnerState } from './learner-state';
 
@@ -47,10 +47,9 @@ export interface LearnerOptions {
 }
 
 export class Learner implements FitHost {
-  private frozen = true;
   private rows: EpochRow[] = [];
-  readonly head: FastaiHead;
-  private optimizer = newAdamW();
+  /** Body, head, stage and optimizer. */
+  private readonly model: TrainableModel;
   /** Images per forward/backward pass: the batch is computed in passes that fit the device. */
   private passImages: number;
   /** Set when the job had to adapt (memory); reported with the next progress event. */
@@ -74,10 +73,11 @@ export class Learner implements FitHost {
     private readonly report: (progress: TrainProgress) => void,
     options: LearnerOptions = {},
   ) {
-    this.head = new FastaiHead(2 * body.bodyChannels(), data.classes.length, settings.seed);
+    const head = new FastaiHead(2 * body.bodyChannels(), data.classes.length, settings.seed);
+    this.model = new TrainableModel(body, head);
     this.passImages = options.imagesPerPass ?? settings.batchSize;
     this.decode = options.decode ?? decodeCropped;
-    this.classifier = new Classifier(body, this.head, () => this.settings, this.decode);
+    this.classifier = new Classifier(body, head, () => this.settings, this.decode);
     this.random = new RunRandom(settings.seed);
     this.cache = new FeatureCache({
       body,
@@ -104,10 +104,7 @@ export class Learner implements FitHost {
    * as it is — and its cached features, so trying the head's settings costs no feature pass.
    */
   restartHead(): void {
-    this.head.reset();
-    this.optimizer.dispose();
-    this.optimizer = newAdamW();
-    this.frozen = true;
+    this.model.restartHead();
     this.rows = [];
     this.random.restart();
   }
@@ -127,13 +124,12 @@ export class Learner implements FitHost {
 
   /** The learner's state as values: weights, optimizer moments by variable name, stage, history. */
   exportState(): Promise<LearnerState> {
-    return exportLearnerState(this.namedVariables(), this.optimizer, this.stage, this.rows);
+    return this.model.exportState(this.rows);
   }
 
   /** Restores a state exported from a learner of the same classes (a checkpoint). */
   restore(state: LearnerState): void {
-    restoreLearnerState(this.namedVariables(), this.optimizer, state);
-    this.frozen = state.stage === 'frozen';
+    this.model.restore(state);
     this.rows = [...state.history];
     this.invalidateCache();
   }
@@ -152,32 +148,20 @@ export class Learner implements FitHost {
   }
 
   get stage(): 'frozen' | 'unfrozen' {
-    return this.frozen ? 'frozen' : 'unfrozen';
+    return this.model.stage;
   }
 
   cancel(): void {
     this.cancelRequested = true;
   }
 
-  /**
-   * The user's freeze() / unfreeze(). fast.ai's freeze_to creates a new optimizer, so the next fit
-   * starts with zero moments and step 0 (bias correction for every parameter, old and new alike).
-   */
+  /** The user's freeze() / unfreeze() (a new optimizer when the stage changes: see TrainableModel). */
   freezeTo(frozen: boolean): void {
-    if (frozen !== this.frozen) {
-      this.optimizer.dispose();
-      this.optimizer = newAdamW();
-    }
-    this.frozen = frozen;
-  }
-
-  /** [stem, res2, res3] · [res4, res5] · [head], each limited to what trains in this stage. */
-  groups(): tf.Variable[][] {
-    return [...this.body.bodyGroups(this.frozen), this.head.trainableVariables()];
+    this.model.freezeTo(frozen);
   }
 
   private get fastMode(): boolean {
-    return this.frozen && (this.runMode ?? this.config.frozenMode) === 'fast';
+    return this.stage === 'frozen' && (this.runMode ?? this.config.frozenMode) === 'fast';
   }
 
   /** What one body pass holds in memory (none in the fast frozen mode: the head trains on features). */
@@ -215,11 +199,11 @@ export class Learner implements FitHost {
   ): Promise<number> {
     const model = (): StepModel => ({
       body: this.body,
-      head: this.head,
+      head: this.model.head,
       config: this.config,
-      frozen: this.frozen,
-      groups: this.groups(),
-      optimizer: this.optimizer,
+      frozen: this.stage === 'frozen',
+      groups: this.model.groups(),
+      optimizer: this.model.optimizer,
       imagesPerPass: this.imagesPerPass,
       dropoutSeed: () => this.random.dropoutSeed(),
     });
@@ -334,7 +318,7 @@ export class Learner implements FitHost {
     return {
       data: this.data,
       config: this.config,
-      head: this.head,
+      head: this.model.head,
       classifier: this.classifier,
       report: this.report,
       stopIfCancelled: (toDispose) => this.stopIfCancelled(toDispose),
@@ -343,7 +327,7 @@ export class Learner implements FitHost {
 
   /** Every variable by a name that survives reloads: body, head, running statistics. */
   namedVariables(): Map<string, tf.Variable> {
-    return new Map([...this.body.namedBodyVariables(), ...this.head.namedVariables()]);
+    return this.model.namedVariables();
   }
 
   /**
@@ -358,9 +342,7 @@ export class Learner implements FitHost {
     // snapshot restored below holds the body they were computed with: lr_find trains only the head
     // there, and the fit after it reuses them.
     if (this.fastMode) await this.cache.ensure();
-    const snapshot = new Map([...this.namedVariables()].map(([k, v]) => [k, tf.clone(v)]));
-    const savedOptimizer = this.optimizer;
-    this.optimizer = newAdamW();
+    const returnModel = this.model.bookmark();
     const returnStreams = this.random.bookmark();
     const startedAt = Date.now();
     this.report({ phase: 'lr_find', done: 0, total: iterations, startedAt, pass: this.passShape() });
@@ -379,10 +361,7 @@ export class Learner implements FitHost {
       );
       return { lrs, losses, suggestion: suggestLr(lrs, losses), stage: this.stage };
     } finally {
-      for (const [name, v] of this.namedVariables()) v.assign(snapshot.get(name)!);
-      tf.dispose([...snapshot.values()]);
-      this.optimizer.dispose();
-      this.optimizer = savedOptimizer;
+      returnModel();
       returnStreams();
     }
   }
@@ -401,7 +380,6 @@ export class Learner implements FitHost {
 
   dispose(): void {
     this.invalidateCache();
-    this.head.dispose();
-    this.optimizer.dispose();
+    this.model.dispose();
   }
 }
