@@ -1,18 +1,20 @@
 // One fit_one_cycle run as the person sees it: its run record, its progress events step by step,
-// and an epoch table row per epoch (validated after each epoch). The learner owns the state and the
-// steps (BatchRunner); this owns the run's bookkeeping.
+// and an epoch table row per epoch (validated after each epoch); likewise lr_find's sweep and its
+// suggestion. The learner owns the state and the steps (BatchRunner); this owns the runs' bookkeeping.
 import { batchesPerEpoch } from '../../ml/epochs';
+import { suggestLr } from '../../ml/lr-find';
 import { groupRates, parseLearningRate } from '../../ml/schedule';
 import {
   StudioError,
   type EpochRow,
+  type LrFindResult,
   type RunInfo,
   type TrainConfig,
   type TrainProgress,
 } from '../../protocol';
 import type { Dataset } from './data';
 import { epochRow, type Evaluation } from './evaluation';
-import { oneCycleEpoch, type BatchRunner } from './loops';
+import { lrSweep, oneCycleEpoch, type BatchRunner } from './loops';
 
 /** What a run asks of the learner beside its steps. */
 export interface FitHost extends BatchRunner {
@@ -96,4 +98,31 @@ export async function fitEpochs(
     await onEpoch(row);
   }
   return rows;
+}
+
+/**
+ * fast.ai's lr_find as the person sees it: a progress event per step (rate and smoothed loss), then
+ * the sweep and its suggestion. The caller restores what the sweep trained.
+ */
+export async function findRate(
+  host: BatchRunner & { readonly stage: 'frozen' | 'unfrozen' },
+  reporting: FitReporting,
+  iterations: number,
+): Promise<LrFindResult> {
+  const startedAt = Date.now();
+  const { pass } = reporting.stepNotes();
+  reporting.report({ phase: 'lr_find', done: 0, total: iterations, startedAt, pass });
+  let done = 0;
+  const { lrs, losses } = await lrSweep(host, iterations, ({ lr, loss }) =>
+    reporting.report({
+      phase: 'lr_find',
+      done: ++done,
+      total: iterations,
+      lr,
+      loss,
+      startedAt,
+      ...reporting.stepNotes(),
+    }),
+  );
+  return { lrs, losses, suggestion: suggestLr(lrs, losses), stage: host.stage };
 }

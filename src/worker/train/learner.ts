@@ -1,7 +1,7 @@
 // fast.ai's cnn_learner recipe in the worker: ResNet50 body + fast.ai head, freeze/unfreeze,
 // fit_one_cycle with discriminative rates, lr_find, interpretation and checkpoints.
 import * as tf from '@tensorflow/tfjs';
-import { LR_FIND, suggestLr } from '../../ml/lr-find';
+import { LR_FIND } from '../../ml/lr-find';
 import type { Targets } from '../../ml/mixup';
 import type { EpochBatch } from '../../ml/epochs';
 import { RunRandom } from '../../ml/random';
@@ -34,8 +34,7 @@ import { FastaiHead } from './head';
 import type { LearnerState } from './learner-state';
 import { TrainableModel } from './trainable';
 import { Cancelled } from '../../ml/cancel';
-import { fitEpochs, requireBatches, type FitHost } from './fit-run';
-import { lrSweep } from './loops';
+import { findRate, fitEpochs, requireBatches, type FitHost, type FitReporting } from './fit-run';
 
 export type { LearnerState } from './learner-state';
 
@@ -256,9 +255,8 @@ export class Learner implements FitHost {
   ): Promise<EpochRow[]> {
     this.runMode = frozenMode;
     this.cancelRequested = false;
-    const reporting = { report: this.report, stepNotes: () => this.stepNotes() };
     try {
-      return await fitEpochs(this, reporting, { epochs, maxLrText, frozenMode }, onEpoch);
+      return await fitEpochs(this, this.reporting(), { epochs, maxLrText, frozenMode }, onEpoch);
     } finally {
       this.runMode = null;
     }
@@ -274,9 +272,9 @@ export class Learner implements FitHost {
     return requireBatches(this.data.train.length, this.config.batchSize);
   }
 
-  /** What every step's progress carries beside its numbers: a notice, the pass shape. */
-  private stepNotes(): Pick<TrainProgress, 'notice' | 'pass'> {
-    return { notice: this.notice, pass: this.passShape() };
+  /** Progress events, and what every step's event carries beside its numbers: a notice, the pass shape. */
+  private reporting(): FitReporting {
+    return { report: this.report, stepNotes: () => ({ notice: this.notice, pass: this.passShape() }) };
   }
 
   /**
@@ -344,22 +342,8 @@ export class Learner implements FitHost {
     if (this.fastMode) await this.cache.ensure();
     const returnModel = this.model.bookmark();
     const returnStreams = this.random.bookmark();
-    const startedAt = Date.now();
-    this.report({ phase: 'lr_find', done: 0, total: iterations, startedAt, pass: this.passShape() });
     try {
-      let done = 0;
-      const { lrs, losses } = await lrSweep(this, iterations, ({ lr, loss }) =>
-        this.report({
-          phase: 'lr_find',
-          done: ++done,
-          total: iterations,
-          lr,
-          loss,
-          startedAt,
-          ...this.stepNotes(),
-        }),
-      );
-      return { lrs, losses, suggestion: suggestLr(lrs, losses), stage: this.stage };
+      return await findRate(this, this.reporting(), iterations);
     } finally {
       returnModel();
       returnStreams();
