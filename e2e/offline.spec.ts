@@ -3,7 +3,7 @@
 // from the service worker's cache, never revalidated), still cross-origin isolated (wasm threads on),
 // a prediction works from the Predict tab and a stored dataset trains.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { test, expect } from '@playwright/test';
+import { test, expect, type Page } from '@playwright/test';
 import { DEFAULT_TRAIN_CONFIG, WEIGHTS_CACHE } from '../src/protocol';
 import { device, openApp, request } from './support/app';
 import { dropFiles } from './support/drop';
@@ -78,8 +78,26 @@ test('offline after one visit: model ready, wasm threads on, predicts and trains
   await context.setOffline(false);
 });
 
+/** The registration's workers and the page's controller, as text for a failure message. */
+function workerStates(page: Page): Promise<string> {
+  return page
+    .evaluate(async () => {
+      const registration = await navigator.serviceWorker.getRegistration();
+      return JSON.stringify({
+        controller: navigator.serviceWorker.controller?.state ?? null,
+        active: registration?.active?.state ?? null,
+        waiting: registration?.waiting?.state ?? null,
+        installing: registration?.installing?.state ?? null,
+        caches: await caches.keys(),
+        model: document.querySelector('[data-testid=model-state]')?.textContent ?? null,
+        title: document.title,
+      });
+    })
+    .catch((error: Error) => `(the page could not be read: ${error.message})`);
+}
+
 test('a new version waits for the user: "Reload" switches to it', async ({ page }) => {
-  test.setTimeout(300_000);
+  test.setTimeout(420_000); // the prompt, the switch and the model's load each have their own limit
   // The first version's worker is active once it has cached the app and the weights (the model may
   // still be loading: the prompt does not wait for it).
   await page.goto('/');
@@ -94,7 +112,13 @@ test('a new version waits for the user: "Reload" switches to it', async ({ page 
     await expect(prompt).toBeVisible({ timeout: 120_000 });
     await expect(prompt).toBeInViewport();
     await page.screenshot({ path: 'test-results/update-prompt.png' });
-    await Promise.all([page.waitForEvent('load'), prompt.getByRole('button', { name: 'Reload' }).click()]);
+    // The switch: if the page does not reload, the failure says what the service workers were doing
+    // (once, in a loaded full run, no reload came within the test's time).
+    const loaded = page.waitForEvent('load', { timeout: 120_000 });
+    await prompt.getByRole('button', { name: 'Reload' }).click();
+    await loaded.catch(async (error: Error) => {
+      throw new Error(`${error.message}\nafter "Reload": ${await workerStates(page)}`);
+    });
     await expect(page.getByTestId('model-state')).toHaveText('ready', { timeout: 170_000 });
     expect(await page.evaluate(() => caches.keys())).toContain('shell-next-build');
     await expect(page.getByTestId('update-prompt')).toHaveCount(0);
