@@ -36,6 +36,8 @@ describe('images per pass', () => {
     expect(defaultImagesPerPass('wasm', 64, 16)).toBe(16);
     expect(defaultImagesPerPass('wasm', 512, 16)).toBe(2);
     expect(defaultImagesPerPass('webgpu', 224, 16)).toBe(16);
+    expect(defaultImagesPerPass('webgl', 224, 16)).toBe(16);
+    expect(defaultImagesPerPass('cpu', 224, 16)).toBe(5); // host memory too, as wasm
   });
   it('halves after running out of memory, down to two', () => {
     expect(lowerImagesPerPass(16)).toBe(8);

@@ -1,5 +1,6 @@
 // How one training batch is computed in passes that fit the device's memory. Gradients of the
 // passes are summed, so the optimizer still sees one batch and the schedule is unchanged.
+import { isHostMemoryBackend } from '../protocol';
 
 /**
  * Images per pass with no failure seen yet. wasm32 addresses 4 GiB; ResNet50's training step takes
@@ -9,7 +10,7 @@
  * GPUs: the whole batch. Either way lowered, and remembered, after a failure.
  */
 export function defaultImagesPerPass(backend: string, size: number, batch: number): number {
-  if (backend !== 'wasm' && backend !== 'cpu') return batch;
+  if (!isHostMemoryBackend(backend)) return batch;
   return Math.max(2, Math.min(batch, Math.floor(16 * (128 / size) ** 2)));
 }
 

@@ -7,6 +7,14 @@ export function isBackendName(value: unknown): value is BackendName {
   return typeof value === 'string' && (BACKENDS as readonly string[]).includes(value);
 }
 
+/**
+ * Backends that compute in the CPU's own memory: reading a vector back costs a copy, not a GPU round
+ * trip, and memory is wasm32's 4 GiB heap (or the JS heap), not a GPU's.
+ */
+export function isHostMemoryBackend(backend: string): boolean {
+  return backend === 'wasm' || backend === 'cpu';
+}
+
 export interface DeviceInfo {
   backend: BackendName;
   /** Human name of the adapter/renderer, e.g. "NVIDIA GeForce …" or "SwiftShader". */

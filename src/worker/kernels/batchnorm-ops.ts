@@ -2,6 +2,7 @@
 // every engine thread; batchnorm-kernels.ts). batchnorm.ts asks fusedBatchNormOps(x) and uses them
 // where they apply, its tfjs-op formulation elsewhere. The kernel names are declared here, once.
 import * as tf from '@tensorflow/tfjs';
+import { isHostMemoryBackend } from '../../protocol';
 import { heapKernelsReady } from './heap-calls';
 import { CHANNEL_BLOCK } from './simd/batchnorm-kernel';
 
@@ -83,13 +84,12 @@ function zeros(like: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] {
 /**
  * Whether the backend keeps tensors in the CPU's own memory, so that reading a vector back
  * (dataSync) costs a copy, not a GPU round trip: per-channel arithmetic is then cheaper as plain
- * float32 loops than as a handful of kernel calls per layer. The one test of it, for the fused
- * passes and the running averages alike.
+ * float32 loops than as a handful of kernel calls per layer. Asked by the fused passes and the
+ * running averages alike (the fact itself: isHostMemoryBackend, with the images-per-pass policy).
  */
 export function hostMemoryBackend(): boolean {
-  return HOST_MEMORY_BACKENDS.has(tf.getBackend());
+  return isHostMemoryBackend(tf.getBackend());
 }
-const HOST_MEMORY_BACKENDS = new Set(['wasm', 'cpu']);
 
 /**
  * Our fused kernels for a float32 activation whose channels come in whole blocks, on a backend that
@@ -98,6 +98,6 @@ const HOST_MEMORY_BACKENDS = new Set(['wasm', 'cpu']);
 export function fusedBatchNormOps(x: tf.Tensor): FusedBatchNormOps | null {
   const channels = x.shape[x.rank - 1];
   if (x.dtype !== 'float32' || x.size === 0 || channels % CHANNEL_BLOCK !== 0) return null;
-  if (!hostMemoryBackend() || !tf.getKernel(BATCHNORM_KERNELS.moments, tf.getBackend())) return null;
-  return heapKernelsReady() ? OPS : null;
+  const registered = tf.getKernel(BATCHNORM_KERNELS.moments, tf.getBackend());
+  return hostMemoryBackend() && registered && heapKernelsReady() ? OPS : null;
 }
