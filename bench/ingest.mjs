@@ -21,13 +21,15 @@ const options = parseArgs(process.argv.slice(2), {
   parallel: '8',
   'max-size': '500',
   'max-per-class': '300',
+  // '': a private (off-the-record) context; a folder: a normal browser profile kept there.
+  'user-data-dir': '',
 });
 if (!options._[0] && !options.synthetic) {
   console.error('usage: npm run bench:ingest -- <folder with one subfolder per class> | --synthetic 18x300');
   process.exit(2);
 }
 
-const browser = await launchBrowser();
+const browser = await launchBrowser(options['user-data-dir']);
 const folder = options.synthetic ? await generateSynthetic(browser, options.synthetic) : options._[0];
 const server = await serveFolder(folder);
 console.log(`${server.classes.length} classes, ${server.total} images, served at ${server.origin}`);

@@ -28,15 +28,20 @@ export async function startApp(port = 5288) {
   };
 }
 
-export async function launchBrowser() {
+/**
+ * Headless Chromium. By default a private (off-the-record) context, as Playwright's tests run, whose
+ * storage quota is a share of memory; with `userDataDir` a normal profile kept in that folder (made if
+ * missing), whose quota is a share of the disk, as a person's browser has. Either way the result has
+ * `newPage()` and `close()`.
+ */
+export async function launchBrowser(userDataDir = '') {
   // BENCH_CHROMIUM_LOG=1 (with DEBUG=pw:browser, which forwards the browser's stderr): Chromium's own
   // log, where storage and process failures that reach JavaScript without details are named.
   const log = process.env.BENCH_CHROMIUM_LOG ? ['--enable-logging=stderr', '--v=0'] : [];
-  return chromium.launch({
-    executablePath: findChromium(),
-    args: [...CHROMIUM_ARGS, ...log],
-    env: chromiumEnv(),
-  });
+  const launch = { executablePath: findChromium(), args: [...CHROMIUM_ARGS, ...log], env: chromiumEnv() };
+  if (!userDataDir) return chromium.launch(launch);
+  mkdirSync(userDataDir, { recursive: true });
+  return chromium.launchPersistentContext(resolve(userDataDir), launch);
 }
 
 /** Opens the app on a backend and waits for the model; returns the device the worker reports. */
@@ -190,7 +195,7 @@ export async function openIngested(folder, options, backend) {
   const served = await serveFolder(folder);
   console.log(`${served.classes.length} classes, ${served.total} images, served at ${served.origin}`);
   const app = await startApp(Number(options.port));
-  const browser = await launchBrowser();
+  const browser = await launchBrowser(options['user-data-dir'] ?? '');
   const close = async () => {
     await browser.close();
     await app.close();

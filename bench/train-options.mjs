@@ -59,6 +59,8 @@ export function trainOptions(argv) {
     recipe: '',
     // 0: the app's default for the backend and size (src/ml/batching.ts).
     'images-per-pass': '0',
+    // '': a private (off-the-record) context, as the tests run; a folder: a normal profile kept there.
+    'user-data-dir': '',
     ...fromPreset,
   });
   return { options };

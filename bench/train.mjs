@@ -4,6 +4,7 @@
 //   [--epoch-stats off|plain|augmented]
 //   [--variants 2] [--faithful-epochs 1] [--faithful-lr 1e-3]
 //   [--label-smoothing 0] [--mixup 0] [--tta false] [--recipe fastai|best] [--images-per-pass N]
+//   [--user-data-dir <folder>]   (a normal browser profile kept there, instead of a private context)
 // npm run bench:train -- --synthetic 18x1112 --max-per-class 1112 … trains on generated images (the
 // scale check: 20,000 images); each phase reports the browser's peak resident memory.
 // --recipe takes a Train tab recipe's size, epochs, rates, label smoothing and TTA from
@@ -59,6 +60,7 @@ const baseConfig = {
 const session = await openIngested(folder, options, options.backend);
 const { page, device, ingest } = session;
 const runs = [];
+let storage = null;
 try {
   // One run of the recipe per seed: the seed decides the split, the head's initialisation, dropout,
   // augmentation and shuffling, so a gain can be told from noise.
@@ -73,6 +75,11 @@ try {
       if (epochs < 1) return null;
       const run = await timed(page, label, 'fit', { epochs, maxLr, frozenMode });
       const last = run.result[run.result.length - 1];
+      // Whether the epochs' automatic save went through (or why the browser refused it).
+      const saved = await page.evaluate(() => {
+        const learner = window.__studio.getSnapshot().learner;
+        return { autosaved: learner?.autosaved ?? false, refused: learner?.autosaveRefused ?? null };
+      });
       phases.push({
         phase: label,
         seconds: run.seconds,
@@ -81,6 +88,7 @@ try {
         errorRate: last.errorRate,
         epochs: run.result,
         notices: run.notices,
+        note: saved.refused ? `autosave refused: ${saved.refused}` : saved.autosaved ? 'autosaved' : '',
       });
       return last;
     };
@@ -142,9 +150,34 @@ try {
     });
     printPhases(runs[runs.length - 1]);
   }
+  storage = await storageReport(page);
 } finally {
   await session.close();
   if (options.synthetic && !options._[0]) rmSync(folder, { recursive: true, force: true });
+}
+
+/** What the browser stored by the end: the origin's usage against its quota, and each checkpoint. */
+async function storageReport(page) {
+  const estimate = await page.evaluate(() => navigator.storage.estimate());
+  const checkpoints = await request(page, 'listCheckpoints', {});
+  const mb = (bytes) => (bytes / 1e6).toFixed(0);
+  console.log(
+    `\nstorage (${options['user-data-dir'] ? `normal profile in ${options['user-data-dir']}` : 'private context'}): ` +
+      `${mb(estimate.usage)} MB used of a ${mb(estimate.quota)} MB quota; checkpoints: ` +
+      (checkpoints.map((c) => `${c.name} (${c.stage}, error ${c.errorRate?.toFixed(4) ?? '–'})`).join(', ') ||
+        'none'),
+  );
+  return {
+    profile: options['user-data-dir'] ? 'normal' : 'private',
+    usage: estimate.usage,
+    quota: estimate.quota,
+    checkpoints: checkpoints.map((c) => ({
+      name: c.name,
+      stage: c.stage,
+      errorRate: c.errorRate,
+      savedAt: c.savedAt,
+    })),
+  };
 }
 
 function reference(phase) {
@@ -215,6 +248,7 @@ saveJson('train', {
   config: baseConfig,
   device,
   ingest: { stored: ingest?.stored, seconds: ingest?.seconds },
+  storage,
   runs,
   summary: {
     seeds,
