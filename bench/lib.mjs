@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, chromiumEnv, findChromium } from '../scripts/chromium.mjs';
+import { descendantMegabytes } from './processes.mjs';
 
 /**
  * Builds the app once and serves the production build: what users get, and immune to edits made
@@ -222,16 +223,7 @@ export const sd = (xs) =>
 /** "mean ± sd" to 4 decimals. */
 export const pm = (xs) => `${mean(xs).toFixed(4)} ± ${sd(xs).toFixed(4)}`;
 
-/** Resident memory of every Chromium process on this machine, in MB (read from /proc: no fork). */
+/** Resident memory of the Chromium this benchmark started (its processes only), in MB. */
 export function chromiumMegabytes() {
-  let kb = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'chromium') continue;
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return kb / 1024;
+  return descendantMegabytes(['chromium']);
 }
