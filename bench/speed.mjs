@@ -5,7 +5,8 @@
 // and the same generated inputs, measured in the same run so the ratios are comparable. PyTorch runs
 // with the app's thread count (its own default can be 1 here); the CPU's model and SIMD level are
 // printed, and every result as GFLOP/s (convolutions + dense, counted from the graph) beside the
-// measured wasm SIMD peak (a register-resident multiply-add loop on all our engine's threads).
+// measured wasm SIMD peak (a register-resident multiply-add loop on all our engine's threads),
+// measured again just before and after each wasm row: its % is of the mean of those two.
 // --kernels (webgpu): ResNet50's filter gradients per shape — tfjs-webgpu's kernel, ours, a matMul.
 // --compare-heap-kernels (wasm): the training step first with BatchNorm and AdamW as tfjs ops, then
 // with our kernels on tfjs's heap, in the same run.
@@ -74,6 +75,19 @@ function printProfile(result) {
     console.log(`    ${k.name.padEnd(24)} ${k.ms.toFixed(0).padStart(7)} ms  ${k.calls} calls`);
 }
 
+/**
+ * A measurement with the wasm SIMD peak measured just before and just after it (wasm only): on a
+ * shared machine the cores' speed drifts by ±15 % within minutes, so each row's % of the peak is
+ * taken against the peak of its own minutes (their mean), not the run's first.
+ */
+async function bracketed(page, backend, measure) {
+  if (backend !== 'wasm') return { result: await measure(), peakGflops: null };
+  const before = await request(page, 'simdPeak', {});
+  const result = await measure();
+  const after = await request(page, 'simdPeak', {});
+  return { result, peakGflops: before && after ? (before.gflops + after.gflops) / 2 : null };
+}
+
 async function measureBackend(browser, url, backend, rows, context) {
   const { page, device } = await openApp(browser, url, backend);
   if (device.backend !== backend) {
@@ -100,15 +114,17 @@ async function measureBackend(browser, url, backend, rows, context) {
       repeats: Number(options['kernel-repeats']),
     });
   for (const size of sizes) {
-    const inference = await request(page, 'benchmark', {
-      mode: 'inference',
-      size,
-      batch,
-      steps,
-      warmup: 1,
-      budgetSeconds: 60,
-      profile: options.profile === 'true',
-    });
+    const { result: inference, peakGflops } = await bracketed(page, backend, () =>
+      request(page, 'benchmark', {
+        mode: 'inference',
+        size,
+        batch,
+        steps,
+        warmup: 1,
+        budgetSeconds: 60,
+        profile: options.profile === 'true',
+      }),
+    );
     printProfile(inference);
     rows.push({
       engine: `tfjs-${backend}`,
@@ -118,6 +134,7 @@ async function measureBackend(browser, url, backend, rows, context) {
       imgPerSec: inference.imagesPerSecond,
       flopsPerImage: inference.flopsPerImage,
       steps: inference.stepSeconds.length,
+      peakGflops,
     });
     context.flops[`inference-${size}`] = inference.flopsPerImage;
     console.log(`  inference ${size}px: ${inference.imagesPerSecond.toFixed(2)} img/s`);
@@ -145,17 +162,19 @@ async function measureBackend(browser, url, backend, rows, context) {
         : [{ heapKernels: true, engine: `tfjs-${backend}` }];
     for (const variant of variants)
       try {
-        const train = await request(page, 'benchmark', {
-          mode: 'train',
-          size,
-          batch,
-          microBatch: Number(options['images-per-pass']) || undefined,
-          steps,
-          warmup: 1,
-          budgetSeconds: 120,
-          profile: options.profile === 'true',
-          heapKernels: variant.heapKernels,
-        });
+        const { result: train, peakGflops } = await bracketed(page, backend, () =>
+          request(page, 'benchmark', {
+            mode: 'train',
+            size,
+            batch,
+            microBatch: Number(options['images-per-pass']) || undefined,
+            steps,
+            warmup: 1,
+            budgetSeconds: 120,
+            profile: options.profile === 'true',
+            heapKernels: variant.heapKernels,
+          }),
+        );
         printProfile(train);
         rows.push({
           engine: variant.engine,
@@ -167,6 +186,7 @@ async function measureBackend(browser, url, backend, rows, context) {
           flopsPerImage: train.flopsPerImage,
           steps: train.stepSeconds.length,
           tensorsLeaked: train.tensorsLeaked,
+          peakGflops,
         });
         console.log(
           `  train ${size}px${variant.heapKernels ? '' : ' (BN+AdamW as ops)'}: ${train.imagesPerSecond.toFixed(2)} img/s (${train.microBatch} images per pass)`,
@@ -240,10 +260,13 @@ for (const row of rows) {
   row.vsPyTorch = torch && row.imgPerSec ? `${(row.imgPerSec / torch.imgPerSec).toFixed(2)}×` : '';
   const gflops = row.imgPerSec && row.flopsPerImage ? (row.imgPerSec * row.flopsPerImage) / 1e9 : null;
   row.gflops = gflops === null ? '' : gflops.toFixed(1);
+  // Against the peak measured around this row (its own minutes), else the run's first.
+  const peak = row.peakGflops ?? context.peak?.gflops ?? null;
   row.ofPeak =
-    gflops !== null && context.peak && row.engine.startsWith('tfjs-wasm')
-      ? `${((100 * gflops) / context.peak.gflops).toFixed(0)} %`
+    gflops !== null && peak && row.engine.startsWith('tfjs-wasm')
+      ? `${((100 * gflops) / peak).toFixed(0)} %`
       : '';
+  row.peakAround = row.peakGflops ? row.peakGflops.toFixed(1) : '';
   row.threads ??= row.engine.startsWith('tfjs-wasm') ? context.wasmThreads : '';
   row.imgPerSec = row.imgPerSec == null ? '—' : Number(row.imgPerSec.toFixed(2));
 }
@@ -262,6 +285,7 @@ printTable(rows, [
   'imgPerSec',
   'gflops',
   'ofPeak',
+  'peakAround',
   'vsPyTorch',
   'note',
 ]);
