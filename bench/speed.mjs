@@ -77,8 +77,9 @@ function printProfile(result) {
 
 /**
  * A measurement with the wasm SIMD peak measured just before and just after it (wasm only): on a
- * shared machine the cores' speed drifts by ±15 % within minutes, so each row's % of the peak is
- * taken against the peak of its own minutes (their mean), not the run's first.
+ * shared machine rates drift within minutes, so each row's % is of the peak of its own minutes (their
+ * mean), not the run's first — and a slow row beside a steady peak says the slowdown was not the
+ * cores' clock but what a register-resident loop does not touch (memory, caches).
  */
 async function bracketed(page, backend, measure) {
   if (backend !== 'wasm') return { result: await measure(), peakGflops: null };
