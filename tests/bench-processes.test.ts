@@ -7,7 +7,8 @@ import { descendantMegabytes, descendants } from '../bench/processes.mjs';
 
 const started: ChildProcess[] = [];
 afterEach(() => {
-  for (const child of started.splice(0)) child.kill('SIGKILL');
+  // Each shell leads its own process group: killing the group ends its sleep too.
+  for (const child of started.splice(0)) if (child.pid) process.kill(-child.pid, 'SIGKILL');
 });
 
 const live = (pid: number) => {
@@ -23,7 +24,7 @@ describe('bench memory: the processes a run started', () => {
   it('counts children and grandchildren by name, and not a process of that name elsewhere', async () => {
     // A grandchild: sh → sleep, and an orphan: a sleep whose shell exits at once, so it belongs to
     // another parent (init or a subreaper) — as another run's browser would.
-    const shell = spawn('sh', ['-c', 'sleep 30 & wait'], { stdio: 'ignore' });
+    const shell = spawn('sh', ['-c', 'sleep 30 & wait'], { stdio: 'ignore', detached: true });
     started.push(shell);
     const orphan = Number(
       execFileSync('sh', ['-c', 'sleep 31 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' }),
