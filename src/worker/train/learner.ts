@@ -6,9 +6,7 @@ import type { Targets } from '../../ml/mixup';
 import type { EpochBatch } from '../../ml/epochs';
 import { RunRandom } from '../../ml/random';
 import {
-  epochStatistics,
   featureCacheKey,
-  settlesStatistics,
   type EpochRow,
   type GradCamMap,
   type Interpretation,
@@ -19,15 +17,9 @@ import {
 import type { ResNetGraph } from '../ml/resnet-graph';
 import { decodeCropped, type Dataset, type DecodeImage, type Example, type RawBatch } from './data';
 import { BatchInputs } from './batch-inputs';
-import { adaptBatchNorm } from './bn-adapt';
 import { Classifier } from './classifier';
-import {
-  evaluateValidation,
-  interpretation,
-  ttaErrorRate,
-  type Evaluation,
-  type EvaluationSources,
-} from './evaluation';
+import type { Evaluation } from './evaluation';
+import { LearnerEvaluation } from './learner-evaluation';
 import { FeatureCache } from './feature-cache';
 import { optimiseWithinMemory, type StepModel } from './batch-step';
 import { FastaiHead } from './head';
@@ -64,6 +56,8 @@ export class Learner implements FitHost {
   private readonly decode: DecodeImage;
   /** Each step's input: batches, features or pixels, mixup. */
   private readonly inputs: BatchInputs;
+  /** Validation, Interpret, TTA and the statistics an epoch through the body ends with. */
+  private readonly evaluation: LearnerEvaluation;
 
   constructor(
     readonly body: ResNetGraph,
@@ -78,23 +72,24 @@ export class Learner implements FitHost {
     this.decode = options.decode ?? decodeCropped;
     this.classifier = new Classifier(body, head, () => this.settings, this.decode);
     this.random = new RunRandom(settings.seed);
-    this.cache = new FeatureCache({
+    // What the learner's parts read of it (each takes the members it needs).
+    const shared = {
       body,
-      data,
-      classifier: this.classifier,
-      decode: this.decode,
-      config: () => this.config,
-      isNewModel: () => this.rows.length === 0,
-      report,
-      stopIfCancelled: (toDispose) => this.stopIfCancelled(toDispose),
-    });
-    this.inputs = new BatchInputs({
+      head,
       data,
       random: this.random,
-      cache: this.cache,
+      classifier: this.classifier,
       decode: this.decode,
+      report,
       config: () => this.config,
-    });
+      stage: () => this.stage,
+      fastMode: () => this.fastMode,
+      isNewModel: () => this.rows.length === 0,
+      stopIfCancelled: (toDispose?: tf.Tensor[]) => this.stopIfCancelled(toDispose),
+    };
+    this.cache = new FeatureCache(shared);
+    this.inputs = new BatchInputs({ ...shared, cache: this.cache });
+    this.evaluation = new LearnerEvaluation({ ...shared, cache: this.cache });
   }
 
   /**
@@ -277,50 +272,24 @@ export class Learner implements FitHost {
     return { report: this.report, stepNotes: () => ({ notice: this.notice, pass: this.passShape() }) };
   }
 
-  /**
-   * After an epoch that trained through the body: its BatchNorm running statistics re-measured on
-   * the training images when the config asks (epochStatistics), so validation, checkpoints and
-   * predictions use statistics of the final weights rather than averages that lag them. Training
-   * itself normalises on batch statistics, so what it computes next is unchanged; its own seeded
-   * draws, not the run's streams, keep the run's batches as they were.
-   */
-  async settleStatistics(): Promise<void> {
-    if (this.fastMode || !settlesStatistics(this.config, this.stage)) return;
-    await adaptBatchNorm({
-      body: this.body,
-      train: this.data.train,
-      config: this.config,
-      decode: this.decode,
-      report: this.report,
-      stopIfCancelled: (toDispose) => this.stopIfCancelled(toDispose),
-      random: epochStatistics(this.config) === 'plain' ? null : undefined,
-    });
+  /** See LearnerEvaluation: the statistics an epoch through the body ends with. */
+  settleStatistics(): Promise<void> {
+    return this.evaluation.settleStatistics();
   }
 
   /** Validation set in eval mode (on the cached features in the fast frozen mode). */
-  async evaluate(): Promise<Evaluation> {
-    return evaluateValidation(this.evaluationSources(), this.fastMode ? await this.cache.ensure() : null);
+  evaluate(): Promise<Evaluation> {
+    return this.evaluation.evaluate();
   }
 
-  async interpret(): Promise<Interpretation> {
-    return interpretation(this.data, await this.evaluate());
+  interpret(): Promise<Interpretation> {
+    return this.evaluation.interpret();
   }
 
-  /** Validation error with test-time augmentation (see evaluation.ts; views cached with the features). */
-  async ttaErrorRate(): Promise<{ errorRate: number; valid: number }> {
+  /** Validation error with test-time augmentation (views cached with the features). */
+  ttaErrorRate(): Promise<{ errorRate: number; valid: number }> {
     this.cancelRequested = false;
-    return ttaErrorRate(this.evaluationSources(), this.cache.current);
-  }
-
-  private evaluationSources(): EvaluationSources {
-    return {
-      data: this.data,
-      config: this.config,
-      head: this.model.head,
-      classifier: this.classifier,
-      report: this.report,
-      stopIfCancelled: (toDispose) => this.stopIfCancelled(toDispose),
-    };
+    return this.evaluation.ttaErrorRate();
   }
 
   /** Every variable by a name that survives reloads: body, head, running statistics. */
