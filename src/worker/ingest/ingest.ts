@@ -180,7 +180,6 @@ async function runJobs(
       viaRelay,
     ).then(
       () => {
-        task.progress.done++;
         finished++;
         report();
       },

@@ -1,5 +1,7 @@
 // One download's outcome, recorded: a verified image stored (or counted a duplicate of one its class
-// already holds), a failure stored with its reason — shared by URL downloads and dropped files.
+// already holds), a failure stored with its reason — shared by URL downloads and dropped files. The
+// class's counters move together (done with stored or failed), so no progress event shows more
+// images stored than done.
 import type { StudioDb } from '../../data/db';
 import { putFailures, type AddOutcome } from '../../data/images';
 import type { FailureReason, ImageRecord } from '../../data/schema';
@@ -47,6 +49,7 @@ export async function record(
     progress.stored++;
     if (viaRelay) progress.viaRelay++;
   }
+  progress.done++;
 }
 
 async function fail(
@@ -59,4 +62,5 @@ async function fail(
 ): Promise<void> {
   await putFailures(db, [{ className, url, reason, detail, at: Date.now() }]);
   progress.failed++;
+  progress.done++;
 }
