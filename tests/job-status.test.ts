@@ -9,7 +9,7 @@ import { ingestJobStatus, trainJobStatus } from '../src/ui/jobs/job-status';
 const start = Date.now() - 60_000;
 const job = (main: TrainProgress | null): ActiveJob => ({
   id: 1,
-  name: 'trainFit',
+  name: 'fit',
   label: 'Fit',
   startedAt: start,
   main,
