@@ -192,9 +192,9 @@ function reference(phase) {
 }
 
 function printPhases(run) {
+  const comparable =
+    size === 128 && run.train === PYTORCH_REFERENCE.train && run.valid === PYTORCH_REFERENCE.valid;
   const rows = run.phases.map((p) => {
-    const comparable =
-      size === 128 && run.train === PYTORCH_REFERENCE.train && run.valid === PYTORCH_REFERENCE.valid;
     const ref = comparable ? reference(p.phase) : null;
     return {
       phase: p.phase,

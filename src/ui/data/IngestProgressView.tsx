@@ -1,4 +1,5 @@
 import type { IngestProgress } from '../../protocol';
+import { ingestTotals } from '../jobs/job-status';
 
 function eta(progress: IngestProgress, done: number, total: number): string {
   const elapsed = (Date.now() - progress.startedAt) / 1000;
@@ -8,8 +9,7 @@ function eta(progress: IngestProgress, done: number, total: number): string {
 }
 
 export function IngestProgressView({ progress, onCancel }: { progress: IngestProgress; onCancel(): void }) {
-  const total = progress.classes.reduce((n, c) => n + c.total, 0);
-  const done = progress.classes.reduce((n, c) => n + c.done, 0);
+  const { done, total } = ingestTotals(progress);
   return (
     <div className="card" data-testid="ingest-progress" data-running={progress.running}>
       <div className="row">

@@ -39,10 +39,17 @@ export function trainJobStatus(job: ActiveJob, train: TrainProgress | null): Job
   };
 }
 
+/** A download's images done and to do, over all its classes (the header and the Data tab's card). */
+export function ingestTotals(ingest: IngestProgress): { done: number; total: number } {
+  return {
+    done: ingest.classes.reduce((n, c) => n + c.done, 0),
+    total: ingest.classes.reduce((n, c) => n + c.total, 0),
+  };
+}
+
 /** A download running in this tab: all classes' images done of all to do. */
 export function ingestJobStatus(ingest: IngestProgress): JobStatusValues {
-  const total = ingest.classes.reduce((n, c) => n + c.total, 0);
-  const done = ingest.classes.reduce((n, c) => n + c.done, 0);
+  const { done, total } = ingestTotals(ingest);
   return {
     kind: 'ingest',
     label: 'Downloading images',
