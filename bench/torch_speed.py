@@ -1,7 +1,8 @@
 """PyTorch reference throughput for bench:speed: the same ResNet50 shape, the same generated inputs.
 
-Usage: torch_speed.py SIZES BATCH STEPS [THREADS]. THREADS sets torch's intra-op threads (bench:speed
-passes the app's thread count: PyTorch's own default can be 1 on these machines).
+Usage: torch_speed.py SIZES BATCH STEPS [THREADS] [DEVICE]. THREADS sets torch's intra-op threads
+(bench:speed passes the app's thread count: PyTorch's own default can be 1 on these machines); 0 keeps
+the default. DEVICE (default cpu): e.g. cuda, for bench:gpu's yardstick on a GPU machine.
 Prints one JSON object: {"torch": version, "threads": n, "defaultThreads": n, "results": [...]}.
 """
 import json
@@ -23,13 +24,15 @@ def generated(n, size):
     return (pixels.float() - mean).permute(0, 3, 1, 2).contiguous()
 
 
-def timed(step, warmup, steps):
+def timed(step, warmup, steps, sync):
     for _ in range(warmup):
         step()
+    sync()
     times = []
     for _ in range(steps):
         t0 = time.perf_counter()
         step()
+        sync()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
@@ -38,17 +41,19 @@ def main():
     sizes = [int(s) for s in sys.argv[1].split(",")]
     batch, steps = int(sys.argv[2]), int(sys.argv[3])
     default_threads = torch.get_num_threads()
-    if len(sys.argv) > 4:
+    if len(sys.argv) > 4 and int(sys.argv[4]) > 0:
         torch.set_num_threads(int(sys.argv[4]))
+    device = torch.device(sys.argv[5] if len(sys.argv) > 5 else "cpu")
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     torch.manual_seed(0)
-    model = torchvision.models.resnet50(weights=None)
+    model = torchvision.models.resnet50(weights=None).to(device)
     results = []
     for size in sizes:
-        x = generated(batch, size)
-        labels = torch.arange(batch) * 97 % 1000
+        x = generated(batch, size).to(device)
+        labels = (torch.arange(batch) * 97 % 1000).to(device)
         model.eval()
         with torch.no_grad():
-            seconds = timed(lambda: model(x), 1, steps)
+            seconds = timed(lambda: model(x), 1, steps, sync)
         results.append({"mode": "inference", "size": size, "batch": batch, "imagesPerSecond": batch / seconds})
         model.train()
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-5)
@@ -59,12 +64,13 @@ def main():
             loss.backward()
             optimizer.step()
 
-        seconds = timed(train_step, 1, steps)
+        seconds = timed(train_step, 1, steps, sync)
         results.append({"mode": "train", "size": size, "batch": batch, "imagesPerSecond": batch / seconds})
     print(
         json.dumps(
             {
                 "torch": torch.__version__,
+                "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
                 "threads": torch.get_num_threads(),
                 "defaultThreads": default_threads,
                 "results": results,
