@@ -1,12 +1,6 @@
 import type { IngestProgress } from '../../protocol';
 import { ingestTotals } from '../jobs/job-status';
-
-function eta(progress: IngestProgress, done: number, total: number): string {
-  const elapsed = (Date.now() - progress.startedAt) / 1000;
-  if (!done || done >= total) return '';
-  const seconds = Math.round((elapsed / done) * (total - done));
-  return seconds >= 60 ? `~${Math.floor(seconds / 60)} min ${seconds % 60} s left` : `~${seconds} s left`;
-}
+import { eta } from '../train/format';
 
 export function IngestProgressView({ progress, onCancel }: { progress: IngestProgress; onCancel(): void }) {
   const { done, total } = ingestTotals(progress);
@@ -27,7 +21,7 @@ export function IngestProgressView({ progress, onCancel }: { progress: IngestPro
         <span>All classes</span>
         <progress max={Math.max(1, total)} value={done} />
         <span>
-          {done}/{total} {progress.running && eta(progress, done, total)}
+          {done}/{total} {progress.running && eta(progress.startedAt, done, total)}
         </span>
       </div>
       {progress.classes.map((c) => (
