@@ -4,6 +4,7 @@ import { eta } from '../train/format';
 
 export function IngestProgressView({ progress, onCancel }: { progress: IngestProgress; onCancel(): void }) {
   const { done, total } = ingestTotals(progress);
+  const left = progress.running ? eta(progress.startedAt, done, total) : '';
   return (
     <div className="card" data-testid="ingest-progress" data-running={progress.running}>
       <div className="row">
@@ -21,7 +22,8 @@ export function IngestProgressView({ progress, onCancel }: { progress: IngestPro
         <span>All classes</span>
         <progress max={Math.max(1, total)} value={done} />
         <span>
-          {done}/{total} {progress.running && eta(progress.startedAt, done, total)}
+          {done}/{total}
+          {left && ` · ${left}`}
         </span>
       </div>
       {progress.classes.map((c) => (
