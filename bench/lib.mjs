@@ -8,6 +8,8 @@ import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, chromiumEnv, findChromium } from '../scripts/chromium.mjs';
 import { descendantMegabytes } from './processes.mjs';
 
+export { printTable } from './tables.mjs';
+
 /**
  * Builds the app once and serves the production build: what users get, and immune to edits made
  * to the sources while a long benchmark runs.
@@ -75,14 +77,6 @@ export function request(page, name, args) {
     },
     [name, args],
   );
-}
-
-export function printTable(rows, columns) {
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
-  const line = (cells) => cells.map((cell, i) => String(cell ?? '').padEnd(widths[i])).join('  ');
-  console.log(line(columns));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const row of rows) console.log(line(columns.map((c) => row[c])));
 }
 
 export function saveJson(name, data) {

@@ -12,6 +12,7 @@ import { runBenchmark } from '../../src/worker/bench';
 import { filterGradientReport } from '../../src/worker/kernels/webgpu/kernel-report';
 import { registerWebGpuTrainingKernels, stockFilterGradient } from '../../src/worker/kernels/webgpu/register';
 import { ResNetGraph } from '../../src/worker/ml/resnet-graph';
+import { KERNEL_COLUMNS, kernelRows, printTable } from '../tables.mjs';
 import { layerWeights, makeInputSizeFree, type KerasTopology } from '../../src/worker/ml/resnet-loader';
 
 const args = new Map<string, string>();
@@ -65,15 +66,6 @@ async function withStockFilterGradient<T>(measure: () => Promise<T>): Promise<T>
   }
 }
 
-function table(rows: Record<string, unknown>[], columns: string[]): void {
-  const text = (v: unknown) =>
-    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v ?? '—');
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => text(r[c]).length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
-  console.log(line(columns));
-  for (const r of rows) console.log(line(columns.map((c) => text(r[c]))));
-}
-
 async function main(): Promise<void> {
   const adapter = await (navigator as unknown as { gpu: GPU }).gpu.requestAdapter();
   if (!adapter) throw new Error('no WebGPU adapter (Dawn found no Vulkan device)');
@@ -93,41 +85,15 @@ async function main(): Promise<void> {
     const before = tf.memory().numTensors;
     const check = checkSizes.includes(size);
     const report = await filterGradientReport(model, { size, batch, check, time: true, repeats });
-    const gf = (flops: number, ms?: number) => (ms ? flops / ms / 1e6 : undefined);
-    const rows = report.rows.map((r) => ({
-      shape: r.shape,
-      layers: r.layers,
-      splits: r.ours ? r.splits : 'tfjs',
-      relErr: r.relativeError,
-      tfjsMs: r.tfjsMs,
-      oursMs: r.oursMs,
-      matmulMs: r.matmulMs,
-      tfjsGflops: gf(r.flops, r.tfjsMs),
-      oursGflops: gf(r.flops, r.oursMs),
-      matmulGflops: gf(r.flops, r.matmulMs),
-      oursOfMatmul: r.oursMs && r.matmulMs ? `${Math.round((100 * r.matmulMs) / r.oursMs)} %` : '—',
-    }));
-    const sum = (key: 'tfjsMs' | 'oursMs' | 'matmulMs') =>
-      report.rows.reduce((n, r) => n + r.layers * (r[key] ?? NaN), 0);
-    const flops = report.rows.reduce((n, r) => n + r.layers * r.flops, 0);
-    rows.push({
-      shape: 'all layers',
-      layers: report.rows.reduce((n, r) => n + r.layers, 0),
-      splits: '',
-      relErr: check ? Math.max(...report.rows.map((r) => r.relativeError ?? 0)) : undefined,
-      tfjsMs: sum('tfjsMs'),
-      oursMs: sum('oursMs'),
-      matmulMs: sum('matmulMs'),
-      tfjsGflops: gf(flops, sum('tfjsMs')),
-      oursGflops: gf(flops, sum('oursMs')),
-      matmulGflops: gf(flops, sum('matmulMs')),
-      oursOfMatmul: `${Math.round((100 * sum('matmulMs')) / sum('oursMs'))} %`,
-    });
+    const { rows, slower } = kernelRows(report, size);
     console.log(
       `\nConv2DBackpropFilter at ${size} px, batch ${batch} (tensors leaked: ${report.tensorsLeaked}):`,
     );
-    table(rows, Object.keys(rows[0]));
-    (result.kernels as unknown[]).push({ size, rows, tensorsLeaked: report.tensorsLeaked });
+    printTable(rows, KERNEL_COLUMNS);
+    console.log(
+      slower.length ? `ours slower than tfjs's on: ${slower.join('; ')}` : 'ours faster on every shape',
+    );
+    (result.kernels as unknown[]).push({ size, rows, slower, tensorsLeaked: report.tensorsLeaked });
 
     const bench = { size, batch, steps, warmup: 1, microBatch: batch, budgetSeconds: 60 };
     const inference = await runBenchmark(model, { ...bench, mode: 'inference' });
@@ -141,13 +107,13 @@ async function main(): Promise<void> {
       size,
       mode,
       filterGradient: mode === 'train' ? kernel : '',
-      imgPerSec: r.imagesPerSecond,
-      gflops: (r.flopsPerImage * r.imagesPerSecond) / 1e9,
-      medianStepMs: (batch / r.imagesPerSecond) * 1000,
+      imgPerSec: r.imagesPerSecond.toFixed(2),
+      gflops: ((r.flopsPerImage * r.imagesPerSecond) / 1e9).toFixed(1),
+      medianStepMs: ((batch / r.imagesPerSecond) * 1000).toFixed(1),
       tensorsLeaked: r.tensorsLeaked,
     }));
     console.log(`\nResNet50 steps at ${size} px, batch ${batch} in one pass (median of ${steps}):`);
-    table(stepRows, Object.keys(stepRows[0]));
+    printTable(stepRows, Object.keys(stepRows[0]));
     (result.steps as unknown[]).push(...stepRows);
     console.log(`tensors: ${tf.memory().numTensors - before} more than before this size`);
   }
