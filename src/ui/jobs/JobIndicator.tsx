@@ -9,8 +9,9 @@ export function JobIndicator() {
       <span className="job-label">{status.label}</span>
       <progress max={1} value={status.fraction ?? undefined} aria-label={`${status.label} progress`} />
       <span className="job-numbers">
-        {status.fraction !== null && `${Math.floor(status.fraction * 100)}%`}
-        {status.eta && ` · ${status.eta}`}
+        {[status.fraction !== null && `${Math.floor(status.fraction * 100)}%`, status.eta]
+          .filter(Boolean)
+          .join(' · ')}
       </span>
       {status.cancel && (
         <button type="button" onClick={status.cancel}>

@@ -17,9 +17,9 @@ export function TrainProgressLine() {
       <span className="job-label">{status.label}</span>
       <progress max={1} value={status.fraction ?? undefined} aria-label="Step progress" />
       <span>
-        {status.detail}
-        {status.eta && ` · ${status.eta}`}
-        {train?.loss !== undefined && ` · loss ${loss(train.loss)}`}
+        {[status.detail, status.eta, train?.loss !== undefined && `loss ${loss(train.loss)}`]
+          .filter(Boolean)
+          .join(' · ')}
       </span>
     </div>
   );
