@@ -1,10 +1,9 @@
 import type { IngestProgress } from '../../protocol';
 import { ingestTotals } from '../jobs/job-status';
-import { eta } from '../train/format';
+import { eta, progressText } from '../train/format';
 
 export function IngestProgressView({ progress, onCancel }: { progress: IngestProgress; onCancel(): void }) {
   const { done, total } = ingestTotals(progress);
-  const left = progress.running ? eta(progress.startedAt, done, total) : '';
   return (
     <div className="card" data-testid="ingest-progress" data-running={progress.running}>
       <div className="row">
@@ -22,8 +21,7 @@ export function IngestProgressView({ progress, onCancel }: { progress: IngestPro
         <span>All classes</span>
         <progress max={Math.max(1, total)} value={done} />
         <span>
-          {done}/{total}
-          {left && ` · ${left}`}
+          {progressText(`${done}/${total}`, progress.running && eta(progress.startedAt, done, total))}
         </span>
       </div>
       {progress.classes.map((c) => (

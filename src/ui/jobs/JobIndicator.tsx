@@ -1,3 +1,4 @@
+import { progressText } from '../train/format';
 import { useJobStatus } from './useJobStatus';
 
 /** The running job in the header, on every tab: what runs, how far, how long, and Cancel. */
@@ -9,9 +10,7 @@ export function JobIndicator() {
       <span className="job-label">{status.label}</span>
       <progress max={1} value={status.fraction ?? undefined} aria-label={`${status.label} progress`} />
       <span className="job-numbers">
-        {[status.fraction !== null && `${Math.floor(status.fraction * 100)}%`, status.eta]
-          .filter(Boolean)
-          .join(' · ')}
+        {progressText(status.fraction !== null && `${Math.floor(status.fraction * 100)}%`, status.eta)}
       </span>
       {status.cancel && (
         <button type="button" onClick={status.cancel}>

@@ -1,6 +1,6 @@
 import { useJobStatus } from '../jobs/useJobStatus';
 import { useStudioState } from '../studio';
-import { loss } from './format';
+import { loss, progressText } from './format';
 
 /** The running step's progress, inside the step: phase, bar, count, ETA, loss and Cancel. */
 export function TrainProgressLine() {
@@ -17,9 +17,7 @@ export function TrainProgressLine() {
       <span className="job-label">{status.label}</span>
       <progress max={1} value={status.fraction ?? undefined} aria-label="Step progress" />
       <span>
-        {[status.detail, status.eta, train?.loss !== undefined && `loss ${loss(train.loss)}`]
-          .filter(Boolean)
-          .join(' · ')}
+        {progressText(status.detail, status.eta, train?.loss !== undefined && `loss ${loss(train.loss)}`)}
       </span>
     </div>
   );

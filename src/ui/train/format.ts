@@ -4,6 +4,11 @@ export function mmss(seconds: number): string {
   return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
+/** A progress line's numbers: the parts present, one separator between them ("12/40 · 00:07 left"). */
+export function progressText(...parts: (string | false | null | undefined)[]): string {
+  return parts.filter(Boolean).join(' · ');
+}
+
 export function eta(startedAt: number, done: number, total: number): string {
   if (!done || done >= total) return '';
   return `${mmss(((Date.now() - startedAt) / 1000 / done) * (total - done))} left`;
