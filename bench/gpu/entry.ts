@@ -77,7 +77,8 @@ async function main(): Promise<void> {
   if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs could not start its webgpu backend');
   console.log(`adapter: ${adapterName} · tfjs ${tf.version.tfjs} · batch ${batch}`);
   const model = resnet50(option('model', 'model.json'));
-  const result: Record<string, unknown> = { adapter: adapterName, batch, sizes, kernels: [], steps: [] };
+  const kernels: unknown[] = [];
+  const stepTables: unknown[] = [];
   for (const size of sizes) {
     // The folded-BatchNorm weights inference caches on the model: built first, so that the tensor
     // counts below show leaks only.
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
     console.log(
       slower.length ? `ours slower than tfjs's on: ${slower.join('; ')}` : 'ours faster on every shape',
     );
-    (result.kernels as unknown[]).push({ size, rows, slower, tensorsLeaked: report.tensorsLeaked });
+    kernels.push({ size, rows, slower, tensorsLeaked: report.tensorsLeaked });
 
     const bench = { size, batch, steps, warmup: 1, microBatch: batch, budgetSeconds: 60 };
     const inference = await runBenchmark(model, { ...bench, mode: 'inference' });
@@ -114,9 +115,10 @@ async function main(): Promise<void> {
     }));
     console.log(`\nResNet50 steps at ${size} px, batch ${batch} in one pass (median of ${steps}):`);
     printTable(stepRows, Object.keys(stepRows[0]));
-    (result.steps as unknown[]).push(...stepRows);
+    stepTables.push(...stepRows);
     console.log(`tensors: ${tf.memory().numTensors - before} more than before this size`);
   }
+  const result = { adapter: adapterName, batch, sizes, kernels, steps: stepTables };
   writeFileSync(option('out', 'gpu-bench.json'), JSON.stringify(result, null, 2));
 }
 
