@@ -2,65 +2,29 @@
 // network from the same weights gives the same probabilities; its BatchNorm synced over 2 gloo
 // processes (127.0.0.1) gives exactly the values and gradients of one batch in one process; its
 // one-cycle schedule and augmentation warps are the app's numbers. Needs Debian's python3-torch.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUGMENT, drawAugment, normalisedWarp } from '../src/ml/augment';
 import { seededRandom } from '../src/ml/random';
 import { oneCycleAt } from '../src/ml/schedule';
-import { BUNDLE_FORMAT, bundleGraph, bundleRecipe } from '../src/worker/export/train-bundle';
+import { BUNDLE_FORMAT, bundleRecipe } from '../src/worker/export/train-bundle';
 import { adaptBatchNorm } from '../src/worker/train/bn-adapt';
-import { concatPool, type FastaiHead } from '../src/worker/train/head';
-import type { ResNetGraph } from '../src/worker/ml/resnet-graph';
+import { concatPool } from '../src/worker/train/head';
 import { crossEntropy } from '../src/ml/loss';
 import { drawTargets, mixInputs } from '../src/ml/mixup';
 import { DEFAULT_TRAIN_CONFIG } from '../src/protocol';
 import { tinyClassifier } from './support/tiny-resnet';
-
-const PYTHON = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-const TRAIN_PY_DIR = resolve('src/worker/export/train-elsewhere');
-
-/** Runs Python code with train.py importable; its stdout is JSON. */
-function python(dir: string, code: string): unknown {
-  const file = join(dir, `driver-${Math.random().toString(36).slice(2)}.py`);
-  writeFileSync(file, `import sys, json\nsys.path.insert(0, ${JSON.stringify(TRAIN_PY_DIR)})\n${code}`);
-  const out = spawnSync(PYTHON, [file], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, OMP_NUM_THREADS: '1' },
-  });
-  if (out.status !== 0) throw new Error(`python failed (${out.status}):\n${out.stderr}`);
-  return JSON.parse(out.stdout.trim().split('\n').pop()!);
-}
-
-type NetTensors = Record<string, { shape: number[]; values: number[] }>;
-
-/** A classifier's graph and every weight as train.py reads them, written to `file`; the weights returned. */
-async function writeNet(file: string, body: ResNetGraph, head: FastaiHead): Promise<NetTensors> {
-  const tensors: NetTensors = {};
-  for (const [name, v] of [...body.namedBodyVariables(), ...head.namedVariables()])
-    tensors[name] = { shape: v.shape, values: Array.from(await v.data()) };
-  writeFileSync(file, JSON.stringify({ graph: bundleGraph(body), tensors }));
-  return tensors;
-}
-
-/** Python lines that load what writeNet wrote as a StudioNet `model` (3 classes), its weights as `tensors`. */
-const loadNet = (file: string) => `
-net = json.load(open(${JSON.stringify(file)}))
-tensors = {k: np.array(v["values"], dtype=np.float32).reshape(v["shape"]) for k, v in net["tensors"].items()}
-model = train.StudioNet(net["graph"], tensors, 3, 0.1)`;
+import { loadNet, python, requireTorch, TRAIN_PY_DIR, writeNet } from './support/train-py';
 
 describe('train.py against the app', () => {
   let dir: string;
   beforeAll(async () => {
     await tf.setBackend('cpu');
     dir = mkdtempSync(join(tmpdir(), 'train-py-'));
-    const probe = spawnSync(PYTHON, ['-c', 'import torch, PIL, numpy'], { encoding: 'utf8' });
-    if (probe.status !== 0)
-      throw new Error(`${PYTHON} needs torch, Pillow and numpy (Debian: python3-torch python3-pil)`);
+    requireTorch();
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

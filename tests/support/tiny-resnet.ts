@@ -47,7 +47,7 @@ export function tinyKeras(seed = 1): { model: tf.LayersModel; topology: KerasTop
  * The tiny body with a fast.ai head whose BatchNorm statistics and biases are non-trivial (as after
  * training), and the classifier's weights by checkpoint name: what the export tests convert.
  */
-export async function tinyClassifier(): Promise<{
+export async function tinyClassifier(dropout?: readonly [number, number]): Promise<{
   body: ResNetGraph;
   head: FastaiHead;
   classifier: ExportedClassifier;
@@ -55,7 +55,7 @@ export async function tinyClassifier(): Promise<{
   const { model, topology } = tinyKeras();
   const body = ResNetGraph.fromLayersModel(model, topology);
   model.dispose();
-  const head = new FastaiHead(2 * body.bodyChannels(), 3, 5);
+  const head = new FastaiHead(2 * body.bodyChannels(), 3, 5, dropout);
   for (const [name, v] of head.namedVariables())
     if (!name.endsWith('kernel'))
       v.assign(tf.tidy(() => tf.add(tf.abs(tf.randomNormal(v.shape, 0, 0.5, 'float32', 9)), 0.2)));

@@ -207,8 +207,15 @@ Classes: ${c.classes.join(', ')}
 import * as tf from '@tensorflow/tfjs';
 const model = await tf.loadLayersModel('model.json'); // or a URL, or tf.io.browserFiles([...])
 const { classes, input } = model.getUserDefinedMetadata().deepArtStudio;
-// An image (img, canvas or ImageData): centre square, resized to ${c.size}×${c.size}.
-const rgb = tf.image.resizeBilinear(tf.browser.fromPixels(img), [input.height, input.width]);
+// An image (an ImageBitmap, or a loaded img): its centre square, resized to ${c.size}×${c.size}
+// with smoothing (the studio resizes as Pillow's bilinear; a canvas at 'high' comes within ~2 levels).
+const [w, h] = [img.naturalWidth ?? img.width, img.naturalHeight ?? img.height];
+const side = Math.min(w, h);
+const canvas = new OffscreenCanvas(input.width, input.height);
+const context = canvas.getContext('2d');
+context.imageSmoothingQuality = 'high';
+context.drawImage(img, (w - side) / 2, (h - side) / 2, side, side, 0, 0, input.width, input.height);
+const rgb = tf.browser.fromPixels(canvas);
 // "caffe" preprocessing: RGB → BGR, subtract the ImageNet means (no scaling).
 const x = tf.sub(tf.reverse(rgb.toFloat(), -1), [${m.preprocessing.meanBGR.join(', ')}]).expandDims(0);
 const probabilities = await model.predict(x).data();

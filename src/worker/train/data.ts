@@ -1,5 +1,5 @@
 // The dataset for training: seeded 80/20 split kept in IndexedDB, classes sorted by name, and
-// batches decoded, resized and cropped by the browser's image decoder, augmented on the backend.
+// batches decoded by the browser, cropped and resized as train.py's Pillow does, augmented on the backend.
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../../protocol';
 import { getMeta, setMeta, type StudioDb } from '../../data/db';
@@ -7,6 +7,7 @@ import { imageBlob, listImages } from '../../data/images';
 import { STORES, type ImageRecord, type Split } from '../../data/schema';
 import { drawAugment, pixelTransform, type AugmentDraw } from '../../ml/augment';
 import { seededRandom, splitIds } from '../../ml/random';
+import { cropSquare, type Pixels } from '../../ml/resample';
 import { unreadableImage } from '../errors';
 // tf.image.transform on the cpu backend warps every image of a batch (see cpu-transform.ts).
 import '../kernels/cpu-transform';
@@ -80,16 +81,7 @@ export async function loadDataset(db: StudioDb, seed: number): Promise<Dataset> 
   };
 }
 
-/**
- * Shorter side resized to `size`, then a `size`×`size` crop: random along the longer side for
- * training, centred for validation. One drawImage does both.
- */
-/** Pixels as TensorFlow.js reads them (an ImageData is one). */
-export interface Pixels {
-  width: number;
-  height: number;
-  data: Uint8ClampedArray | Uint8Array;
-}
+export type { Pixels } from '../../ml/resample';
 
 /**
  * Decodes an image into a size × size square. `crop`: where the square sits along the free width
@@ -97,16 +89,21 @@ export interface Pixels {
  */
 export type DecodeImage = (blob: Blob, size: number, crop: [number, number]) => Promise<Pixels>;
 
-export async function decodeCropped(blob: Blob, size: number, crop: [number, number]): Promise<ImageData> {
+/**
+ * The browser decodes the image at its stored size (≤ 500 px, upright); the largest square at
+ * `crop` is then resized as train.py's Pillow does (src/ml/resample.ts), not by a canvas: its
+ * default resampling aliases when shrinking, and differs between machines.
+ */
+export async function decodeCropped(blob: Blob, size: number, crop: [number, number]): Promise<Pixels> {
   const bitmap = await createImageBitmap(blob);
-  const side = Math.min(bitmap.width, bitmap.height);
-  const sx = crop[0] * (bitmap.width - side);
-  const sy = crop[1] * (bitmap.height - side);
-  const canvas = new OffscreenCanvas(size, size);
-  const context = canvas.getContext('2d')!;
-  context.drawImage(bitmap, sx, sy, side, side, 0, 0, size, size);
-  bitmap.close();
-  return context.getImageData(0, 0, size, size);
+  try {
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const context = canvas.getContext('2d', { willReadFrequently: true })!;
+    context.drawImage(bitmap, 0, 0);
+    return cropSquare(context.getImageData(0, 0, bitmap.width, bitmap.height), size, crop);
+  } finally {
+    bitmap.close();
+  }
 }
 
 export interface RawBatch {

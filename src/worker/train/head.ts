@@ -53,6 +53,8 @@ export class FastaiHead {
     readonly inFeatures: number,
     readonly classes: number,
     private readonly seed = 42,
+    /** Dropout rates after the first and second BatchNorm (tests compare steps without it). */
+    private readonly dropout: readonly [number, number] = HEAD_DROPOUT,
   ) {
     const p = `head${++headCount}`;
     this.bn1 = bn(inFeatures, `${p}/bn1`);
@@ -69,7 +71,7 @@ export class FastaiHead {
 
   /** Back to the initial weights (the same seed's Kaiming draws) and fresh running statistics. */
   reset(): void {
-    const fresh = new FastaiHead(this.inFeatures, this.classes, this.seed);
+    const fresh = new FastaiHead(this.inFeatures, this.classes, this.seed, this.dropout);
     const from = fresh.namedVariables();
     for (const [name, v] of this.namedVariables()) v.assign(from.get(name)!);
     fresh.dispose();
@@ -102,12 +104,12 @@ export class FastaiHead {
       return r.y;
     };
     const drop = (x: tf.Tensor, rate: number, layer: number) =>
-      training
+      training && rate > 0
         ? tf.dropout(x, rate, undefined, dropoutSeed === undefined ? undefined : dropoutSeed + layer)
         : x;
-    let x: tf.Tensor = drop(norm(pooled, this.bn1, false), HEAD_DROPOUT[0], 0);
+    let x: tf.Tensor = drop(norm(pooled, this.bn1, false), this.dropout[0], 0);
     x = tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, this.dense1.kernel as tf.Tensor2D), this.dense1.bias));
-    x = drop(norm(x, this.bn2, false), HEAD_DROPOUT[1], 1);
+    x = drop(norm(x, this.bn2, false), this.dropout[1], 1);
     const logits = tf.add(
       tf.matMul(x as tf.Tensor2D, this.dense2.kernel as tf.Tensor2D),
       this.dense2.bias,
