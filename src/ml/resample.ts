@@ -70,7 +70,7 @@ export function resizeBox(
   box: readonly [number, number, number, number],
   outWidth: number,
   outHeight: number,
-): Uint8ClampedArray {
+): Uint8ClampedArray<ArrayBuffer> {
   const [x0, y0, x1, y1] = box;
   const horizontal = outWidth !== src.width || x0 !== 0 || x1 !== outWidth;
   const vertical = outHeight !== src.height || y0 !== 0 || y1 !== outHeight;
@@ -149,7 +149,11 @@ export function resizeBox(
  * The studio's crop: the largest square at `crop` (0–1 along the free side; 0.5 centred) scaled to
  * size × size, as train.py's decode. An image already size × size is copied.
  */
-export function cropSquare(src: Pixels, size: number, crop: readonly [number, number]): Pixels {
+export function cropSquare(
+  src: Pixels,
+  size: number,
+  crop: readonly [number, number],
+): Pixels & { data: Uint8ClampedArray<ArrayBuffer> } {
   if (!(src.width > 0 && src.height > 0)) throw new Error(`invalid image size ${src.width}×${src.height}`);
   const side = Math.min(src.width, src.height);
   const sx = crop[0] * (src.width - side);

@@ -94,13 +94,15 @@ export type DecodeImage = (blob: Blob, size: number, crop: [number, number]) => 
  * `crop` is then resized as train.py's Pillow does (src/ml/resample.ts), not by a canvas: its
  * default resampling aliases when shrinking, and differs between machines.
  */
-export async function decodeCropped(blob: Blob, size: number, crop: [number, number]): Promise<Pixels> {
+export async function decodeCropped(blob: Blob, size: number, crop: [number, number]): Promise<ImageData> {
   const bitmap = await createImageBitmap(blob);
   try {
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
     const context = canvas.getContext('2d', { willReadFrequently: true })!;
     context.drawImage(bitmap, 0, 0);
-    return cropSquare(context.getImageData(0, 0, bitmap.width, bitmap.height), size, crop);
+    const square = cropSquare(context.getImageData(0, 0, bitmap.width, bitmap.height), size, crop);
+    // An ImageData: what tf.browser.fromPixels takes in a worker.
+    return new ImageData(square.data, size, size);
   } finally {
     bitmap.close();
   }
