@@ -1,8 +1,8 @@
 // "Train elsewhere": the Train tab's PyTorch bundle runs under torchrun with 2 CPU processes (gloo,
-// DistributedDataParallel), and its model comes back into the app. Generated images at exactly the
-// model's input size (32 px PNG: no resampling on either side), so the app and train.py see the same
-// pixels: the converted starting weights give the app's validation probabilities (≤ 1e-4), and so
-// does the imported result against what train.py printed.
+// DistributedDataParallel), and its model comes back into the app. Generated images of 77×61 px,
+// cropped and shrunk to the model's 32 px on both sides — the app resizes as train.py's Pillow does
+// (src/ml/resample.ts), so both see the same pixels: the converted starting weights give the app's
+// validation probabilities (≤ 1e-4), and so does the imported result against what train.py printed.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,7 +62,7 @@ test('a PyTorch bundle trains under torchrun (2 processes) and its model comes b
   expect(check.code, `${PYTHON} needs torch, Pillow and numpy (Debian: python3-torch python3-pil)`).toBe(0);
 
   await openApp(page);
-  await importGeneratedDataset(page, 8, 32);
+  await importGeneratedDataset(page, 8, [77, 61]);
   await page.getByRole('tab', { name: 'Train' }).click();
   const panel = page.getByRole('tabpanel', { name: 'Train' });
   await panel.getByLabel('Image size').fill('32');

@@ -5,23 +5,28 @@ import { startHost, type FixtureHost } from './fixture-server';
 
 export const CLASS_HUES: Record<string, number> = { reds: 0, greens: 120, blues: 230 };
 
-/** `perClass` generated PNGs per class, drawn and encoded by the browser: path → bytes. */
+/**
+ * `perClass` generated PNGs per class, drawn and encoded by the browser: path → bytes. `size`: the
+ * side, or [width, height].
+ */
 export async function generatedDatasetFiles(
   page: Page,
   perClass: number,
-  size = 80,
+  size: number | [number, number] = 80,
 ): Promise<Map<string, Buffer>> {
+  const [width, height] = typeof size === 'number' ? [size, size] : size;
   const encoded = await page.evaluate(
-    async ({ hues, perClass, size }) => {
+    async ({ hues, perClass, width, height }) => {
+      const size = width;
       const out: Record<string, string> = {};
       for (const [className, hue] of Object.entries(hues)) {
         for (let i = 0; i < perClass; i++) {
-          const canvas = new OffscreenCanvas(size, size);
+          const canvas = new OffscreenCanvas(width, height);
           const ctx = canvas.getContext('2d')!;
           ctx.fillStyle = `hsl(${hue + ((i * 7) % 20) - 10}, 75%, ${40 + (i % 5) * 4}%)`;
-          ctx.fillRect(0, 0, size, size);
+          ctx.fillRect(0, 0, width, height);
           ctx.fillStyle = `hsla(${(hue + 180) % 360}, 60%, 50%, 0.5)`;
-          for (let s = 0; s < 3; s++) ctx.fillRect(((i + s * 13) % size) * 0.8, 0, size / 10, size);
+          for (let s = 0; s < 3; s++) ctx.fillRect(((i + s * 13) % size) * 0.8, 0, size / 10, height);
           const bytes = new Uint8Array(
             await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer(),
           );
@@ -32,7 +37,7 @@ export async function generatedDatasetFiles(
       }
       return out;
     },
-    { hues: CLASS_HUES, perClass, size },
+    { hues: CLASS_HUES, perClass, width, height },
   );
   return new Map(Object.entries(encoded).map(([path, b64]) => [path, Buffer.from(b64, 'base64')]));
 }
@@ -41,7 +46,7 @@ export async function generatedDatasetFiles(
 export async function importGeneratedDataset(
   page: Page,
   perClass: number,
-  size = 80,
+  size: number | [number, number] = 80,
 ): Promise<{ stored: number }> {
   const files = await generatedDatasetFiles(page, perClass, size);
   const images = [...files].map(([path, bytes]) => ({ path, b64: bytes.toString('base64') }));
