@@ -38,7 +38,7 @@ describe('cropSquare (Pillow’s bilinear, as train.py decodes)', () => {
   beforeAll(() => {
     requireTorch();
     dir = mkdtempSync(join(tmpdir(), 'resample-'));
-  });
+  }, 60_000); // importing torch takes seconds
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('gives train.py’s pixels exactly', () => {

@@ -76,7 +76,7 @@ print(json.dumps({k: v.flatten().tolist() for k, v in model.named_weights().item
       ) as Record<string, number[]>;
       pytorch.set(frozen, got);
     }
-  });
+  }, 120_000); // two PyTorch runs: seconds each, more on a loaded machine
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** The app's weights after STEPS from the same start, as the learner's step runs them. */

@@ -25,7 +25,7 @@ describe('train.py against the app', () => {
     await tf.setBackend('cpu');
     dir = mkdtempSync(join(tmpdir(), 'train-py-'));
     requireTorch();
-  });
+  }, 60_000); // importing torch takes seconds
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('builds the same network from the same weights: the same probabilities', async () => {

@@ -147,7 +147,7 @@ export function resizeBox(
 
 /**
  * The studio's crop: the largest square at `crop` (0–1 along the free side; 0.5 centred) scaled to
- * size × size, as train.py's decode. An image already size × size is copied.
+ * size × size, as train.py's decode (an image already size × size is copied).
  */
 export function cropSquare(
   src: Pixels,
@@ -158,9 +158,6 @@ export function cropSquare(
   const side = Math.min(src.width, src.height);
   const sx = crop[0] * (src.width - side);
   const sy = crop[1] * (src.height - side);
-  const data =
-    side === size && src.width === src.height
-      ? resizeBox(src, [0, 0, size, size], size, size)
-      : resizeBox(src, [sx, sy, sx + side, sy + side], size, size);
+  const data = resizeBox(src, [sx, sy, sx + side, sy + side], size, size);
   return { width: size, height: size, data };
 }
