@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CAFFE_MEAN_BGR, caffePreprocess, caffeUnprocess, centerSquare } from '../src/ml/preprocess';
+import { CAFFE_MEAN_BGR, caffePreprocess, caffeUnprocess } from '../src/ml/preprocess';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -26,16 +26,5 @@ describe('caffePreprocess', () => {
     expect(error).toBeLessThan(1e-3);
     tf.dispose([rgb, bgr, back]);
     expect(tf.memory().numTensors).toBe(before);
-  });
-});
-
-describe('centerSquare', () => {
-  it('takes the centred square of the shorter side', () => {
-    expect(centerSquare(400, 300)).toEqual({ sx: 50, sy: 0, side: 300 });
-    expect(centerSquare(300, 500)).toEqual({ sx: 0, sy: 100, side: 300 });
-    expect(centerSquare(224, 224)).toEqual({ sx: 0, sy: 0, side: 224 });
-  });
-  it('rejects empty images', () => {
-    expect(() => centerSquare(0, 10)).toThrow(/invalid image size/);
   });
 });

@@ -68,7 +68,9 @@ print(json.dumps(out))
       expect(differ, `${w}×${h} → ${size} at ${crop}`).toBe(0);
     });
   });
+});
 
+describe('cropSquare', () => {
   it('shrinks without aliasing: one-pixel stripes become an even grey', () => {
     // Black and white columns, 500 wide: every output pixel covers ~4 of them. Sampling 2×2 source
     // pixels per output pixel (a canvas's default) gives bands from black to white instead.
@@ -82,5 +84,14 @@ print(json.dumps(out))
     const [lo, hi] = [Math.min(...out), Math.max(...out)];
     expect(lo).toBeGreaterThan(100);
     expect(hi).toBeLessThan(155);
+  });
+  it('takes the centred square of the shorter side, and rejects an empty image', () => {
+    // A 6×4 image whose columns count 0–5: the centred 4×4 square is columns 1–4.
+    const data = new Uint8ClampedArray(6 * 4 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i >> 2) % 6));
+    const square = cropSquare({ width: 6, height: 4, data }, 4, [0.5, 0.5]);
+    expect(Array.from(square.data.filter((_, i) => i % 4 === 0)).slice(0, 4)).toEqual([1, 2, 3, 4]);
+    expect(() => cropSquare({ width: 0, height: 10, data: new Uint8ClampedArray(0) }, 4, [0.5, 0.5])).toThrow(
+      /invalid image size/,
+    );
   });
 });

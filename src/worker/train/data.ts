@@ -7,7 +7,8 @@ import { imageBlob, listImages } from '../../data/images';
 import { STORES, type ImageRecord, type Split } from '../../data/schema';
 import { drawAugment, pixelTransform, type AugmentDraw } from '../../ml/augment';
 import { seededRandom, splitIds } from '../../ml/random';
-import { cropSquare, type Pixels } from '../../ml/resample';
+import type { Pixels } from '../../ml/resample';
+import { decodeCropped } from '../decode-image';
 import { unreadableImage } from '../errors';
 // tf.image.transform on the cpu backend warps every image of a batch (see cpu-transform.ts).
 import '../kernels/cpu-transform';
@@ -82,31 +83,13 @@ export async function loadDataset(db: StudioDb, seed: number): Promise<Dataset> 
 }
 
 export type { Pixels } from '../../ml/resample';
+export { decodeCropped } from '../decode-image';
 
 /**
  * Decodes an image into a size × size square. `crop`: where the square sits along the free width
  * and height, 0–1 (0.5: centred). The browser's decoder; tests in Node hand the learner their own.
  */
 export type DecodeImage = (blob: Blob, size: number, crop: [number, number]) => Promise<Pixels>;
-
-/**
- * The browser decodes the image at its stored size (≤ 500 px, upright); the largest square at
- * `crop` is then resized as train.py's Pillow does (src/ml/resample.ts), not by a canvas: its
- * default resampling aliases when shrinking, and differs between machines.
- */
-export async function decodeCropped(blob: Blob, size: number, crop: [number, number]): Promise<ImageData> {
-  const bitmap = await createImageBitmap(blob);
-  try {
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const context = canvas.getContext('2d', { willReadFrequently: true })!;
-    context.drawImage(bitmap, 0, 0);
-    const square = cropSquare(context.getImageData(0, 0, bitmap.width, bitmap.height), size, crop);
-    // An ImageData: what tf.browser.fromPixels takes in a worker.
-    return new ImageData(square.data, size, size);
-  } finally {
-    bitmap.close();
-  }
-}
 
 export interface RawBatch {
   pixels: Pixels[];
