@@ -83,7 +83,6 @@ export async function loadDataset(db: StudioDb, seed: number): Promise<Dataset> 
 }
 
 export type { Pixels } from '../../ml/resample';
-export { decodeCropped } from '../decode-image';
 
 /**
  * Decodes an image into a size × size square. `crop`: where the square sits along the free width

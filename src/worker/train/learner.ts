@@ -15,7 +15,8 @@ import {
   type TrainProgress,
 } from '../../protocol';
 import type { ResNetGraph } from '../ml/resnet-graph';
-import { decodeCropped, type Dataset, type DecodeImage, type Example, type RawBatch } from './data';
+import { decodeCropped } from '../decode-image';
+import type { Dataset, DecodeImage, Example, RawBatch } from './data';
 import { BatchInputs } from './batch-inputs';
 import { Classifier } from './classifier';
 import type { Evaluation } from './evaluation';
