@@ -62,8 +62,9 @@ const clip8 = (sum: number) => (sum <= 0 ? 0 : sum >= ONE * 256 ? 255 : Math.flo
 
 /**
  * The box [x0, y0, x1, y1) of `src` (fractional edges allowed) resized to outWidth × outHeight:
- * RGBA out, alpha 255 (Pillow's RGB). As Pillow, an axis whose box is the whole image at its size is
- * copied, not filtered.
+ * RGBA out, alpha 255 (Pillow's RGB). Pillow copies an axis whose box is the whole image at its
+ * size; filtering it gives the same bytes (weights 1 and 0, then the rounding gives each level back),
+ * so both passes always run.
  */
 export function resizeBox(
   src: Pixels,
@@ -72,70 +73,50 @@ export function resizeBox(
   outHeight: number,
 ): Uint8ClampedArray<ArrayBuffer> {
   const [x0, y0, x1, y1] = box;
-  const horizontal = outWidth !== src.width || x0 !== 0 || x1 !== outWidth;
-  const vertical = outHeight !== src.height || y0 !== 0 || y1 !== outHeight;
   const h = coefficients(src.width, x0, x1, outWidth);
   const v = coefficients(src.height, y0, y1, outHeight);
-  // The rows the vertical pass reads.
+  // Horizontal pass over the rows the vertical pass reads, 8 bits out (RGB in 4-byte pixels).
   const rowFirst = v.first[0];
-  const rowEnd = v.first[outHeight - 1] + v.count[outHeight - 1];
-  const rows = rowEnd - rowFirst;
-  // Horizontal pass over those rows, 8 bits out (RGB in 4-byte pixels).
-  let mid: Uint8ClampedArray | Uint8Array;
-  let midWidth: number;
-  if (horizontal) {
-    midWidth = outWidth;
-    mid = new Uint8ClampedArray(outWidth * rows * 4);
-    for (let y = 0; y < rows; y++) {
-      const rowIn = (y + rowFirst) * src.width * 4;
-      for (let x = 0; x < outWidth; x++) {
-        let r = HALF;
-        let g = HALF;
-        let b = HALF;
-        const base = x * h.taps;
-        const lo = h.first[x];
-        for (let k = 0; k < h.count[x]; k++) {
-          const weight = h.weights[base + k];
-          const p = rowIn + (lo + k) * 4;
-          r += src.data[p] * weight;
-          g += src.data[p + 1] * weight;
-          b += src.data[p + 2] * weight;
-        }
-        const o = (y * outWidth + x) * 4;
-        mid[o] = clip8(r);
-        mid[o + 1] = clip8(g);
-        mid[o + 2] = clip8(b);
+  const rows = v.first[outHeight - 1] + v.count[outHeight - 1] - rowFirst;
+  const mid = new Uint8ClampedArray(outWidth * rows * 4);
+  for (let y = 0; y < rows; y++) {
+    const rowIn = (y + rowFirst) * src.width * 4;
+    for (let x = 0; x < outWidth; x++) {
+      let r = HALF;
+      let g = HALF;
+      let b = HALF;
+      const base = x * h.taps;
+      const lo = h.first[x];
+      for (let k = 0; k < h.count[x]; k++) {
+        const weight = h.weights[base + k];
+        const p = rowIn + (lo + k) * 4;
+        r += src.data[p] * weight;
+        g += src.data[p + 1] * weight;
+        b += src.data[p + 2] * weight;
       }
+      const o = (y * outWidth + x) * 4;
+      mid[o] = clip8(r);
+      mid[o + 1] = clip8(g);
+      mid[o + 2] = clip8(b);
     }
-  } else {
-    mid = src.data;
-    midWidth = src.width;
   }
+  // Vertical pass: `mid` starts at source row rowFirst.
   const out = new Uint8ClampedArray(outWidth * outHeight * 4);
   for (let y = 0; y < outHeight; y++) {
     const base = y * v.taps;
-    // Rows of `mid` (which starts at source row rowFirst when filtered horizontally).
-    const lo = horizontal ? v.first[y] - rowFirst : v.first[y];
+    const lo = v.first[y] - rowFirst;
     for (let x = 0; x < outWidth; x++) {
-      const o = (y * outWidth + x) * 4;
-      if (!vertical) {
-        const p = (y * midWidth + x) * 4; // every row, from row 0: the box spans the height
-        out[o] = mid[p];
-        out[o + 1] = mid[p + 1];
-        out[o + 2] = mid[p + 2];
-        out[o + 3] = 255;
-        continue;
-      }
       let r = HALF;
       let g = HALF;
       let b = HALF;
       for (let k = 0; k < v.count[y]; k++) {
         const weight = v.weights[base + k];
-        const p = ((lo + k) * midWidth + x) * 4;
+        const p = ((lo + k) * outWidth + x) * 4;
         r += mid[p] * weight;
         g += mid[p + 1] * weight;
         b += mid[p + 2] * weight;
       }
+      const o = (y * outWidth + x) * 4;
       out[o] = clip8(r);
       out[o + 1] = clip8(g);
       out[o + 2] = clip8(b);
@@ -147,7 +128,7 @@ export function resizeBox(
 
 /**
  * The studio's crop: the largest square at `crop` (0–1 along the free side; 0.5 centred) scaled to
- * size × size, as train.py's decode (an image already size × size is copied).
+ * size × size, as train.py's decode (an image already size × size comes back unchanged).
  */
 export function cropSquare(
   src: Pixels,
