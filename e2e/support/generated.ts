@@ -17,7 +17,6 @@ export async function generatedDatasetFiles(
   const [width, height] = typeof size === 'number' ? [size, size] : size;
   const encoded = await page.evaluate(
     async ({ hues, perClass, width, height }) => {
-      const size = width;
       const out: Record<string, string> = {};
       for (const [className, hue] of Object.entries(hues)) {
         for (let i = 0; i < perClass; i++) {
@@ -26,7 +25,7 @@ export async function generatedDatasetFiles(
           ctx.fillStyle = `hsl(${hue + ((i * 7) % 20) - 10}, 75%, ${40 + (i % 5) * 4}%)`;
           ctx.fillRect(0, 0, width, height);
           ctx.fillStyle = `hsla(${(hue + 180) % 360}, 60%, 50%, 0.5)`;
-          for (let s = 0; s < 3; s++) ctx.fillRect(((i + s * 13) % size) * 0.8, 0, size / 10, height);
+          for (let s = 0; s < 3; s++) ctx.fillRect(((i + s * 13) % width) * 0.8, 0, width / 10, height);
           const bytes = new Uint8Array(
             await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer(),
           );
