@@ -69,10 +69,15 @@ function cpuInfo() {
   return { model: field('model name') || cpus()[0]?.model || 'unknown', simd, fma: flags.has('fma') };
 }
 
-/** The kernel times of a profiled step (`--profile true`), largest first. */
+/**
+ * The kernel times of a profiled step (`--profile true`), largest first: convolutions by shape
+ * (x or dy, filter, output or dy) with their GFLOP/s.
+ */
 function printProfile(result) {
-  for (const k of result.topKernels ?? [])
-    console.log(`    ${k.name.padEnd(24)} ${k.ms.toFixed(0).padStart(7)} ms  ${k.calls} calls`);
+  for (const k of result.topKernels ?? []) {
+    const rate = k.flops && k.ms > 0 ? `  ${(k.flops / k.ms / 1e6).toFixed(1).padStart(6)} GFLOP/s` : '';
+    console.log(`    ${k.name.padEnd(24)} ${k.ms.toFixed(0).padStart(7)} ms  ${k.calls} calls${rate}`);
+  }
 }
 
 /**

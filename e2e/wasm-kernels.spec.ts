@@ -14,6 +14,16 @@ const CASES = [
     pad: 'valid',
   },
   { name: '7×7 stride 2', xShape: [1, 22, 22, 3], filterShape: [7, 7, 3, 8], strides: [2, 2], pad: 'valid' },
+  // 49 taps × 4 images × 4 row groups = 784 filter-gradient calls per thread: more than one round
+  // of the helpers' call list (MAX_CALLS), which once sent the whole gradient to one thread.
+  {
+    name: '7×7 same, 784 calls',
+    xShape: [4, 32, 32, 4],
+    filterShape: [7, 7, 4, 16],
+    strides: [1, 1],
+    pad: 'same',
+    allThreads: true,
+  },
 ] as const;
 
 test('wasm Conv2DBackpropFilter/Input in the browser equal tfjs CPU', async ({ page }) => {
@@ -45,7 +55,12 @@ test('wasm Conv2DBackpropFilter/Input in the browser equal tfjs CPU', async ({ p
               request(
                 n: string,
                 a: unknown,
-              ): Promise<{ dFilter: Float32Array; dInput: Float32Array; engineThreads: number }>;
+              ): Promise<{
+                dFilter: Float32Array;
+                dInput: Float32Array;
+                engineThreads: number;
+                threadsTookPart: { filter: number };
+              }>;
             };
           }
         ).__studio;
@@ -59,6 +74,7 @@ test('wasm Conv2DBackpropFilter/Input in the browser equal tfjs CPU', async ({ p
           dFilter: Array.from(r.dFilter),
           dInput: Array.from(r.dInput),
           engineThreads: r.engineThreads,
+          filterThreads: r.threadsTookPart.filter,
         };
       },
       {
@@ -100,6 +116,8 @@ test('wasm Conv2DBackpropFilter/Input in the browser equal tfjs CPU', async ({ p
     // Cross-origin isolated with more than one core: the helper threads took part.
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     expect(browser.engineThreads).toBe(Math.min(cores, 16));
+    console.log(`[wasm kernels] ${c.name}: filter gradient on ${browser.filterThreads} thread(s)`);
+    if ('allThreads' in c) expect(browser.filterThreads).toBe(Math.min(cores, 16));
     for (const key of ['dFilter', 'dInput'] as const) {
       const scale = Math.max(...expected[key].map(Math.abs));
       const diff = Math.max(...expected[key].map((v, i) => Math.abs(v - browser[key][i])));

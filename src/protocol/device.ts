@@ -111,9 +111,12 @@ export interface KernelReport {
 }
 
 export interface KernelTime {
+  /** The kernel's name; a convolution's also names its shapes (x, filter, output or dy). */
   name: string;
   ms: number;
   calls: number;
+  /** A convolution's FLOPs over its calls (2 per multiply-add), for its GFLOP/s. */
+  flops?: number;
 }
 
 export interface BenchResult {

@@ -58,8 +58,16 @@ export interface RequestMap {
       strides: [number, number];
       pad: 'valid' | 'same';
     };
-    /** engineThreads: threads our SIMD convolution engine runs on (0: it was never created). */
-    result: { dFilter: Float32Array; dInput: Float32Array; engineThreads: number };
+    /**
+     * engineThreads: threads our SIMD convolution engine runs on (0: it was never created);
+     * threadsTookPart: the threads each kernel's engine run was split over (0: not on the engine).
+     */
+    result: {
+      dFilter: Float32Array;
+      dInput: Float32Array;
+      engineThreads: number;
+      threadsTookPart: { filter: number; input: number };
+    };
   };
   /** Builds the learner (split, head) over the stored dataset. */
   trainPrepare: { args: { config: TrainConfig }; result: DatasetInfo };

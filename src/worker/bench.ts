@@ -64,17 +64,46 @@ async function trainStep(
   await vars[0].data(); // wait for the device to finish
 }
 
-/** Kernel time per kernel name over one step (nested kernels of our composite kernels count too). */
+const CONVOLUTIONS = new Set(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
+const shapeText = (shape: number[]) => `[${shape.join(',')}]`;
+
+/**
+ * How a profiled kernel is grouped: by name, and a convolution by its shapes too — x (dy for an
+ * input gradient), the filter and the output (dy for a filter gradient) — with its FLOPs per call
+ * (2 per multiply-add: output pixels · filter taps · input channels, whichever product it is).
+ */
+function kernelKey(kernel: { name: string; inputShapes: number[][]; outputShapes: number[][] }): {
+  key: string;
+  flops?: number;
+} {
+  if (!CONVOLUTIONS.has(kernel.name)) return { key: kernel.name };
+  const [first, second] = kernel.inputShapes;
+  const out = kernel.outputShapes[0];
+  const filter = kernel.name === 'Conv2DBackpropFilter' ? out : second;
+  const dy = kernel.name === 'Conv2D' ? out : kernel.name === 'Conv2DBackpropFilter' ? second : first;
+  const flops = 2 * dy.reduce((a, b) => a * b, 1) * filter[0] * filter[1] * filter[2];
+  return {
+    key: `${kernel.name} ${shapeText(first)} ${shapeText(filter)} ${shapeText(dy)}`,
+    flops,
+  };
+}
+
+/**
+ * Kernel time per kernel (and convolution shape) over one step, largest first (nested kernels of
+ * our composite kernels count too).
+ */
 async function profileStep(step: () => Promise<void>): Promise<KernelTime[]> {
   const info = await tf.profile(step);
-  const byName = new Map<string, KernelTime>();
+  const byKey = new Map<string, KernelTime>();
   for (const kernel of info.kernels) {
-    const entry = byName.get(kernel.name) ?? { name: kernel.name, ms: 0, calls: 0 };
+    const { key, flops } = kernelKey(kernel);
+    const entry = byKey.get(key) ?? { name: key, ms: 0, calls: 0, ...(flops ? { flops: 0 } : {}) };
     entry.ms += typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0;
     entry.calls += 1;
-    byName.set(kernel.name, entry);
+    if (flops) entry.flops! += flops;
+    byKey.set(key, entry);
   }
-  return [...byName.values()].sort((a, b) => b.ms - a.ms).slice(0, 15);
+  return [...byKey.values()].sort((a, b) => b.ms - a.ms).slice(0, 40);
 }
 
 export async function runBenchmark(model: ResNetGraph, args: BenchArgs): Promise<BenchResult> {

@@ -18,7 +18,12 @@ import { importImages } from './ingest/import-images';
 import { importDataset } from './ingest/import-dataset';
 import { modelExport, trainBundle } from './export/requests';
 import { runBenchmark } from './bench';
-import { convolutionEngineThreads, releaseKernelCaches, simdPeak } from './kernels/register';
+import {
+  convolutionEngineThreads,
+  convolutionThreadsSinceAsked,
+  releaseKernelCaches,
+  simdPeak,
+} from './kernels/register';
 import { filterGradientReport } from './kernels/webgpu/kernel-report';
 import { openStudioDb } from '../data/db';
 import { decodeModelFile } from '../formats/model-file';
@@ -95,29 +100,28 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
   },
   async convGradients(a) {
     const attrs = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC' };
-    const [dFilter, dInput] = tf.tidy(() => {
-      const x = tf.tensor4d(a.x, a.xShape);
-      const dy = tf.tensor4d(a.dy, a.dyShape);
-      const filter = tf.tensor4d(a.filter, a.filterShape);
-      return [
-        tf
-          .engine()
-          .runKernel(
-            'Conv2DBackpropFilter',
-            { x, dy },
-            { ...attrs, filterShape: a.filterShape },
-          ) as tf.Tensor,
-        tf
-          .engine()
-          .runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: a.xShape }) as tf.Tensor,
-      ];
-    });
+    const [x, dy, filter] = [
+      tf.tensor4d(a.x, a.xShape),
+      tf.tensor4d(a.dy, a.dyShape),
+      tf.tensor4d(a.filter, a.filterShape),
+    ];
+    // Each kernel's result read before the next runs: the threads that took part are each one's.
+    convolutionThreadsSinceAsked();
+    const dFilter = tf
+      .engine()
+      .runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: a.filterShape }) as tf.Tensor;
+    const filterValues = (await dFilter.data()) as Float32Array;
+    const filterThreads = convolutionThreadsSinceAsked();
+    const dInput = tf
+      .engine()
+      .runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: a.xShape }) as tf.Tensor;
     const result = {
-      dFilter: (await dFilter.data()) as Float32Array,
+      dFilter: filterValues,
       dInput: (await dInput.data()) as Float32Array,
       engineThreads: convolutionEngineThreads(),
+      threadsTookPart: { filter: filterThreads, input: convolutionThreadsSinceAsked() },
     };
-    tf.dispose([dFilter, dInput]);
+    tf.dispose([x, dy, filter, dFilter, dInput]);
     return { result, transfer: [result.dFilter.buffer, result.dInput.buffer] };
   },
   async gpuKernels(args, { model }) {

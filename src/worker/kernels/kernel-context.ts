@@ -85,6 +85,11 @@ export class KernelContext {
     return this.engine?.threads ?? 0;
   }
 
+  /** See OuterProductEngine.takeRunThreads (0: no engine). */
+  takeRunThreads(): number {
+    return this.engine?.takeRunThreads() ?? 0;
+  }
+
   cachedFlip(dataId: object): (filter: tf.Tensor4D) => tf.Tensor4D {
     return (filter) => {
       const hit = this.flipped.get(dataId);

@@ -33,6 +33,14 @@ export function convolutionEngineThreads(): number {
 }
 
 /**
+ * The most threads that took part in one of our engine's convolutions or filter gradients since
+ * the last call (0: none ran on the engine).
+ */
+export function convolutionThreadsSinceAsked(): number {
+  return context?.takeRunThreads() ?? 0;
+}
+
+/**
  * The measured SIMD peak of our engine on all its threads (bench:speed's ceiling); null where the
  * engine is not in use (another backend, no WebAssembly SIMD).
  */

@@ -3,7 +3,7 @@
 import { KERNEL_PARAMS } from './outer-product-kernel';
 
 export const MAX_HELPERS = 15;
-/** Calls per helper per dispatch (a 7×7 filter over 8 image groups is 392; ours stay far below). */
+/** Calls per helper per round of a dispatch (longer share lists run in several rounds). */
 export const MAX_CALLS = 512;
 /** A function index (outer-product functions, then the heap ones) and its i32 arguments. */
 export interface EngineCall {

@@ -77,6 +77,8 @@ export class OuterProductEngine {
   private readonly heapShared: boolean;
   /** Whether the kernels on tfjs's heap (convolutions, BatchNorm, AdamW) run here. */
   readonly onHeap: boolean;
+  /** The most threads an outer-product run was split over since takeRunThreads last asked. */
+  private runThreads = 0;
 
   private constructor(
     memory: WebAssembly.Memory,
@@ -134,6 +136,16 @@ export class OuterProductEngine {
   /** Threads that take part in a call right now (helpers join once they have compiled the kernel). */
   get threads(): number {
     return 1 + (this.pool?.ready() ?? 0);
+  }
+
+  /**
+   * The most threads that took part in one convolution, filter gradient or peak loop since the
+   * last call (0: none ran) — what the threads did, not what they could.
+   */
+  takeRunThreads(): number {
+    const threads = this.runThreads;
+    this.runThreads = 0;
+    return threads;
   }
 
   /** Threads a heap kernel's call may be split over now. */
@@ -300,9 +312,13 @@ export class OuterProductEngine {
       const work = Array.from({ length: threads }, (_, k) =>
         parts.flatMap((p) => (p[k] ? [asCall(place(p[k], k))] : [])),
       );
-      if (this.pool!.dispatch(work, (c) => this.call(c))) return;
+      if (this.pool!.dispatch(work, (c) => this.call(c))) {
+        this.runThreads = Math.max(this.runThreads, work.filter((share) => share.length > 0).length);
+        return;
+      }
     }
     for (const call of calls) this.call(asCall(place(call, 0)));
+    this.runThreads = Math.max(this.runThreads, 1);
   }
 
   private call(c: EngineCall): void {

@@ -81,13 +81,27 @@ export class HelperPool {
 
   /**
    * Runs shares[0] on the calling thread (through `own`) and shares[k] on the k-th ready helper, and
-   * returns once all are done. False (nothing run) where the shares do not fit the ready helpers.
+   * returns once all are done. False (nothing run) where there are more shares than ready helpers.
+   * Shares longer than the control block's MAX_CALLS run in rounds of at most that many calls each
+   * (every thread's calls still in their order).
    */
   dispatch(shares: EngineCall[][], own: (call: EngineCall) => void): boolean {
-    const control = this.control;
     const ready = this.readyHelpers();
-    if (shares.length - 1 > ready.length || shares.some((s) => s.length > MAX_CALLS)) return false;
+    if (shares.length - 1 > ready.length) return false;
     const slots = ready.slice(0, shares.length - 1).map((h) => h.slot);
+    const longest = Math.max(...shares.map((s) => s.length));
+    for (let from = 0; from < longest; from += MAX_CALLS)
+      this.round(
+        shares.map((s) => s.slice(from, from + MAX_CALLS)),
+        slots,
+        own,
+      );
+    return true;
+  }
+
+  /** One round: at most MAX_CALLS calls per share, the helpers' written to their slots. */
+  private round(shares: EngineCall[][], slots: number[], own: (call: EngineCall) => void): void {
+    const control = this.control;
     this.helpers.forEach((h) => Atomics.store(control, callCountIndex(h.slot), 0));
     slots.forEach((slot, k) => {
       shares[k + 1].forEach((call, i) => writeCall(control, slot, i, call));
@@ -98,7 +112,6 @@ export class HelperPool {
     Atomics.notify(control, CONTROL.generation);
     for (const call of shares[0]) own(call);
     this.await(slots, generation);
-    return true;
   }
 
   private await(slots: number[], generation: number): void {
