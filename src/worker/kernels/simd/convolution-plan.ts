@@ -34,7 +34,8 @@ export function convolutionLayout(s: ConvShape, padBottom: number, padRight: num
 
 /**
  * Copies NHWC x (at float index `from` of `heap`) zero-padded into the layout's padded input at
- * `to`, with its slack zeroed too.
+ * `to`, with its slack zeroed too. One pass in order: each float is written once (the padding
+ * zeroed where it lies, not the whole buffer before the copy).
  */
 export function copyPadded(
   heap: Float32Array,
@@ -45,13 +46,26 @@ export function copyPadded(
 ): void {
   const { paddedHeight: hp, paddedWidth: wp } = layout;
   const ci = s.inChannels;
-  heap.fill(0, to, to + s.batch * hp * wp * ci + layout.inputSlack);
   const rowLength = s.inWidth * ci;
-  for (let b = 0; b < s.batch; b++)
+  const left = s.padLeft * ci;
+  const right = (wp - s.inWidth - s.padLeft) * ci;
+  let at = to;
+  const zeros = (count: number) => {
+    heap.fill(0, at, at + count);
+    at += count;
+  };
+  for (let b = 0; b < s.batch; b++) {
+    zeros(s.padTop * wp * ci);
     for (let y = 0; y < s.inHeight; y++) {
+      zeros(left);
       const row = from + (b * s.inHeight + y) * rowLength;
-      heap.copyWithin(to + ((b * hp + y + s.padTop) * wp + s.padLeft) * ci, row, row + rowLength);
+      heap.copyWithin(at, row, row + rowLength);
+      at += rowLength;
+      zeros(right);
     }
+    zeros((hp - s.inHeight - s.padTop) * wp * ci);
+  }
+  zeros(layout.inputSlack);
 }
 
 /** Copies an output computed with rows of `rowPixels` (whole tiles) from `from` to NHWC at `to`. */
