@@ -76,7 +76,9 @@ function cpuInfo() {
 function printProfile(result) {
   for (const k of result.topKernels ?? []) {
     const rate = k.flops && k.ms > 0 ? `  ${(k.flops / k.ms / 1e6).toFixed(1).padStart(6)} GFLOP/s` : '';
-    console.log(`    ${k.name.padEnd(24)} ${k.ms.toFixed(0).padStart(7)} ms  ${k.calls} calls${rate}`);
+    console.log(
+      `    ${k.name.padEnd(k.flops ? 62 : 24)} ${k.ms.toFixed(0).padStart(7)} ms  ${k.calls} calls${rate}`,
+    );
   }
 }
 
@@ -132,16 +134,18 @@ async function measureBackend(browser, url, backend, rows, context) {
       }),
     );
     printProfile(inference);
-    rows.push({
-      engine: `tfjs-${backend}`,
-      mode: 'inference',
-      size,
-      batch,
-      imgPerSec: inference.imagesPerSecond,
-      flopsPerImage: inference.flopsPerImage,
-      steps: inference.stepSeconds.length,
-      peakGflops,
-    });
+    // Measured in any case (the training step's time estimate below), listed where asked for.
+    if (modes.includes('inference'))
+      rows.push({
+        engine: `tfjs-${backend}`,
+        mode: 'inference',
+        size,
+        batch,
+        imgPerSec: inference.imagesPerSecond,
+        flopsPerImage: inference.flopsPerImage,
+        steps: inference.stepSeconds.length,
+        peakGflops,
+      });
     context.flops[`inference-${size}`] = inference.flopsPerImage;
     console.log(`  inference ${size}px: ${inference.imagesPerSecond.toFixed(2)} img/s`);
     if (!modes.includes('train')) continue;
@@ -241,7 +245,7 @@ if (python) {
     ),
   );
   console.log(`  torch ${out.torch}: ${out.threads} threads (its default here: ${out.defaultThreads})`);
-  for (const r of out.results)
+  for (const r of out.results.filter((result) => modes.includes(result.mode)))
     rows.push({
       engine: `pytorch-${out.torch}`,
       mode: r.mode,
