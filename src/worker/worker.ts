@@ -100,29 +100,35 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
   },
   async convGradients(a) {
     const attrs = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC' };
-    const [x, dy, filter] = [
-      tf.tensor4d(a.x, a.xShape),
-      tf.tensor4d(a.dy, a.dyShape),
-      tf.tensor4d(a.filter, a.filterShape),
-    ];
-    // Each kernel's result read before the next runs: the threads that took part are each one's.
-    convolutionThreadsSinceAsked();
-    const dFilter = tf
-      .engine()
-      .runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: a.filterShape }) as tf.Tensor;
-    const filterValues = (await dFilter.data()) as Float32Array;
-    const filterThreads = convolutionThreadsSinceAsked();
-    const dInput = tf
-      .engine()
-      .runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: a.xShape }) as tf.Tensor;
-    const result = {
-      dFilter: filterValues,
-      dInput: (await dInput.data()) as Float32Array,
-      engineThreads: convolutionEngineThreads(),
-      threadsTookPart: { filter: filterThreads, input: convolutionThreadsSinceAsked() },
+    const inputs = {
+      x: tf.tensor4d(a.x, a.xShape),
+      dy: tf.tensor4d(a.dy, a.dyShape),
+      filter: tf.tensor4d(a.filter, a.filterShape),
     };
-    tf.dispose([x, dy, filter, dFilter, dInput]);
-    return { result, transfer: [result.dFilter.buffer, result.dInput.buffer] };
+    const { x, dy, filter } = inputs;
+    // Each kernel run and read on its own: the threads that took part are each one's.
+    const run = async (kernel: string, kernelInputs: tf.NamedTensorMap, more: object) => {
+      convolutionThreadsSinceAsked();
+      const out = tf.engine().runKernel(kernel, kernelInputs, { ...attrs, ...more }) as tf.Tensor;
+      try {
+        return { values: (await out.data()) as Float32Array, threads: convolutionThreadsSinceAsked() };
+      } finally {
+        out.dispose();
+      }
+    };
+    try {
+      const dFilter = await run('Conv2DBackpropFilter', { x, dy }, { filterShape: a.filterShape });
+      const dInput = await run('Conv2DBackpropInput', { dy, filter }, { inputShape: a.xShape });
+      const result = {
+        dFilter: dFilter.values,
+        dInput: dInput.values,
+        engineThreads: convolutionEngineThreads(),
+        threadsTookPart: { filter: dFilter.threads, input: dInput.threads },
+      };
+      return { result, transfer: [result.dFilter.buffer, result.dInput.buffer] };
+    } finally {
+      tf.dispose(Object.values(inputs));
+    }
   },
   async gpuKernels(args, { model }) {
     return { result: await filterGradientReport(model, args) };
