@@ -59,7 +59,7 @@ test('wasm Conv2DBackpropFilter/Input in the browser equal tfjs CPU', async ({ p
                 dFilter: Float32Array;
                 dInput: Float32Array;
                 engineThreads: number;
-                threadsTookPart: { filter: number };
+                filterGradientThreads: number;
               }>;
             };
           }
@@ -74,7 +74,7 @@ test('wasm Conv2DBackpropFilter/Input in the browser equal tfjs CPU', async ({ p
           dFilter: Array.from(r.dFilter),
           dInput: Array.from(r.dInput),
           engineThreads: r.engineThreads,
-          filterThreads: r.threadsTookPart.filter,
+          filterThreads: r.filterGradientThreads,
         };
       },
       {

@@ -60,13 +60,13 @@ export interface RequestMap {
     };
     /**
      * engineThreads: threads our SIMD convolution engine runs on (0: it was never created);
-     * threadsTookPart: the threads each kernel's engine run was split over (0: not on the engine).
+     * filterGradientThreads: the threads the filter gradient was split over (0: not on the engine).
      */
     result: {
       dFilter: Float32Array;
       dInput: Float32Array;
       engineThreads: number;
-      threadsTookPart: { filter: number; input: number };
+      filterGradientThreads: number;
     };
   };
   /** Builds the learner (split, head) over the stored dataset. */

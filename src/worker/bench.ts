@@ -6,7 +6,7 @@ import { caffePreprocess } from '../ml/preprocess';
 import type { BenchArgs, BenchResult, KernelTime } from '../protocol';
 import type { ResNetGraph } from './ml/resnet-graph';
 import { releaseKernelCaches } from './kernels/register';
-import { countFlops } from './ml/flops';
+import { convFlops, countFlops, type ConvLayer } from './ml/flops';
 import { disposeStats, passMomentum, updateRunningStats } from './ml/batchnorm';
 import { sumPasses } from './train/passes';
 import type { AdamW } from '../ml/adamw';
@@ -69,8 +69,8 @@ const shapeText = (shape: number[]) => `[${shape.join(',')}]`;
 
 /**
  * How a profiled kernel is grouped: by name, and a convolution by its shapes too — x (dy for an
- * input gradient), the filter and the output (dy for a filter gradient) — with its FLOPs per call
- * (2 per multiply-add: output pixels · filter taps · input channels, whichever product it is).
+ * input gradient), the filter and the output (dy for a filter gradient) — with its FLOPs per call,
+ * counted as the model's (convFlops), whichever of the three products it is.
  */
 function kernelKey(kernel: { name: string; inputShapes: number[][]; outputShapes: number[][] }): {
   key: string;
@@ -81,7 +81,9 @@ function kernelKey(kernel: { name: string; inputShapes: number[][]; outputShapes
   const out = kernel.outputShapes[0];
   const filter = kernel.name === 'Conv2DBackpropFilter' ? out : second;
   const dy = kernel.name === 'Conv2D' ? out : kernel.name === 'Conv2DBackpropFilter' ? second : first;
-  const flops = 2 * dy.reduce((a, b) => a * b, 1) * filter[0] * filter[1] * filter[2];
+  const [batch, outHeight, outWidth] = dy;
+  const filterShape = filter as ConvLayer['filterShape'];
+  const flops = batch * convFlops({ filterShape, outHeight, outWidth });
   return {
     key: `${kernel.name} ${shapeText(first)} ${shapeText(filter)} ${shapeText(dy)}`,
     flops,

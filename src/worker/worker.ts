@@ -106,26 +106,33 @@ const handlers: { [K in ModelName]: ModelHandler<K> } = {
       filter: tf.tensor4d(a.filter, a.filterShape),
     };
     const { x, dy, filter } = inputs;
-    // Each kernel run and read on its own: the threads that took part are each one's.
-    const run = async (kernel: string, kernelInputs: tf.NamedTensorMap, more: object) => {
-      convolutionThreadsSinceAsked();
-      const out = tf.engine().runKernel(kernel, kernelInputs, { ...attrs, ...more }) as tf.Tensor;
+    const read = async (out: tf.Tensor) => {
       try {
-        return { values: (await out.data()) as Float32Array, threads: convolutionThreadsSinceAsked() };
+        return (await out.data()) as Float32Array;
       } finally {
         out.dispose();
       }
     };
     try {
-      const dFilter = await run('Conv2DBackpropFilter', { x, dy }, { filterShape: a.filterShape });
-      const dInput = await run('Conv2DBackpropInput', { dy, filter }, { inputShape: a.xShape });
-      const result = {
-        dFilter: dFilter.values,
-        dInput: dInput.values,
-        engineThreads: convolutionEngineThreads(),
-        threadsTookPart: { filter: dFilter.threads, input: dInput.threads },
-      };
-      return { result, transfer: [result.dFilter.buffer, result.dInput.buffer] };
+      // The filter gradient run and read on its own: the threads that took part are its own.
+      convolutionThreadsSinceAsked();
+      const dFilter = await read(
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy },
+            { ...attrs, filterShape: a.filterShape },
+          ) as tf.Tensor,
+      );
+      const filterGradientThreads = convolutionThreadsSinceAsked();
+      const dInput = await read(
+        tf
+          .engine()
+          .runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: a.xShape }) as tf.Tensor,
+      );
+      const result = { dFilter, dInput, engineThreads: convolutionEngineThreads(), filterGradientThreads };
+      return { result, transfer: [dFilter.buffer, dInput.buffer] };
     } finally {
       tf.dispose(Object.values(inputs));
     }

@@ -96,8 +96,8 @@ export function convLayers(graph: Graph, size: number): { convs: ConvLayer[]; de
   return { convs, denseFlops };
 }
 
-/** Multiply-adds × 2 of one image through a convolution. */
-export function convFlops(conv: ConvLayer): number {
+/** Multiply-adds × 2 of one image through a convolution (its filter and output size suffice). */
+export function convFlops(conv: Pick<ConvLayer, 'filterShape' | 'outHeight' | 'outWidth'>): number {
   const [kh, kw, ci, co] = conv.filterShape;
   return 2 * conv.outHeight * conv.outWidth * kh * kw * ci * co;
 }
