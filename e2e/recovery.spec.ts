@@ -55,6 +55,13 @@ test('reload mid-epoch resumes from the last autosave; Cancel stops within one b
   await resume.getByRole('button', { name: 'Resume it' }).click();
   await expect(page.getByTestId('train-message')).toContainText('Loaded "autosave"');
   await expect(rows).toHaveCount(saved);
+  // The loss chart shows the restored history (no batch of it ran in this page): the train and the
+  // validation loss of each saved epoch.
+  const chart = page.getByTestId('loss-chart');
+  await chart.scrollIntoViewIfNeeded();
+  await expect(chart).toBeInViewport();
+  await expect(chart).toHaveAttribute('data-points', String(2 * saved));
+  await page.screenshot({ path: 'test-results/recovery-resumed.png' });
   // Settings come back with the checkpoint.
   await expect(panel.getByLabel('Frozen stage')).toHaveValue('faithful');
   await expect(panel.getByLabel('Image size')).toHaveValue('64');
@@ -90,6 +97,22 @@ test('reload mid-epoch resumes from the last autosave; Cancel stops within one b
   await page.getByTestId('step-fit1').click();
   await expect(rows).toHaveCount(saved + 2, { timeout: 120_000 });
   await expect(page.getByTestId('train-progress')).toBeHidden();
+  // The cancelled epoch's batches were dropped when the next fit trained that epoch again: the
+  // batch losses rise along the epoch axis and end on the last row.
+  const batchEpochs = await page.evaluate(() =>
+    (window as unknown as { __studio: { getSnapshot(): { batchLosses: { epoch: number }[] } } }).__studio
+      .getSnapshot()
+      .batchLosses.map((p) => p.epoch),
+  );
+  expect(
+    batchEpochs.every((x, i) => i === 0 || x > batchEpochs[i - 1]),
+    batchEpochs.join(' '),
+  ).toBe(true);
+  expect(batchEpochs[0]).toBeGreaterThan(saved);
+  expect(batchEpochs.at(-1)).toBe(saved + 2);
+  await chart.scrollIntoViewIfNeeded();
+  await expect(chart).toHaveAttribute('data-points', String(2 * (saved + 2) + batchEpochs.length));
+  await page.screenshot({ path: 'test-results/recovery-continued.png' });
   // Polled: a request the page makes after a fit may hold its tensors for a moment; a leak never returns.
   await expect
     .poll(async () => (await request(page, 'memory', {})).numTensors, { timeout: 15_000 })

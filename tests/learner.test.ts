@@ -4,7 +4,7 @@
 // with the tensor count it started with. Seconds, not the minutes of the browser specs.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TrainConfig } from '../src/protocol';
+import type { TrainConfig, TrainProgress } from '../src/protocol';
 import { ResNetGraph } from '../src/worker/ml/resnet-graph';
 import { lrFindRate } from '../src/ml/lr-find';
 import { adaptBatchNorm } from '../src/worker/train/bn-adapt';
@@ -52,6 +52,27 @@ describe('Learner (training core, in Node)', () => {
     expect(rows[2].validLoss).toBeLessThan(start);
     expect(rows[2].tensors).toBe(rows[0].tensors);
     expect(tf.memory().numTensors - before).toBe(rows[2].tensors - before); // optimizer moments only
+  });
+
+  it("places every fit step on the model's epoch axis, a second run after the first's epochs", async () => {
+    const events: TrainProgress[] = [];
+    const l = new Learner(body, dataset(6), CONFIG, (p) => events.push(p), { decode });
+    try {
+      await l.fitOneCycle(2, '1e-2', noop);
+      await l.fitOneCycle(1, '1e-2', noop);
+      const fit = events.filter((e) => e.phase === 'fit');
+      const starts = fit.filter((e) => e.done === 0).map((e) => e.epochAt);
+      expect(starts).toEqual([0, 2]);
+      const steps = fit.filter((e) => e.done > 0).map((e) => e.epochAt!);
+      const perEpoch = steps.length / 3;
+      expect(Number.isInteger(perEpoch) && perEpoch > 1).toBe(true);
+      // Strictly rising, 1/perEpoch apart, and each epoch's last step at its row (x = 1, 2, 3).
+      steps.forEach((x, i) => expect(x).toBeCloseTo((i + 1) / perEpoch, 12));
+      expect(steps.filter(Number.isInteger)).toEqual([1, 2, 3]);
+      expect(l.history).toHaveLength(3);
+    } finally {
+      l.dispose();
+    }
   });
 
   it('export → restore gives identical predictions and optimizer state', async () => {

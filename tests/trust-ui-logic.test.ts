@@ -38,6 +38,7 @@ function row(stage: EpochRow['stage'], run: number | null, error: number): Epoch
 
 function model(patch: Partial<ModelSummary>): ModelSummary {
   return {
+    id: 1,
     origin: { kind: 'new' },
     stage: 'frozen',
     epochs: 0,

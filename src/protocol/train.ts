@@ -176,6 +176,11 @@ export interface TrainProgress {
   images?: number;
   lr?: number;
   loss?: number;
+  /**
+   * A fit step's place on the model's epoch axis: the epochs in its history before this step's
+   * epoch, plus the fraction of that epoch done (its last step ends at the epoch's row).
+   */
+  epochAt?: number;
   startedAt: number;
   /** Something the user should know about this job (e.g. memory limits lowered it). */
   notice?: string;
@@ -200,6 +205,11 @@ export interface LrFindResult {
 
 /** The model the worker holds now: what Train, Interpret, Predict and Export act on. */
 export interface ModelSummary {
+  /**
+   * Which model this is: it changes when the worker holds another one (new, loaded, imported, or a
+   * restarted head), not when this one trains, saves or changes its settings.
+   */
+  id: number;
   /** Where it came from: a new model over the dataset, a loaded checkpoint, an imported file. */
   origin: { kind: 'new' } | { kind: 'checkpoint' | 'import'; name: string };
   stage: 'frozen' | 'unfrozen';

@@ -19,7 +19,7 @@ import {
 import { rememberOutOfMemory } from '../policy/memory-limits';
 import { RateBook } from './jobs/rates';
 import { StallWatch, type WatchedJob } from './jobs/stall-watch';
-import { afterProgress } from './jobs/progress';
+import { afterProgress, pointsForModel } from './jobs/progress';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -33,8 +33,8 @@ export interface BridgeSnapshot {
   ingest: IngestProgress | null;
   train: TrainProgress | null;
   epochs: EpochRow[];
-  /** Per-batch training loss, for the live chart. */
-  batchLosses: { iteration: number; loss: number }[];
+  /** The current model's training loss per batch this session, at its place on the epoch axis (live chart). */
+  batchLosses: { epoch: number; loss: number }[];
   /** Bumped whenever the worker changed the stored dataset. */
   datasetVersion: number;
   /** Bumped on every engine restart: views keyed by it start fresh. */
@@ -263,7 +263,11 @@ export class WorkerBridge {
         break;
       }
       case 'learner':
-        this.update({ learner: event.summary, epochs: event.summary?.history ?? this.snapshot.epochs });
+        this.update({
+          learner: event.summary,
+          epochs: event.summary?.history ?? this.snapshot.epochs,
+          batchLosses: pointsForModel(this.snapshot.batchLosses, this.snapshot.learner, event.summary),
+        });
         break;
       case 'dataset':
         this.update({ datasetVersion: this.snapshot.datasetVersion + 1 });

@@ -10,18 +10,42 @@ export function afterProgress(
   snapshot: Pick<BridgeSnapshot, Touched>,
   progress: TrainProgress,
 ): Pick<BridgeSnapshot, Touched> {
-  const { batchLosses, lrSweep, job, notice } = snapshot;
+  const { lrSweep, job, notice } = snapshot;
   const { phase, loss, lr } = progress;
   const main = phase === 'fit' || phase === 'lr_find';
   return {
     train: progress,
-    batchLosses:
-      phase === 'fit' && loss !== undefined
-        ? [...batchLosses, { iteration: batchLosses.length, loss }]
-        : batchLosses,
+    batchLosses: phase === 'fit' ? fitPoints(snapshot.batchLosses, progress) : snapshot.batchLosses,
     lrSweep:
       phase === 'lr_find' && lr !== undefined && loss !== undefined ? [...lrSweep, { lr, loss }] : lrSweep,
     job: job && main ? { ...job, main: progress } : job,
     notice: progress.notice ?? notice,
   };
+}
+
+/**
+ * A fit's batch losses on the model's epoch axis. A fit that starts drops the points at or past its
+ * start: a cancelled epoch's, which its history never recorded and the new fit trains again.
+ */
+function fitPoints(
+  points: BridgeSnapshot['batchLosses'],
+  progress: TrainProgress,
+): BridgeSnapshot['batchLosses'] {
+  const { done, loss, epochAt } = progress;
+  if (epochAt === undefined) return points;
+  if (done === 0)
+    return points.some((p) => p.epoch > epochAt) ? points.filter((p) => p.epoch <= epochAt) : points;
+  return loss === undefined ? points : [...points, { epoch: epochAt, loss }];
+}
+
+/**
+ * The batch losses that still belong to the model a summary describes: none once the worker holds
+ * another model (they were its predecessor's).
+ */
+export function pointsForModel(
+  points: BridgeSnapshot['batchLosses'],
+  before: { id: number } | null,
+  after: { id: number } | null,
+): BridgeSnapshot['batchLosses'] {
+  return before && after && before.id === after.id ? points : [];
 }

@@ -28,6 +28,8 @@ Chart.register(
 interface Props {
   datasets: ChartDataset<'line', { x: number; y: number }[]>[];
   logX?: boolean;
+  /** x counts whole units (epochs): the axis starts at 0, its ticks are integers. */
+  countX?: boolean;
   xLabel: string;
   yLabel: string;
   testId: string;
@@ -53,7 +55,10 @@ export function chartColors(): { text: string; grid: string; series: string[] } 
 const rateLabel = (value: number) => Number(value).toExponential(1).replace('.0e', 'e').replace('e+', 'e');
 
 /** A chart.js line chart that updates in place as data grows. */
-export function LineChart({ datasets, logX = false, xLabel, yLabel, testId, onPick }: Props) {
+/** A linear x in a tooltip: as is when whole, else to two decimals (a batch's place in its epoch). */
+const xText = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(2));
+
+export function LineChart({ datasets, logX = false, countX = false, xLabel, yLabel, testId, onPick }: Props) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const chart = useRef<Chart<'line', { x: number; y: number }[]> | null>(null);
   const pick = useRef(onPick);
@@ -77,7 +82,7 @@ export function LineChart({ datasets, logX = false, xLabel, yLabel, testId, onPi
               // The learning rate (x) and the loss (y) of the point under the pointer.
               label: (item) => {
                 const { x, y } = item.raw as { x: number; y: number };
-                return `${item.dataset.label}: ${logX ? `lr ${rateLabel(x)}` : `${xLabel} ${x}`}, ${yLabel} ${y.toFixed(4)}`;
+                return `${item.dataset.label}: ${logX ? `lr ${rateLabel(x)}` : `${xLabel} ${xText(x)}`}, ${yLabel} ${y.toFixed(4)}`;
               },
             },
           },
@@ -95,7 +100,8 @@ export function LineChart({ datasets, logX = false, xLabel, yLabel, testId, onPi
                   color: colors.text,
                   callback: (value) => rateLabel(Number(value)),
                 }
-              : { maxRotation: 0, color: colors.text },
+              : { maxRotation: 0, color: colors.text, ...(countX ? { precision: 0 } : {}) },
+            ...(countX ? { min: 0 } : {}),
           },
           y: {
             title: { display: true, text: yLabel, color: colors.text },
@@ -111,7 +117,7 @@ export function LineChart({ datasets, logX = false, xLabel, yLabel, testId, onPi
       },
     });
     return () => chart.current?.destroy();
-  }, [logX, xLabel, yLabel]);
+  }, [logX, countX, xLabel, yLabel]);
 
   useEffect(() => {
     if (!chart.current) return;

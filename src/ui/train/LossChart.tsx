@@ -1,37 +1,45 @@
-// The training loss per batch and the validation loss per epoch, on one chart.
+// The training loss per batch (live) and per epoch, and the validation loss per epoch, on one chart
+// whose x axis is the model's epochs: its whole history shows, after a reload or an import too.
 import { useMemo } from 'react';
 import type { EpochRow } from '../../protocol';
 import { LineChart, chartColors } from './LineChart';
+import { lossSeries } from './loss-series';
 
 export function LossChart({
   batchLosses,
   epochs,
 }: {
-  batchLosses: readonly { iteration: number; loss: number }[];
+  batchLosses: readonly { epoch: number; loss: number }[];
   epochs: readonly EpochRow[];
 }) {
   const datasets = useMemo(() => {
     const colors = chartColors();
+    const series = lossSeries(batchLosses, epochs);
     return [
       {
         label: 'train loss (batch)',
-        data: batchLosses.map((p) => ({ x: p.iteration, y: p.loss })),
+        data: series.batches,
         borderColor: colors.series[0],
+        backgroundColor: colors.series[0],
         pointRadius: 0,
         borderWidth: 1,
       },
       {
+        label: 'train loss (epoch)',
+        data: series.train,
+        borderColor: colors.series[2],
+        backgroundColor: colors.series[2],
+        pointRadius: 3,
+      },
+      {
         label: 'valid loss (epoch)',
-        // Each epoch's validation loss at the batch that ended it.
-        data: epochs.map((e, i) => ({
-          x: Math.round(((i + 1) * batchLosses.length) / Math.max(1, epochs.length)),
-          y: e.validLoss,
-        })),
+        data: series.valid,
         borderColor: colors.series[1],
+        backgroundColor: colors.series[1],
         pointRadius: 3,
       },
     ];
   }, [batchLosses, epochs]);
-  if (batchLosses.length === 0) return null;
-  return <LineChart datasets={datasets} xLabel="batch" yLabel="loss" testId="loss-chart" />;
+  if (batchLosses.length === 0 && epochs.length === 0) return null;
+  return <LineChart datasets={datasets} xLabel="epoch" yLabel="loss" testId="loss-chart" countX />;
 }

@@ -56,7 +56,8 @@ export async function fitEpochs(
   onEpoch: (row: EpochRow) => Promise<void>,
 ): Promise<EpochRow[]> {
   const peaks = groupRates(parseLearningRate(run.maxLrText), 3);
-  const total = run.epochs * requireBatches(host.data.train.length, host.config.batchSize);
+  const perEpoch = requireBatches(host.data.train.length, host.config.batchSize);
+  const total = run.epochs * perEpoch;
   const rows: EpochRow[] = [];
   const startedAt = Date.now();
   let iteration = 0;
@@ -68,7 +69,15 @@ export async function fitEpochs(
     batchSize,
     frozenMode: run.frozenMode,
   };
-  reporting.report({ phase: 'fit', done: 0, total, startedAt, pass: reporting.stepNotes().pass, images: 0 });
+  reporting.report({
+    phase: 'fit',
+    done: 0,
+    total,
+    epochAt: host.history.length,
+    startedAt,
+    pass: reporting.stepNotes().pass,
+    images: 0,
+  });
   for (let epoch = 0; epoch < run.epochs; epoch++) {
     const t0 = Date.now();
     const trainLoss = await oneCycleEpoch(host, { epoch, first: iteration, total, peaks }, ({ lr, loss }) => {
@@ -80,6 +89,8 @@ export async function fitEpochs(
         total,
         lr,
         loss,
+        // The history holds this run's earlier epochs by now.
+        epochAt: host.history.length + (iteration - epoch * perEpoch) / perEpoch,
         startedAt,
         images,
         ...reporting.stepNotes(),

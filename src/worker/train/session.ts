@@ -34,6 +34,8 @@ export class TrainingSession {
   learner: Learner | null = null;
   private pretrained: Map<string, Float32Array> | null = null;
   private provenance: Provenance = TrainingSession.fresh();
+  /** ModelSummary.id: bumped whenever the session holds another model. */
+  private modelId = 0;
 
   constructor(
     private readonly body: ResNetGraph,
@@ -59,6 +61,7 @@ export class TrainingSession {
     if (!learner) return null;
     const last = learner.history[learner.history.length - 1];
     return {
+      id: this.modelId,
       ...this.provenance,
       stage: learner.stage,
       epochs: learner.history.length,
@@ -89,6 +92,7 @@ export class TrainingSession {
   /** The head from scratch on the current body (its cached features kept): a new, unsaved model. */
   restartHead(): void {
     this.require().restartHead();
+    this.modelId++;
     this.changed({ savedAs: null, autosaved: false, lrFind: null });
   }
 
@@ -148,6 +152,7 @@ export class TrainingSession {
     await this.resetBody();
     const learner = await this.newLearner(data, config);
     this.provenance = TrainingSession.fresh();
+    this.modelId++;
     this.changed();
     return {
       classes: data.classes,
@@ -217,6 +222,7 @@ export class TrainingSession {
     const config = this.learner?.config ?? configOf(record);
     await restoreCheckpoint(await this.newLearner(data, config), record);
     this.provenance = { ...TrainingSession.fresh(), origin: { kind: 'checkpoint', name: checkpoint } };
+    this.modelId++;
     this.changed({ saves: [checkpoint], lrFind: record.lrFind ?? null });
     return this.fit(epochs, maxLr);
   }
@@ -248,6 +254,7 @@ export class TrainingSession {
       saves: name === AUTOSAVE ? [] : [name],
       lrFind: record.lrFind ?? null,
     };
+    this.modelId++;
     this.changed();
     const { classes, train, valid } = learner.data;
     return {
