@@ -138,6 +138,21 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   await shot('clean');
   await page.getByTestId('retrain').click();
   await expect(page.getByTestId('retrain-message')).toContainText('Done: error rate', { timeout: 120_000 });
+  // The retrained model is stage-1's (2 epochs) plus 4: the loss chart shows those 6 epochs, and only
+  // the retraining's batches (after epoch 2), none of the model it replaced.
+  await page.getByRole('tab', { name: 'Train' }).click();
+  const batchEpochs = await page.evaluate(() =>
+    (window as unknown as { __studio: { getSnapshot(): { batchLosses: { epoch: number }[] } } }).__studio
+      .getSnapshot()
+      .batchLosses.map((p) => p.epoch),
+  );
+  expect(batchEpochs.length).toBeGreaterThan(0);
+  expect(Math.min(...batchEpochs), batchEpochs.join(' ')).toBeGreaterThan(2);
+  expect(Math.max(...batchEpochs)).toBe(6);
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute(
+    'data-points',
+    String(2 * 6 + batchEpochs.length),
+  );
   await page.reload();
   expect(await storedCount(page)).toBe(before - 1);
 
