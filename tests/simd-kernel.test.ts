@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import {
   planFilterGradient,
+  shareFilterGradient,
   splitCall,
   tilesFit,
   type ConvShape,
@@ -11,6 +12,8 @@ import {
 } from '../src/worker/kernels/simd/filter-gradient-plan';
 import {
   KERNEL_PARAMS,
+  TILE_COLS,
+  TILE_ROWS,
   kernelFunctions,
   outerProductModule,
 } from '../src/worker/kernels/simd/outer-product-kernel';
@@ -185,6 +188,48 @@ describe('outer-product kernel and its plan', () => {
         expect(Array.from(runCalls(shape, x, dy, shares.flat()))).toEqual(Array.from(whole));
       }
     }
+  });
+
+  it('shared by taps over threads (whole taps, the rest split), each weight gets the same bits from one share', () => {
+    // 3×3 (9 taps, some with fewer pixels), 7×7 (49), 1×1 (one tap: every call split).
+    for (const shape of [KERNEL_CASES[2][1], KERNEL_CASES[4][1], KERNEL_CASES[0][1]]) {
+      const { x, dy } = randomOperands(shape, 13);
+      const calls = planFilterGradient(shape, 4);
+      const whole = Array.from(runCalls(shape, x, dy, calls));
+      const weights = (c: KernelCall) => {
+        // The dW floats a call writes: its rows of tiles × its columns.
+        const out: number[] = [];
+        for (let r = 0; r < c.rowTiles * TILE_ROWS; r++)
+          for (let col = 0; col < c.colTiles * TILE_COLS; col++) out.push(c.c / 4 + (r * c.ldc) / 4 + col);
+        return out;
+      };
+      for (const threads of [2, 3, 4, 16]) {
+        const shares = shareFilterGradient(calls, threads);
+        expect(shares).toHaveLength(threads);
+        // No weight is written by two shares.
+        const owner = new Map<number, number>();
+        shares.forEach((share, k) =>
+          share.forEach((c) =>
+            weights(c).forEach((w) => {
+              expect(owner.get(w) ?? k).toBe(k);
+              owner.set(w, k);
+            }),
+          ),
+        );
+        // Run share after share: the same bits as the plan on one thread.
+        expect(Array.from(runCalls(shape, x, dy, shares.flat()))).toEqual(whole);
+      }
+    }
+    // 9 taps on 2 threads: 8 whole taps, balanced within one tap's work; 1 tap split.
+    const shares = shareFilterGradient(
+      planFilterGradient(convShape([16, 32, 32, 64], [3, 3, 64], 1, 1, 1, 1)),
+      2,
+    );
+    const work = shares.map((share) =>
+      share.reduce((sum, c) => sum + c.outerCount * c.midCount * c.innerCount * c.rowTiles * c.colTiles, 0),
+    );
+    expect(Math.abs(work[0] - work[1]) / Math.max(...work)).toBeLessThan(0.03);
+    expect(shares.map((share) => new Set(share.map((c) => c.c)).size)).toEqual([5, 5]);
   });
 
   it('says which channel counts its tiles cannot cover', () => {

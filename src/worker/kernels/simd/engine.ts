@@ -10,7 +10,13 @@ import {
   epilogueLength,
   planConvolution,
 } from './convolution-plan';
-import { planFilterGradient, splitCall, type ConvShape, type KernelCall } from './filter-gradient-plan';
+import {
+  planFilterGradient,
+  shareFilterGradient,
+  splitCall,
+  type ConvShape,
+  type KernelCall,
+} from './filter-gradient-plan';
 import { MAX_HELPERS, type EngineCall } from './control-block';
 import { HEAP_FUNCTIONS, heapFunctions, heapModule, type HeapFunction } from './heap-module';
 import { HelperPool } from './helper-pool';
@@ -20,6 +26,12 @@ import { PEAK_ACCUMULATORS, PEAK_FLOPS_PER_ITERATION } from './peak-loop';
 import { KERNEL_FUNCTIONS, KERNEL_PARAMS, kernelFunctions, outerProductModule } from './outer-product-kernel';
 
 type Accumulate = (...args: number[]) => void;
+
+/** Every call split into one part per thread (by columns, or rows when columns are too few). */
+function splitEach(calls: KernelCall[], threads: number): KernelCall[][] {
+  const parts = calls.map((call) => splitCall(call, threads));
+  return Array.from({ length: threads }, (_, k) => parts.flatMap((p) => (p[k] ? [p[k]] : [])));
+}
 
 /** The engine's own memory holds only the peak loop's registers (the kernels work on tfjs's heap). */
 const OWN_PAGES = 1;
@@ -38,6 +50,8 @@ interface SharePlacement {
   threads?: number;
   /** The call as share `share` runs it (its own scratch). */
   place?: (call: KernelCall, share: number) => KernelCall;
+  /** The calls as one list per thread; by default every call is split by columns (splitCall). */
+  share?: (calls: KernelCall[], threads: number) => KernelCall[][];
 }
 
 export interface ConvolutionOptions {
@@ -184,6 +198,7 @@ export class OuterProductEngine {
     const at = scratch((threads * (pack.a + pack.b)) / 4);
     this.run(calls, true, {
       threads,
+      share: shareFilterGradient,
       place: (call, share) => {
         const own = at + share * (pack.a + pack.b);
         return { ...call, packA: own, packB: own + pack.a };
@@ -307,10 +322,9 @@ export class OuterProductEngine {
       args: KERNEL_PARAMS.map((name) => c[name]),
     });
     if (threads > 1) {
-      // Every call split into one share per thread: share 0 is ours, share k the k-th ready helper's.
-      const parts = calls.map((call) => splitCall(call, threads));
-      const work = Array.from({ length: threads }, (_, k) =>
-        parts.flatMap((p) => (p[k] ? [asCall(place(p[k], k))] : [])),
+      // One list per thread: share 0 is ours, share k the k-th ready helper's.
+      const work = (shares.share ?? splitEach)(calls, threads).map((share, k) =>
+        share.map((call) => asCall(place(call, k))),
       );
       if (this.pool!.dispatch(work, (c) => this.call(c))) {
         this.runThreads = Math.max(this.runThreads, work.filter((share) => share.length > 0).length);

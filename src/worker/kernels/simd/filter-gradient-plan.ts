@@ -139,3 +139,36 @@ export function splitCall(call: KernelCall, parts: number): KernelCall[] {
   }
   return out;
 }
+
+/**
+ * A filter gradient's calls as `threads` shares that write disjoint weights, each weight summed by
+ * one share in the plan's order (the same bits as on one thread). Whole taps go to one share each,
+ * balanced by their work, so each call packs its pixels once; the taps left over (fewer than the
+ * threads) have every call split by columns, one part per share, as all taps were before (there
+ * every share packed the whole input side of every call: for a 3×3 64-channel gradient, half again
+ * the packing a share needs for its own calls).
+ */
+export function shareFilterGradient(calls: KernelCall[], threads: number): KernelCall[][] {
+  const taps = new Map<number, KernelCall[]>();
+  for (const call of calls) {
+    const tap = taps.get(call.c);
+    if (tap) tap.push(call);
+    else taps.set(call.c, [call]);
+  }
+  const groups = [...taps.values()];
+  const whole = groups.length - (groups.length % threads);
+  const work = (tap: KernelCall[]) =>
+    tap.reduce((sum, c) => sum + c.outerCount * c.midCount * c.innerCount * c.rowTiles * c.colTiles, 0);
+  const shares: KernelCall[][] = Array.from({ length: threads }, () => []);
+  const load = new Array<number>(threads).fill(0);
+  // Largest first, each to the least loaded share.
+  const byWork = groups.slice(0, whole).sort((a, b) => work(b) - work(a));
+  for (const tap of byWork) {
+    const k = load.indexOf(Math.min(...load));
+    shares[k].push(...tap);
+    load[k] += work(tap);
+  }
+  for (const tap of groups.slice(whole))
+    for (const call of tap) splitCall(call, threads).forEach((part, k) => shares[k].push(part));
+  return shares;
+}
