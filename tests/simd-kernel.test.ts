@@ -4,8 +4,6 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import {
   planFilterGradient,
-  shareFilterGradient,
-  splitCall,
   tilesFit,
   type ConvShape,
   type KernelCall,
@@ -17,6 +15,7 @@ import {
   kernelFunctions,
   outerProductModule,
 } from '../src/worker/kernels/simd/outer-product-kernel';
+import { shareFilterGradient, splitCall } from '../src/worker/kernels/simd/thread-shares';
 import { packedScratch } from '../src/worker/kernels/simd/packed-gradient-kernel';
 import { sleb, uleb } from '../src/worker/kernels/simd/wasm-writer';
 import { convolutionEngineThreads } from '../src/worker/kernels/register';

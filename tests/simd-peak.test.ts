@@ -2,7 +2,8 @@
 // accumulator, with and without relaxed-SIMD FMA, each thread share in its own memory, and the
 // engine reports GFLOP/s from it.
 import { describe, expect, it } from 'vitest';
-import { splitCall, type KernelCall } from '../src/worker/kernels/simd/filter-gradient-plan';
+import type { KernelCall } from '../src/worker/kernels/simd/filter-gradient-plan';
+import { splitCall } from '../src/worker/kernels/simd/thread-shares';
 import { OuterProductEngine } from '../src/worker/kernels/simd/engine';
 import { PEAK_ACCUMULATORS, PEAK_FLOPS_PER_ITERATION } from '../src/worker/kernels/simd/peak-loop';
 import {

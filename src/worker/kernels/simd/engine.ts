@@ -10,13 +10,8 @@ import {
   epilogueLength,
   planConvolution,
 } from './convolution-plan';
-import {
-  planFilterGradient,
-  shareFilterGradient,
-  splitCall,
-  type ConvShape,
-  type KernelCall,
-} from './filter-gradient-plan';
+import { planFilterGradient, type ConvShape, type KernelCall } from './filter-gradient-plan';
+import { shareFilterGradient, splitEachCall } from './thread-shares';
 import { MAX_HELPERS, type EngineCall } from './control-block';
 import { HEAP_FUNCTIONS, heapFunctions, heapModule, type HeapFunction } from './heap-module';
 import { HelperPool } from './helper-pool';
@@ -26,12 +21,6 @@ import { PEAK_ACCUMULATORS, PEAK_FLOPS_PER_ITERATION } from './peak-loop';
 import { KERNEL_FUNCTIONS, KERNEL_PARAMS, kernelFunctions, outerProductModule } from './outer-product-kernel';
 
 type Accumulate = (...args: number[]) => void;
-
-/** Every call split into one part per thread (by columns, or rows when columns are too few). */
-function splitEach(calls: KernelCall[], threads: number): KernelCall[][] {
-  const parts = calls.map((call) => splitCall(call, threads));
-  return Array.from({ length: threads }, (_, k) => parts.flatMap((p) => (p[k] ? [p[k]] : [])));
-}
 
 /** The engine's own memory holds only the peak loop's registers (the kernels work on tfjs's heap). */
 const OWN_PAGES = 1;
@@ -50,7 +39,7 @@ interface SharePlacement {
   threads?: number;
   /** The call as share `share` runs it (its own scratch). */
   place?: (call: KernelCall, share: number) => KernelCall;
-  /** The calls as one list per thread; by default every call is split by columns (splitCall). */
+  /** The calls as one list per thread; by default every call is split (splitEachCall). */
   share?: (calls: KernelCall[], threads: number) => KernelCall[][];
 }
 
@@ -323,7 +312,7 @@ export class OuterProductEngine {
     });
     if (threads > 1) {
       // One list per thread: share 0 is ours, share k the k-th ready helper's.
-      const work = (shares.share ?? splitEach)(calls, threads).map((share, k) =>
+      const work = (shares.share ?? splitEachCall)(calls, threads).map((share, k) =>
         share.map((call) => asCall(place(call, k))),
       );
       if (this.pool!.dispatch(work, (c) => this.call(c))) {
