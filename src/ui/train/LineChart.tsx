@@ -54,10 +54,10 @@ export function chartColors(): { text: string; grid: string; series: string[] } 
 
 const rateLabel = (value: number) => Number(value).toExponential(1).replace('.0e', 'e').replace('e+', 'e');
 
-/** A chart.js line chart that updates in place as data grows. */
 /** A linear x in a tooltip: as is when whole, else to two decimals (a batch's place in its epoch). */
 const xText = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(2));
 
+/** A chart.js line chart that updates in place as data grows. */
 export function LineChart({ datasets, logX = false, countX = false, xLabel, yLabel, testId, onPick }: Props) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const chart = useRef<Chart<'line', { x: number; y: number }[]> | null>(null);
