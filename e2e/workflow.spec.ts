@@ -58,6 +58,20 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   await page.getByTestId('step-fit1').click();
   await expect(page.getByTestId('train-message')).toContainText('not a learning rate');
   await panel.getByLabel('Frozen max lr', { exact: true }).fill('3e-3');
+  // Every progress phase the job goes through, in order (repeats collapsed).
+  await page.evaluate(() => {
+    const studio = (
+      window as unknown as {
+        __studio: { subscribe(l: () => void): void; getSnapshot(): { train: { phase: string } | null } };
+      }
+    ).__studio;
+    const phases: string[] = [];
+    (window as unknown as { __phases: string[] }).__phases = phases;
+    studio.subscribe(() => {
+      const phase = studio.getSnapshot().train?.phase;
+      if (phase && phases[phases.length - 1] !== phase) phases.push(phase);
+    });
+  });
   // The default recipe's fast frozen stage ends with an epoch through the body (head + BatchNorm).
   await expect(panel.getByLabel('Epochs through the body')).toHaveValue('1');
   await expect(panel.getByLabel('Epochs through the body')).toBeInViewport();
@@ -68,6 +82,12 @@ test('data → fit frozen → save → LR find → unfreeze → fit → interpre
   await expect(rows.nth(0)).toContainText('frozen (cached features)');
   await expect(rows.nth(1)).toContainText('frozen (through the body)');
   await expect(page.getByTestId('runs')).toContainText('max lr 1e-3');
+  // The fit's clock starts after the feature pass, so its rate and ETA are its steps' own (they once
+  // counted the pass: minutes of "estimated" LR finder for a sweep of seconds on cached features).
+  const phases = await page.evaluate(() => (window as unknown as { __phases: string[] }).__phases.join(' '));
+  const order = phases.split(' ');
+  expect(order, phases).toContain('features');
+  expect(order.indexOf('fit'), phases).toBeGreaterThan(order.lastIndexOf('features'));
   await page.getByTestId('step-save1').click();
   await expect(page.getByTestId('train-message')).toContainText('Saved "stage-1"');
   // Out of order: the LR finder comes after unfreezing, and the page says so.

@@ -75,6 +75,33 @@ describe('Learner (training core, in Node)', () => {
     }
   });
 
+  it("fast frozen mode: the body features come before the fit's clock starts, and count in its first epoch", async () => {
+    const events: { at: number; progress: TrainProgress }[] = [];
+    const l = new Learner(
+      body,
+      dataset(6),
+      { ...CONFIG, frozenMode: 'fast' },
+      (progress) => events.push({ at: Date.now(), progress }),
+      { decode },
+    );
+    try {
+      const [first] = await l.fitOneCycle(1, '1e-2', noop);
+      const phases = events.map((e) => e.progress.phase);
+      const features = phases.indexOf('features');
+      const fitStart = events.findIndex((e) => e.progress.phase === 'fit' && e.progress.done === 0);
+      // Rates and ETAs measured from the fit's start see its steps only, not the feature pass.
+      expect(features).toBeGreaterThanOrEqual(0);
+      expect(fitStart).toBeGreaterThan(phases.lastIndexOf('features'));
+      const fit = events[fitStart].progress;
+      expect(fit.startedAt).toBeGreaterThanOrEqual(events[phases.lastIndexOf('features')].at);
+      // The epoch's time is what it cost: the feature pass included.
+      const firstEvent = events[0].at;
+      expect(first.seconds * 1000).toBeGreaterThanOrEqual(events[fitStart].at - firstEvent - 5);
+    } finally {
+      l.dispose();
+    }
+  });
+
   it('export → restore gives identical predictions and optimizer state', async () => {
     const saved = await learner.exportState();
     const predictions = (await learner.evaluate()).probabilities;

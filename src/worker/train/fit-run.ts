@@ -23,6 +23,11 @@ export interface FitHost extends BatchRunner {
   /** Every epoch trained so far, across stages and runs. */
   readonly history: readonly EpochRow[];
   readonly stage: 'frozen' | 'unfrozen';
+  /**
+   * What the run needs before its first step (the fast frozen mode's body features, and a new
+   * model's re-measured statistics), each with its own progress phase.
+   */
+  prepareRun(): Promise<void>;
   /** After an epoch, before its validation: whatever the weights' statistics need (see epochStatistics). */
   settleStatistics(): Promise<void>;
   /** The validation set in eval mode, after an epoch. */
@@ -59,6 +64,10 @@ export async function fitEpochs(
   const perEpoch = requireBatches(host.data.train.length, host.config.batchSize);
   const total = run.epochs * perEpoch;
   const rows: EpochRow[] = [];
+  // Prepared before the fit's clock starts, so that its steps' rate and ETA are the steps' own (a
+  // feature pass took minutes); the first epoch's time still includes it: what that epoch cost.
+  const prepared = Date.now();
+  await host.prepareRun();
   const startedAt = Date.now();
   let iteration = 0;
   const { size, batchSize } = host.config;
@@ -79,7 +88,7 @@ export async function fitEpochs(
     images: 0,
   });
   for (let epoch = 0; epoch < run.epochs; epoch++) {
-    const t0 = Date.now();
+    const t0 = epoch === 0 ? prepared : Date.now();
     const trainLoss = await oneCycleEpoch(host, { epoch, first: iteration, total, peaks }, ({ lr, loss }) => {
       iteration++;
       const images = iteration * batchSize;

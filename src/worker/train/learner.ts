@@ -258,6 +258,11 @@ export class Learner implements FitHost {
     }
   }
 
+  /** See FitHost: on cached features, the features (computed once per body) before the first step. */
+  async prepareRun(): Promise<void> {
+    if (this.fastMode) await this.cache.ensure();
+  }
+
   /** Appends an epoch's row to the history (see fitEpochs). */
   record(row: EpochRow): void {
     this.rows.push(row);
