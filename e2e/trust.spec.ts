@@ -70,6 +70,18 @@ test('progress in view and on every tab, the model named, live views across page
     await expect(page).toHaveTitle(/^Fit \d+% · Deep Art Studio$/);
   }
   await shot('training-from-predict');
+  // Another job asked for meanwhile is refused with the running one's name, and the fit keeps the
+  // header (before: the analysis ran between the fit's batches, under its progress bar).
+  await page.getByRole('tab', { name: 'Interpret' }).click();
+  await page.getByTestId('interpret-run').click();
+  const refused = page.getByTestId('interpret-message');
+  await expect(refused).toContainText('Another job is running (Fit)');
+  await expect(refused).toBeInViewport();
+  await expect(page.getByTestId('job-indicator')).toContainText(
+    /Fit · (Training|Validating|Saving checkpoint)/,
+  );
+  await expect(page.getByTestId('confusion')).toHaveCount(0);
+  await shot('refused-while-training');
   await page.getByTestId('job-indicator').getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByTestId('job-indicator')).toHaveCount(0, { timeout: 60_000 });
   await expect(page).toHaveTitle('Deep Art Studio');

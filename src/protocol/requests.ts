@@ -147,11 +147,13 @@ export interface RequestTraits {
   backward?: boolean;
   /** Label of the job in the header. */
   label?: string;
+  /** It only reads the model, so it may run while a job runs (others that need it wait: JobGate). */
+  duringJob?: boolean;
 }
 
 export const REQUESTS = {
-  classifyImage: { model: true },
-  classifyPixels: { model: true },
+  classifyImage: { model: true, duringJob: true },
+  classifyPixels: { model: true, duringJob: true },
   memory: { model: false },
   ingest: { model: false },
   ingestCancel: { model: false },
@@ -174,7 +176,7 @@ export const REQUESTS = {
   listCheckpoints: { model: false },
   deleteCheckpoint: { model: false },
   simulateDeviceLoss: { model: true },
-  classify: { model: true },
+  classify: { model: true, duringJob: true },
   retrain: { model: true, job: 'train', backward: true, label: 'Retrain' },
   exportModel: { model: true, job: 'step', label: 'Exporting' },
   trainBundle: { model: true, job: 'step', label: 'Writing the PyTorch bundle' },
@@ -203,6 +205,8 @@ export const FAILURE_CODES = [
   'storage-full',
   'invalid-input',
   'not-found',
+  /** Another job runs on the model (see JobGate). */
+  'busy',
   'failed',
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];

@@ -167,7 +167,10 @@ export class WorkerBridge {
       this.send({ type: 'request', id, name, args } as Command, transfer);
     });
     const traits = traitsOf(name);
-    if (traits.job) {
+    // A job asked for while another runs is refused by the worker (JobGate): the running one keeps
+    // the header and the stall watch.
+    const starts = traits.job !== undefined && !this.snapshot.job;
+    if (starts) {
       const active: ActiveJob = { id, name, label: traits.label ?? name, startedAt: Date.now(), main: null };
       this.update({ job: active, train: null, ...(name === 'lrFind' ? { lrSweep: [] } : {}) });
       const end = () => {
@@ -175,7 +178,7 @@ export class WorkerBridge {
       };
       reply.then(end, end);
     }
-    if (traits.job === 'train') {
+    if (starts && traits.job === 'train') {
       // Until the first progress event names it, assume the prepared pass shape (a pass that
       // exhausts the heap can crash the worker before any event).
       const model = this.snapshot.learner;

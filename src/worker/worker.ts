@@ -33,6 +33,7 @@ import { TrainingSession } from './train/session';
 import { EngineFailure, failureCodeOf, humanMessage, isEngineFailure, rawFailure } from './errors';
 import { announce } from '../data/changes';
 import { classifyBlob, imagenetProbabilities } from './imagenet';
+import { JobGate } from './job-gate';
 import { loadModel, type Loaded } from './load-model';
 import { parseLrFindSteps } from '../ml/lr-find';
 
@@ -236,13 +237,22 @@ async function handle(command: Command): Promise<void> {
   }
   const { id, name, args } = command;
   try {
-    if (!loaded) throw new Error('The worker has not been initialised.');
+    const model = loaded;
+    if (!model) throw new Error('The worker has not been initialised.');
     if (engineFailure) throw new EngineFailure(engineFailure);
     const traits = traitsOf(name);
     // Data requests do not need the model: they run while it is still loading.
-    const { result, transfer } = traits.model
-      ? await (handlers[name as ModelName] as ModelHandler<ModelName>)(args as never, await loaded)
-      : await (modelFree[name as ModelFreeName] as ModelFreeHandler<ModelFreeName>)(args as never);
+    const { result, transfer } = await jobs.run(name, async () => {
+      try {
+        return traits.model
+          ? await (handlers[name as ModelName] as ModelHandler<ModelName>)(args as never, await model)
+          : await (modelFree[name as ModelFreeName] as ModelFreeHandler<ModelFreeName>)(args as never);
+      } finally {
+        // Between jobs the worker holds only the model and the learner: the tensor counts tests
+        // compare. (A refused request releases nothing: the job running may need them.)
+        if (traits.backward) releaseKernelCaches();
+      }
+    });
     emit({ type: 'reply', id, result }, transfer);
   } catch (error) {
     const code = failureCodeOf(error);
@@ -252,11 +262,10 @@ async function handle(command: Command): Promise<void> {
     const message = humanMessage(error);
     emit({ type: 'failed', id, code, message });
     if (isEngineFailure(error, tf.getBackend())) engineFailed(message);
-  } finally {
-    // Between jobs the worker holds only the model and the learner: the tensor counts tests compare.
-    if (traitsOf(name).backward) releaseKernelCaches();
   }
 }
+
+const jobs = new JobGate();
 
 /** Set once the engine is unusable (see EngineFailure): every later request fails with it. */
 let engineFailure: string | null = null;
