@@ -205,6 +205,11 @@ describe('time estimates from measured steps', () => {
     expect(stepEstimates(inputs, texts('2')).fit1).toBe('≈ 1 min here'); // 4 + 84 s
     expect(stepEstimates(inputs, texts('4')).fit1).toBe('≈ 3 min here'); // 4 + 168 s
     expect(stepEstimates(inputs, texts('x')).fit1).toBeUndefined();
+    // Step 4 sweeps the unfrozen network (it comes after step 3), whatever the stage now: not
+    // measured unfrozen yet, it says so; then 100 steps × 16 images × 0.6 s.
+    expect(stepEstimates(inputs, texts(null)).lrfind).toBeUndefined();
+    book.record('wasm', 'unfrozen', 224, 0.6);
+    expect(stepEstimates(inputs, texts(null)).lrfind).toBe('≈ 16 min here');
     // Not measured through the body yet: said so, not a figure that leaves it out.
     const fresh = new RateBook();
     fresh.record('wasm', 'head', 224, 0.01);

@@ -129,11 +129,16 @@ export class RateBook {
     return seconds;
   }
 
-  /** Seconds the LR finder's sweep of `iterations` batches should take, or null. */
-  estimateLrFind(backend: BackendName | undefined, model: ModelSummary, iterations: number): number | null {
+  /** Seconds an LR finder's sweep of `iterations` batches in `stage` should take, or null. */
+  estimateLrFind(
+    backend: BackendName | undefined,
+    config: TrainConfig,
+    stage: 'frozen' | 'unfrozen',
+    iterations: number,
+  ): number | null {
     if (!backend) return null;
-    const rate = this.rate(backend, trainingKey(model.stage, model.config.frozenMode), model.config.size);
-    return rate === undefined ? null : rate * iterations * model.config.batchSize;
+    const rate = this.rate(backend, trainingKey(stage, config.frozenMode), config.size);
+    return rate === undefined ? null : rate * iterations * config.batchSize;
   }
 }
 

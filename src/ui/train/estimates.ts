@@ -85,9 +85,14 @@ function fitEstimate(
   return body === null ? NOT_MEASURED : here(seconds + body);
 }
 
-function lrFindEstimate({ rates, backend, model }: EstimateInputs, stepsText: string): string | undefined {
+/**
+ * Step 4's sweep, which the recipe runs after unfreezing (step 3 first): at the whole network's
+ * rate whatever the stage now — a frozen model's rate (the head on cached features) once read
+ * "< 1 min" for a sweep of many minutes.
+ */
+function lrFindEstimate({ rates, backend, config }: EstimateInputs, stepsText: string): string | undefined {
   const iterations = lrFindSteps(stepsText);
   if (iterations === null) return `steps: ${LR_FIND_STEPS.min}–${LR_FIND_STEPS.max}`;
-  const seconds = model ? rates.estimateLrFind(backend, model, iterations) : null;
+  const seconds = rates.estimateLrFind(backend, config, 'unfrozen', iterations);
   return seconds === null ? undefined : here(seconds);
 }
