@@ -311,10 +311,10 @@ export class Learner implements FitHost {
   async lrFind(iterations: number = LR_FIND.iterations): Promise<LrFindResult> {
     this.cancelRequested = false;
     this.requireBatches();
-    // The fast frozen mode's features (and a new model's re-measured body statistics) first, so the
-    // snapshot restored below holds the body they were computed with: lr_find trains only the head
-    // there, and the fit after it reuses them.
-    if (this.fastMode) await this.cache.ensure();
+    // What a fit prepares first (the fast frozen mode's features, a new model's re-measured body
+    // statistics), so the snapshot restored below holds the body they were computed with: lr_find
+    // trains only the head there, and the fit after it reuses them.
+    await this.prepareRun();
     const returnModel = this.model.bookmark();
     const returnStreams = this.random.bookmark();
     try {
