@@ -69,22 +69,28 @@ test('progress in view and on every tab, the model named, live views across page
     await expect(indicator.getByRole('button', { name: 'Cancel' })).toBeInViewport();
     await expect(page).toHaveTitle(/^Fit \d+% · Deep Art Studio$/);
   }
+  // Predictions only read the model: they stay open; an export waits for the fit.
+  await expect(page.getByTestId('export-model')).toBeDisabled();
+  await expect(page.getByRole('tabpanel', { name: 'Predict' }).getByTestId('job-wait')).toBeInViewport();
   await shot('training-from-predict');
-  // Another job asked for meanwhile is refused with the running one's name, and the fit keeps the
-  // header (before: the analysis ran between the fit's batches, under its progress bar).
+  // Buttons that would start another job on the model wait, with the reason in view (the worker
+  // runs one at a time: JobGate); the fit keeps the header. Before: the analysis ran between the
+  // fit's batches, under its progress bar.
   await page.getByRole('tab', { name: 'Interpret' }).click();
-  await page.getByTestId('interpret-run').click();
-  const refused = page.getByTestId('interpret-message');
-  await expect(refused).toContainText('Another job is running (Fit)');
-  await expect(refused).toBeInViewport();
+  await expect(page.getByTestId('interpret-run')).toBeDisabled();
+  const waitNote = page.getByRole('tabpanel', { name: 'Interpret' }).getByTestId('job-wait');
+  await expect(waitNote).toContainText('A job is running (Fit)');
+  await expect(waitNote).toBeInViewport();
   await expect(page.getByTestId('job-indicator')).toContainText(
     /Fit · (Training|Validating|Saving checkpoint)/,
   );
   await expect(page.getByTestId('confusion')).toHaveCount(0);
-  await shot('refused-while-training');
+  await shot('waiting-while-training');
   await page.getByTestId('job-indicator').getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByTestId('job-indicator')).toHaveCount(0, { timeout: 60_000 });
   await expect(page).toHaveTitle('Deep Art Studio');
+  await expect(page.getByTestId('interpret-run')).toBeEnabled();
+  await expect(page.getByTestId('job-wait')).toHaveCount(0);
   await page.getByRole('tab', { name: 'Train' }).click();
   await expect(page.getByTestId('train-message')).toHaveText('Cancelled.');
   await expect(page.getByTestId('recipe-fit1')).toHaveAttribute('data-state', 'done');

@@ -6,7 +6,7 @@ import { imageIds } from '../../data/images';
 import { STORES } from '../../data/schema';
 import { topLosses } from '../../ml/metrics';
 import type { GradCamMap, Interpretation } from '../../protocol';
-import { useBridge } from '../studio';
+import { useBridge, useStudioState } from '../studio';
 import { HeatOverlay } from './HeatOverlay';
 import { useImageUrls } from './useImageUrls';
 import { deleteWithUndo, relabelWithUndo } from '../shared/image-actions';
@@ -32,15 +32,19 @@ function useClassIds(className: string | null, version: number): number[] {
   return ids;
 }
 
-/** Grad-CAM maps of the given images from the worker (empty while off or loading). */
+/**
+ * Grad-CAM maps of the given images from the worker (empty while off or loading). While a job runs on
+ * the model the worker refuses them (one job at a time): they are asked for when it ends.
+ */
 function useGradCams(ids: number[]): Map<number, GradCamMap> {
   const bridge = useBridge();
+  const jobRuns = useStudioState().job !== null;
   const [maps, setMaps] = useState(new Map<number, GradCamMap>());
   const key = ids.join(',');
   useEffect(() => {
     let live = true;
     if (!key) setMaps(new Map());
-    else
+    else if (!jobRuns)
       bridge.request('gradCam', { ids: key.split(',').map(Number) }).then(
         (found) => live && setMaps(new Map(found.map((m) => [m.id, m]))),
         () => live && setMaps(new Map()),
@@ -48,7 +52,7 @@ function useGradCams(ids: number[]): Map<number, GradCamMap> {
     return () => {
       live = false;
     };
-  }, [bridge, key]);
+  }, [bridge, key, jobRuns]);
   return maps;
 }
 

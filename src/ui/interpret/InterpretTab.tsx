@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { mostConfused } from '../../ml/metrics';
 import type { Interpretation } from '../../protocol';
 import { ModelPanel, modelName } from '../ModelPanel';
+import { JobWaitNote } from '../shared/JobWaitNote';
 import { useAction } from '../shared/useAction';
 import { useBridge, useStudioState } from '../studio';
 import { percent } from '../train/format';
@@ -25,7 +26,7 @@ export function InterpretTab() {
   const [analysis, setAnalysis] = useState<Analysis | null>(null);
   const [minVal, setMinVal] = useState(1);
   const [cell, setCell] = useState<[number, number] | null>(null);
-  const { busy, message, run } = useAction<'analyse' | 'retrain' | 'tta'>();
+  const { busy, locked, waitingFor, message, run } = useAction<'analyse' | 'retrain' | 'tta'>();
   const [tta, setTta] = useState<{ errorRate: number; model: string } | null>(null);
   const existing = useExistingIds();
   const current = modelName(learner);
@@ -77,13 +78,14 @@ export function InterpretTab() {
         <button
           type="button"
           className={data ? undefined : 'primary'}
-          disabled={busy !== null}
+          disabled={locked}
           onClick={() => void compute()}
           data-testid="interpret-run"
         >
           {data ? 'Analyse again' : 'Analyse the validation set'}
         </button>
       </div>
+      <JobWaitNote job={waitingFor} />
       <ModelPanel />
       {!data && (
         <p className="muted">
@@ -142,7 +144,7 @@ export function InterpretTab() {
               ) : (
                 <button
                   type="button"
-                  disabled={busy !== null}
+                  disabled={locked}
                   onClick={() => void measureTta()}
                   data-testid="tta-run"
                 >
@@ -195,7 +197,7 @@ export function InterpretTab() {
               <button
                 type="button"
                 className="primary"
-                disabled={busy !== null}
+                disabled={locked}
                 onClick={() => void retrain()}
                 data-testid="retrain"
               >

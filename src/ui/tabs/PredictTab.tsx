@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { failureCode, MODEL_EXPORT_FORMATS, type ModelExportFormat, type Prediction } from '../../protocol';
 import { ModelPanel, modelName } from '../ModelPanel';
+import { JobWaitNote } from '../shared/JobWaitNote';
 import { useAction } from '../shared/useAction';
 import { ImportModelButton, importClassifier } from '../shared/ImportModel';
 import { useCheckpoints } from '../train/useCheckpoints';
@@ -48,7 +49,13 @@ export function PredictTab() {
   const [outcomes, setOutcomes] = useState<Outcome[]>([]);
   const [busy, setBusy] = useState(false);
   const [tta, setTta] = useState(false);
-  const { message: notice, setMessage: setNotice, run } = useAction<'export' | 'import'>();
+  const {
+    locked,
+    waitingFor,
+    message: notice,
+    setMessage: setNotice,
+    run,
+  } = useAction<'export' | 'import'>();
   const [exportFrom, setExportFrom] = useState('');
   const [exportFormat, setExportFormat] = useState<ModelExportFormat>('artmodel');
   const checkpoints = useCheckpoints();
@@ -123,12 +130,13 @@ export function PredictTab() {
             ))}
           </select>
         </label>
-        <button type="button" onClick={() => void exportModel()} data-testid="export-model">
+        <button type="button" disabled={locked} onClick={() => void exportModel()} data-testid="export-model">
           Export classifier
         </button>
         <ImportModelButton
           label="Import classifier…"
           testId="import-model"
+          disabled={locked}
           onFile={(file) => void importModel(file)}
         />
         <label>
@@ -136,6 +144,7 @@ export function PredictTab() {
           augmentation
         </label>
       </div>
+      <JobWaitNote job={waitingFor} />
       <ModelPanel />
       <p className="muted">
         With a trained (or imported) classifier: its class probabilities. Before that: what the pretrained

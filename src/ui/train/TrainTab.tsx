@@ -3,6 +3,7 @@ import { LR_FIND, parseLrFindSteps } from '../../ml/lr-find';
 import { parseLearningRate } from '../../ml/schedule';
 import { AUTOSAVE_CHECKPOINT } from '../../protocol';
 import { ModelPanel } from '../ModelPanel';
+import { JobWaitNote } from '../shared/JobWaitNote';
 import { useAction } from '../shared/useAction';
 import { useBridge, useStudioState } from '../studio';
 import { CheckpointsTable } from './CheckpointsTable';
@@ -28,7 +29,7 @@ import { useRecipeValues } from './useRecipeValues';
 export function TrainTab() {
   const bridge = useBridge();
   const { epochs, batchLosses, device, notice, learner: model, lrSweep, job } = useStudioState();
-  const { busy, message, setMessage, run } = useAction<StepId | 'load' | 'new'>();
+  const { busy, locked, waitingFor, message, setMessage, run } = useAction<StepId | 'load' | 'new'>();
   const {
     config,
     changeConfig,
@@ -163,7 +164,7 @@ export function TrainTab() {
             if (patch.bodyEpochs !== undefined) change({ bodyEpochs: patch.bodyEpochs });
           }}
           model={current}
-          disabled={busy !== null}
+          disabled={locked}
           onRestartHead={() => void run('new', () => restartHead(bridge, current!, ensureModel))}
           onBodyOnly={offerBodyOnly ? () => void run('fit1', bodyOnly) : undefined}
         />
@@ -223,7 +224,7 @@ export function TrainTab() {
       {autosave && (!model || (model.epochs === 0 && model.saves.length === 0)) && (
         <p className="notice" data-testid="resume">
           A training run was saved after its last epoch ({autosave.stage}, {autosave.history.length} epochs).{' '}
-          <button type="button" onClick={() => loadCheckpoint(AUTOSAVE_CHECKPOINT)}>
+          <button type="button" disabled={locked} onClick={() => loadCheckpoint(AUTOSAVE_CHECKPOINT)}>
             Resume it
           </button>
         </p>
@@ -244,8 +245,9 @@ export function TrainTab() {
           New settings apply from the next step; the trained model is kept.
         </p>
       )}
-      <RecipeChoice value={recipeId} disabled={busy !== null} onChange={chooseRecipe} />
-      <Recipe steps={steps} states={states} disabled={busy !== null} onRun={runStep} />
+      <JobWaitNote job={waitingFor} />
+      <RecipeChoice value={recipeId} disabled={locked} onChange={chooseRecipe} />
+      <Recipe steps={steps} states={states} disabled={locked} onRun={runStep} />
       {notice && (
         <p ref={noticeLine} className="notice" role="status" data-testid="train-notice">
           {notice}
@@ -279,12 +281,12 @@ export function TrainTab() {
           unfrozenEpochs: Number(values.unfrozenEpochs),
           unfrozenLr: values.unfrozenLr,
         }}
-        disabled={busy !== null}
+        disabled={locked}
       />
       <CheckpointsTable
         checkpoints={checkpoints}
         current={model?.savedAs ?? null}
-        busy={busy !== null}
+        busy={locked}
         onLoad={loadCheckpoint}
       />
     </div>
