@@ -94,5 +94,5 @@ function lrFindEstimate({ rates, backend, config }: EstimateInputs, stepsText: s
   const iterations = lrFindSteps(stepsText);
   if (iterations === null) return `steps: ${LR_FIND_STEPS.min}–${LR_FIND_STEPS.max}`;
   const seconds = rates.estimateLrFind(backend, config, 'unfrozen', iterations);
-  return seconds === null ? undefined : here(seconds);
+  return seconds === null ? NOT_MEASURED : here(seconds);
 }
