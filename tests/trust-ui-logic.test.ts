@@ -206,10 +206,23 @@ describe('time estimates from measured steps', () => {
     expect(stepEstimates(inputs, texts('4')).fit1).toBe('≈ 3 min here'); // 4 + 168 s
     expect(stepEstimates(inputs, texts('x')).fit1).toBeUndefined();
     // Step 4 sweeps the unfrozen network (it comes after step 3), whatever the stage now: not
-    // measured unfrozen yet, it says so; then 100 steps × 16 images × 0.6 s.
-    expect(stepEstimates(inputs, texts(null)).lrfind).toBe('time: measured in the first steps');
+    // measured unfrozen yet, at the frozen step's rate × 1.5 (100 steps × 16 images × 0.75 s); once
+    // measured, 100 × 16 × 0.6 s. Step 5 likewise: 2 × (80 × 0.75 + 20 × 0.1) s, then 2 × (80 × 0.6 + 2).
+    expect(stepEstimates(inputs, texts(null)).lrfind).toBe('≈ 20 min here');
+    expect(stepEstimates(inputs, texts(null)).fit2).toBe('≈ 2 min here'); // 124 s
     book.record('wasm', 'unfrozen', 224, 0.6);
     expect(stepEstimates(inputs, texts(null)).lrfind).toBe('≈ 16 min here');
+    expect(stepEstimates(inputs, texts(null)).fit2).toBe('≈ 2 min here'); // 100 s
+    // Neither measured: said so.
+    const headOnly = new RateBook();
+    headOnly.record('wasm', 'head', 224, 0.01);
+    headOnly.record('wasm', 'validate', 224, 0.1);
+    expect(stepEstimates({ ...inputs, rates: headOnly }, texts(null)).lrfind).toBe(
+      'time: measured in the first steps',
+    );
+    expect(stepEstimates({ ...inputs, rates: headOnly }, texts(null)).fit2).toBe(
+      'time: measured in the first steps',
+    );
     // Not measured through the body yet: said so, not a figure that leaves it out.
     const fresh = new RateBook();
     fresh.record('wasm', 'head', 224, 0.01);

@@ -38,6 +38,15 @@ export interface FitPlan {
   needsStatistics?: boolean;
 }
 
+/**
+ * A step through the unfrozen network also computes the weights' gradients: forward + input gradients
+ * + weight gradients, against forward + input gradients for a frozen one (its BatchNorm trains, so
+ * its input gradients run through the whole body) — 3 to 2 in FLOPs. Until an unfrozen step has been
+ * measured on a backend, its rate is the frozen step's times this (wasm here measured 1.3: decoding
+ * and augmenting, which both share, weigh in), so steps 4 and 5 show a time after step 1.
+ */
+export const UNFROZEN_PER_FROZEN = 1.5;
+
 /** What a training step costs per image: the stage, and whether a frozen step runs the body. */
 function trainingKey(stage: 'frozen' | 'unfrozen', frozenMode: TrainConfig['frozenMode']): RateKey {
   if (stage === 'unfrozen') return 'unfrozen';
@@ -63,6 +72,14 @@ export class RateBook {
     const perReference = this.rates[`${backend}:${key}`];
     if (perReference === undefined) return undefined;
     return SIZE_FREE.has(key) ? perReference : perReference * (size / REFERENCE_SIZE) ** 2;
+  }
+
+  /** A training step's rate for an estimate: as measured, or the unfrozen one from the frozen one. */
+  private trainingRate(backend: BackendName, key: RateKey, size: number): number | undefined {
+    const measured = this.rate(backend, key, size);
+    if (measured !== undefined || key !== 'unfrozen') return measured;
+    const frozen = this.rate(backend, 'frozen', size);
+    return frozen === undefined ? undefined : frozen * UNFROZEN_PER_FROZEN;
   }
 
   record(backend: BackendName, key: RateKey, size: number, secondsPerImage: number): void {
@@ -111,7 +128,7 @@ export class RateBook {
     const { config, stage, epochs, train, valid } = plan;
     const fastFrozen = stage === 'frozen' && config.frozenMode === 'fast';
     const get = (key: RateKey) => this.rate(backend, key, config.size);
-    const perTrain = get(trainingKey(stage, config.frozenMode));
+    const perTrain = this.trainingRate(backend, trainingKey(stage, config.frozenMode), config.size);
     const perValid = get(fastFrozen ? 'validate-cached' : 'validate');
     if (perTrain === undefined || perValid === undefined) return null;
     let seconds = epochs * (train * perTrain + valid * perValid);
@@ -137,7 +154,7 @@ export class RateBook {
     iterations: number,
   ): number | null {
     if (!backend) return null;
-    const rate = this.rate(backend, trainingKey(stage, config.frozenMode), config.size);
+    const rate = this.trainingRate(backend, trainingKey(stage, config.frozenMode), config.size);
     return rate === undefined ? null : rate * iterations * config.batchSize;
   }
 }
