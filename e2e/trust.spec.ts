@@ -58,7 +58,9 @@ test('progress in view and on every tab, the model named, live views across page
   await expect(page.getByTestId('recipe-fit1')).toHaveAttribute('data-state', 'running');
   const rows = page.getByTestId('epoch-table').locator('tbody tr');
   await expect(rows).toHaveCount(1, { timeout: 120_000 });
-  await expect(page.getByTestId('estimate-fit2')).toBeVisible();
+  // Steps 4 and 5 (unfrozen) already show a time: the frozen step's rate × their FLOP ratio.
+  await expect(page.getByTestId('estimate-fit2')).toHaveText(/ here$/);
+  await expect(page.getByTestId('estimate-lrfind')).toHaveText(/ here$/);
   await shot('training');
   // The job indicator follows the user to every tab, with its Cancel; the title tells other tabs.
   for (const tab of TABS) {
