@@ -45,7 +45,7 @@ export interface FitPlan {
  * measured on a backend, its rate is the frozen step's times this (wasm here measured 1.3: decoding
  * and augmenting, which both share, weigh in), so steps 4 and 5 show a time after step 1.
  */
-export const UNFROZEN_PER_FROZEN = 1.5;
+const UNFROZEN_PER_FROZEN = 1.5;
 
 /** What a training step costs per image: the stage, and whether a frozen step runs the body. */
 function trainingKey(stage: 'frozen' | 'unfrozen', frozenMode: TrainConfig['frozenMode']): RateKey {
